@@ -1,0 +1,2 @@
+//! The `stripflow` command-line tool (being written).
+fn main() {}

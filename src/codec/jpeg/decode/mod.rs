@@ -1,0 +1,1 @@
+//! The streaming JPEG decoder (being written).

@@ -1,0 +1,6 @@
+//! JPEG: a streaming decoder (baseline and progressive) and a streaming baseline encoder.
+
+pub mod decode;
+pub mod encode;
+
+

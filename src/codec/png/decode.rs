@@ -1,0 +1,1 @@
+//! The streaming PNG decoder (being written).

@@ -1,0 +1,30 @@
+//! stripflow: a streaming image transform engine.
+//!
+//! Images are decoded, transformed and encoded in strips of rows, so the heap a job needs is a
+//! small multiple of one row's width and does not grow with the image's height or the scale
+//! factor. See `docs/architecture.md` for who pulls, who allocates and where memory goes.
+//!
+//! ```ignore
+//! use stripflow::{codec::png::PngEncoder, ops::crop::Crop, synth::Synthetic, PixelFormat};
+//!
+//! // A 4000x3000 procedurally generated photo-like image, cropped to its centre 640x480 and
+//! // encoded as PNG into memory, without ever holding a whole frame.
+//! let source = Synthetic::new(4000, 3000, PixelFormat::RGB8, 1);
+//! let mut cropped = Crop::gravity(source, 640, 480, stripflow::ops::crop::Gravity::Centre)?;
+//! let mut png = Vec::new();
+//! PngEncoder::default().encode(&mut cropped, &mut png)?;
+//! assert_eq!(&png[1..4], b"PNG");
+//! # Ok::<(), stripflow::Error>(())
+//! ```
+
+pub mod codec;
+pub mod error;
+pub mod io;
+pub mod ops;
+pub mod pipeline;
+pub mod pixel;
+pub mod synth;
+
+pub use error::{Error, Result};
+pub use pipeline::RowSource;
+pub use pixel::{BitDepth, ColorType, ImageInfo, PixelFormat};

@@ -1,0 +1,5 @@
+//! Transform stages: each wraps the stage before it and is itself a [`crate::RowSource`].
+
+pub mod convert;
+pub mod crop;
+pub mod resize;

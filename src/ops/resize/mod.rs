@@ -1,0 +1,1 @@
+//! The streaming resize stage (being written).
