@@ -4,7 +4,7 @@
 //! small multiple of one row's width and does not grow with the image's height or the scale
 //! factor. See `docs/architecture.md` for who pulls, who allocates and where memory goes.
 //!
-//! ```ignore
+//! ```
 //! use stripflow::{codec::png::PngEncoder, ops::crop::Crop, synth::Synthetic, PixelFormat};
 //!
 //! // A 4000x3000 procedurally generated photo-like image, cropped to its centre 640x480 and

@@ -4,4 +4,4 @@
 pub mod decode;
 pub mod encode;
 
-
+pub use encode::{PngCompression, PngEncoder};
