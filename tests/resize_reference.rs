@@ -11,7 +11,7 @@
 //! * alpha clamped, colour divided by alpha (zero where alpha rounds to 0), rounded, clamped.
 //!
 //! 8-bit results must be within 1 of the reference everywhere (colour compared where alpha is
-//! not 0 on both sides). 16-bit results within 8/65535 (f32 accumulation), colour compared where
+//! not 0 on both sides). 16-bit results within 2/65535 (f32 arithmetic), colour compared where
 //! alpha is at least 1/16.
 
 use stripflow::ops::resize::{Kernel, Resize, ResizeOptions};
