@@ -3,6 +3,7 @@
 pub mod exif;
 pub mod jpeg;
 pub mod png;
+pub mod probe;
 
 
 /// The file formats stripflow reads and writes.
