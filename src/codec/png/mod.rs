@@ -4,4 +4,5 @@
 pub mod decode;
 pub mod encode;
 
+pub use decode::{read_header, PngDecoder, PngHeader};
 pub use encode::{PngCompression, PngEncoder};
