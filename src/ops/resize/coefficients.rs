@@ -75,10 +75,12 @@ impl Axis {
     /// The largest number of output pixels whose untrimmed windows share one input pixel: the
     /// number of scatter accumulators that can be open at once.
     pub fn max_open(&self) -> usize {
-        // Windows are monotonic, so for input pixel r the output pixels whose window holds it
-        // form a range [lo, hi), and both ends only move forward as r grows.
+        // The count only rises where a window starts, so it is enough to look at r = start_j for
+        // every j. Windows are monotonic, so the output pixels whose window holds r form a range
+        // [lo, hi) whose ends only move forward: O(n_out) whatever the input size.
         let (mut lo, mut hi, mut most) = (0u32, 0u32, 0usize);
-        for r in 0..self.n_in {
+        for j in 0..self.n_out {
+            let r = self.span(j).0;
             while hi < self.n_out && self.span(hi).0 <= r {
                 hi += 1;
             }
@@ -253,6 +255,20 @@ mod tests {
         assert_eq!(s, 0);
         assert!((w[0] - 0.25).abs() < 1e-6 && (w[1] - 0.75).abs() < 1e-6);
         assert_eq!(c.window(3), (1, &[1.0f32][..]));
+    }
+
+    #[test]
+    fn max_open_counts_by_brute_force() {
+        for kernel in Kernel::ALL {
+            for (n_in, n_out) in [(1, 1), (9, 1), (100, 37), (37, 100), (1000, 3), (5, 64)] {
+                let a = axis(n_in, n_out, kernel);
+                let brute = (0..n_in)
+                    .map(|r| (0..n_out).filter(|&j| (a.span(j).0..a.span(j).1).contains(&r)).count())
+                    .max()
+                    .unwrap();
+                assert_eq!(a.max_open(), brute.max(1), "{kernel} {n_in}->{n_out}");
+            }
+        }
     }
 
     #[test]
