@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example resize_job -- IN.png OUT.png WxH [KERNEL]
 //! cargo run --release --example resize_job -- --generate OUT.png WxH   # synthetic RGB8 input
+//! cargo run --release --example resize_job -- IN.png --null WxH         # resize, discard rows
 //! ```
 //!
 //! Decoding uses the png crate's row-by-row reader behind a small `RowSource` adapter (stripflow's
@@ -90,9 +91,13 @@ fn main() -> Result<()> {
     let start = Instant::now();
     let source = PngRows::open(&args[0])?;
     let mut stage = Resize::new(source, w, h, ResizeOptions { kernel, ..Default::default() })?;
-    let mut writer = BufWriter::with_capacity(1 << 16, AtomicOutput::create(&args[1])?);
-    PngEncoder::default().encode(&mut stage, &mut writer)?;
-    writer.into_inner().map_err(|e| Error::Io(e.into_error()))?.commit()?;
+    if args[1] == "--null" {
+        stripflow::pipeline::drain(&mut stage, 16, |_, _| Ok(()))?;
+    } else {
+        let mut writer = BufWriter::with_capacity(1 << 16, AtomicOutput::create(&args[1])?);
+        PngEncoder::default().encode(&mut stage, &mut writer)?;
+        writer.into_inner().map_err(|e| Error::Io(e.into_error()))?.commit()?;
+    }
     eprintln!("{} -> {}x{} {kernel}: {:.3} s", args[0], w, h, start.elapsed().as_secs_f64());
     Ok(())
 }
