@@ -1,0 +1,256 @@
+//! Inflating the `IDAT` stream from the mapped file: an input position that walks across `IDAT`
+//! chunks, a scan that validates the whole stream once and takes checkpoints, and cursors that
+//! resume from those checkpoints.
+//!
+//! # Design notes (miniz_oxide's core inflater with a wrapping buffer)
+//!
+//! `miniz_oxide::inflate::core::decompress(state, input, window, out_pos, flags)` writes output
+//! into `window[out_pos..]` and, unless `TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF` is given, treats
+//! `window` as a ring: its length must be a power of two, back-references are read at
+//! `(pos - distance) & (len - 1)`. With a 32 KiB ring (the largest deflate distance) the ring *is*
+//! the sliding window, so the complete state of an inflater between two calls is the
+//! `DecompressorOxide` (a `Clone` value of about 11 KB: Huffman tables, bit buffer, the position
+//! inside a match or stored block), the 32 KiB ring, the write position in the ring, and the
+//! position in the compressed input. Cloning those is a checkpoint; resuming from a checkpoint
+//! produces exactly the bytes the original inflater produced after that point.
+//!
+//! Facts read from miniz_oxide 0.8.9 `inflate/core.rs` that this relies on:
+//! * A call stops when it reaches the end of the ring (`HasMoreOutput`; it may stop inside a
+//!   match and resume it next call) or when the input slice is used up (`NeedsMoreInput` if
+//!   `TINFL_FLAG_HAS_MORE_INPUT` was set: all input bytes are then absorbed into the bit buffer,
+//!   so the next slice starts where this one ended, across `IDAT` chunk boundaries). Without
+//!   that flag, running out of input is `FailedCannotMakeProgress`: a truncated stream. For
+//!   other statuses the reported input count is exact (unused whole bytes are given back).
+//! * `TINFL_FLAG_PARSE_ZLIB_HEADER` must be passed on EVERY call, not only the first: the state
+//!   machine consults it at the start (to read CMF/FLG), at the end of the last block (to read the
+//!   Adler-32 trailer) and after each call (to update and, at the end, compare the checksum).
+//!   Passing it only once would silently skip the Adler-32 check.
+//! * The zlib header's window size is checked against the ring size: a 32 KiB ring accepts
+//!   every valid header.
+//! * A call cannot be told to stop at an arbitrary output offset (the output slice must stay the
+//!   whole ring). So a checkpoint is taken *before* the call during which a pass begins, and
+//!   records the output offset it was taken at; the cursor resumed from it discards the (fewer
+//!   than 32 KiB) bytes up to the pass start, which belong to the previous pass.
+//! * Resumed cursors pass `TINFL_FLAG_IGNORE_ADLER32`: the scan already verified the checksum,
+//!   and a cursor that starts mid-stream cannot compute it anyway.
+
+use miniz_oxide::inflate::core::inflate_flags::{
+    TINFL_FLAG_HAS_MORE_INPUT, TINFL_FLAG_IGNORE_ADLER32, TINFL_FLAG_PARSE_ZLIB_HEADER,
+};
+use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
+use miniz_oxide::inflate::TINFLStatus;
+
+use super::chunks::{check_crc, chunk_at, Chunk};
+use crate::error::{Error, Result};
+
+/// Size of the ring buffer: the deflate window.
+pub(crate) const WINDOW: usize = 32 * 1024;
+
+/// A position in the compressed stream: inside the data of one `IDAT` chunk.
+#[derive(Debug, Clone)]
+pub(crate) struct IdatPos {
+    /// The current `IDAT` chunk.
+    chunk: Chunk,
+    /// Next unread byte (absolute file offset, within `chunk.data`).
+    pos: usize,
+    /// Whether another `IDAT` chunk follows this one.
+    more: bool,
+}
+
+impl IdatPos {
+    /// The position at the start of the `IDAT` chunk `first`; `check` verifies its CRC.
+    pub fn start(bytes: &[u8], first: Chunk, check: bool) -> Result<IdatPos> {
+        if check {
+            check_crc(bytes, &first)?;
+        }
+        let more = next_is_idat(bytes, &first)?;
+        Ok(IdatPos { pos: first.data.start, chunk: first, more })
+    }
+
+    /// The unread bytes of the current chunk, moving to the next `IDAT` chunk when it is used
+    /// up (checking its CRC when `check`); also says whether more chunks follow.
+    fn input<'a>(&mut self, bytes: &'a [u8], check: bool) -> Result<(&'a [u8], bool)> {
+        while self.pos == self.chunk.data.end && self.more {
+            let next = chunk_at(bytes, self.chunk.end())?;
+            if check {
+                check_crc(bytes, &next)?;
+            }
+            self.more = next_is_idat(bytes, &next)?;
+            self.pos = next.data.start;
+            self.chunk = next;
+        }
+        Ok((&bytes[self.pos..self.chunk.data.end], self.more))
+    }
+
+    /// Offset of the chunk after the last `IDAT` chunk, once the input is at the last chunk.
+    pub fn after_idat(&self) -> Option<usize> {
+        (!self.more).then(|| self.chunk.end())
+    }
+}
+
+/// Whether the chunk after `chunk` is another `IDAT` (an error if its header is cut off).
+fn next_is_idat(bytes: &[u8], chunk: &Chunk) -> Result<bool> {
+    let next = chunk_at(bytes, chunk.end())?;
+    Ok(&next.kind == b"IDAT")
+}
+
+/// The state of an inflater between two calls, resumable any number of times.
+#[derive(Clone)]
+pub(crate) struct Checkpoint {
+    state: Box<DecompressorOxide>,
+    ring: Box<[u8]>,
+    /// Where the next call writes in `ring`.
+    ring_pos: usize,
+    /// Decompressed bytes produced before this checkpoint.
+    offset: u64,
+    input: IdatPos,
+}
+
+/// Maps a failed inflate status to an error.
+fn inflate_error(status: TINFLStatus) -> Error {
+    let what = match status {
+        TINFLStatus::FailedCannotMakeProgress => "image data truncated (zlib stream ends early)",
+        TINFLStatus::Adler32Mismatch => "Adler-32 checksum mismatch in image data",
+        TINFLStatus::BadParam => "internal inflate parameter error",
+        _ => "corrupt deflate stream in image data",
+    };
+    Error::format("PNG", what)
+}
+
+/// Inflates the whole `IDAT` stream once, checking chunk CRCs, the zlib header and the Adler-32
+/// trailer, and returns a checkpoint for each offset in `starts` (ascending; a checkpoint's
+/// offset is at most its start and less than 32 KiB before it), plus the offset of the chunk
+/// after the last `IDAT`. `expected` is the number of bytes the image needs; a shorter stream
+/// is an error, extra bytes are ignored.
+pub(crate) fn scan(
+    bytes: &[u8],
+    first: Chunk,
+    starts: &[u64],
+    expected: u64,
+) -> Result<(Vec<Checkpoint>, usize)> {
+    let mut input = IdatPos::start(bytes, first, true)?;
+    let mut state = Box::<DecompressorOxide>::default();
+    let mut ring = vec![0u8; WINDOW].into_boxed_slice();
+    let mut ring_pos = 0usize;
+    let mut total = 0u64;
+    let mut checkpoints = Vec::with_capacity(starts.len());
+    loop {
+        let (data, more) = input.input(bytes, true)?;
+        // Take every checkpoint whose start this call may pass (or reach exactly).
+        let room = (WINDOW - ring_pos) as u64;
+        while let Some(&start) = starts.get(checkpoints.len()) {
+            if start > total + room {
+                break;
+            }
+            checkpoints.push(Checkpoint {
+                state: state.clone(),
+                ring: ring.clone(),
+                ring_pos,
+                offset: total,
+                input: input.clone(),
+            });
+        }
+        let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
+        let (status, used, produced) = decompress(&mut state, data, &mut ring, ring_pos, flags);
+        input.pos += used;
+        ring_pos += produced;
+        total += produced as u64;
+        if ring_pos == WINDOW {
+            ring_pos = 0;
+        }
+        match status {
+            TINFLStatus::Done => break,
+            TINFLStatus::HasMoreOutput => {}
+            TINFLStatus::NeedsMoreInput if more => {}
+            other => return Err(inflate_error(other)),
+        }
+    }
+    if total < expected {
+        return Err(Error::format(
+            "PNG",
+            format!("image data too short: {total} bytes inflated, {expected} needed"),
+        ));
+    }
+    // Skip any remaining (empty or trailing) IDAT chunks, checking their CRCs.
+    loop {
+        let (data, more) = input.input(bytes, true)?;
+        if !more {
+            input.pos += data.len();
+            break;
+        }
+        input.pos += data.len();
+    }
+    let after = input.after_idat().expect("at last IDAT chunk");
+    debug_assert_eq!(checkpoints.len(), starts.len());
+    Ok((checkpoints, after))
+}
+
+/// An inflater resumed from a checkpoint, handing out the decompressed bytes from a given
+/// offset on.
+pub(crate) struct Cursor {
+    cp: Checkpoint,
+    /// Start of the produced but not yet handed out bytes in the ring (they end at `ring_pos`).
+    read_pos: usize,
+    /// Bytes still to discard before the first byte wanted.
+    skip: u64,
+    /// Whether the stream has ended.
+    done: bool,
+}
+
+impl Cursor {
+    /// A cursor whose first byte is decompressed offset `start` (at or after the checkpoint).
+    pub fn new(cp: Checkpoint, start: u64) -> Cursor {
+        debug_assert!(start >= cp.offset);
+        let skip = start - cp.offset;
+        let read_pos = cp.ring_pos;
+        Cursor { cp, read_pos, skip, done: false }
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        WINDOW + std::mem::size_of::<DecompressorOxide>()
+    }
+
+    /// Fills `dst` with the next decompressed bytes.
+    pub fn read_exact(&mut self, bytes: &[u8], mut dst: &mut [u8]) -> Result<()> {
+        loop {
+            let avail = self.cp.ring_pos - self.read_pos;
+            if self.skip > 0 {
+                let n = (self.skip.min(avail as u64)) as usize;
+                self.read_pos += n;
+                self.skip -= n as u64;
+            }
+            let avail = self.cp.ring_pos - self.read_pos;
+            let n = avail.min(dst.len());
+            dst[..n].copy_from_slice(&self.cp.ring[self.read_pos..self.read_pos + n]);
+            self.read_pos += n;
+            dst = &mut dst[n..];
+            if dst.is_empty() && self.skip == 0 {
+                return Ok(());
+            }
+            if self.done {
+                return Err(Error::format("PNG", "image data ends early"));
+            }
+            // Everything produced has been handed out: the next call may overwrite the ring.
+            if self.cp.ring_pos == WINDOW {
+                self.cp.ring_pos = 0;
+                self.read_pos = 0;
+            }
+            let (data, more) = self.cp.input.input(bytes, false)?;
+            let flags = TINFL_FLAG_PARSE_ZLIB_HEADER
+                | TINFL_FLAG_IGNORE_ADLER32
+                | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
+            let (status, used, produced) =
+                decompress(&mut self.cp.state, data, &mut self.cp.ring, self.cp.ring_pos, flags);
+            self.cp.input.pos += used;
+            self.cp.ring_pos += produced;
+            self.cp.offset += produced as u64;
+            match status {
+                TINFLStatus::Done => self.done = true,
+                TINFLStatus::HasMoreOutput => {}
+                TINFLStatus::NeedsMoreInput if more => {}
+                other => return Err(inflate_error(other)),
+            }
+        }
+    }
+}
