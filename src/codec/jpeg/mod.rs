@@ -3,4 +3,4 @@
 pub mod decode;
 pub mod encode;
 
-
+pub use encode::{JpegEncoder, Subsampling};

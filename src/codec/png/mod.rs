@@ -10,3 +10,4 @@ mod filter;
 mod inflate;
 
 pub use decode::{read_header, PngDecoder, PngHeader};
+pub use encode::{PngCompression, PngEncoder};
