@@ -50,11 +50,14 @@ pub fn read_header(bytes: &[u8]) -> Result<PngHeader> {
     header_from_info(reader.info())
 }
 
-/// A png crate reader set up as stripflow needs: EXPAND, text chunks skipped.
+/// A png crate reader set up as stripflow needs: EXPAND, text chunks skipped, the zlib Adler-32
+/// checked (the png crate skips it by default) so that corrupt image data is an error.
 fn png_reader<R: BufRead + Seek>(r: R) -> Result<png::Reader<R>> {
-    let mut decoder = png::Decoder::new(r);
+    let mut options = png::DecodeOptions::default();
+    options.set_ignore_adler32(false);
+    options.set_ignore_text_chunk(true);
+    let mut decoder = png::Decoder::new_with_options(r, options);
     decoder.set_transformations(png::Transformations::EXPAND);
-    decoder.set_ignore_text_chunk(true);
     decoder.read_info().map_err(png_error)
 }
 
@@ -193,11 +196,15 @@ fn first_idat(bytes: &[u8]) -> Result<Chunk> {
     }
 }
 
-/// Checks the chunks after the image data up to `IEND`: present, complete, CRCs right.
+/// Checks the chunks after the image data up to `IEND`: present, complete, CRCs right (like the
+/// png crate, an ancillary chunk with a bad CRC is skipped rather than fatal).
 fn check_tail(bytes: &[u8], mut pos: usize) -> Result<()> {
     loop {
         let chunk = chunk_at(bytes, pos)?;
-        check_crc(bytes, &chunk)?;
+        let ancillary = chunk.kind[0] & 0x20 != 0;
+        if !ancillary {
+            check_crc(bytes, &chunk)?;
+        }
         match &chunk.kind {
             b"IEND" => return Ok(()),
             b"IDAT" => return Err(Error::format("PNG", "IDAT chunks are not consecutive")),
