@@ -254,3 +254,93 @@ impl Cursor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::chunks::{chunk_at, crc32_update, SIGNATURE};
+    use super::*;
+
+    /// A fake PNG body: the zlib stream of `data` cut into IDAT chunks of `size` bytes, then IEND.
+    fn idat_file(data: &[u8], size: usize, level: u8) -> Vec<u8> {
+        let z = miniz_oxide::deflate::compress_to_vec_zlib(data, level);
+        let mut file = SIGNATURE.to_vec();
+        let mut put = |kind: &[u8; 4], body: &[u8]| {
+            file.extend_from_slice(&(body.len() as u32).to_be_bytes());
+            file.extend_from_slice(kind);
+            file.extend_from_slice(body);
+            file.extend_from_slice(&(!crc32_update(crc32_update(!0, kind), body)).to_be_bytes());
+        };
+        for part in z.chunks(size) {
+            put(b"IDAT", part);
+        }
+        put(b"IEND", &[]);
+        file
+    }
+
+    /// Compressible but not trivial bytes, with repeats far apart (long back-references).
+    fn sample(n: usize) -> Vec<u8> {
+        let mut x = 1u32;
+        (0..n)
+            .map(|i| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                if (i / 5000) % 3 == 1 { (i % 251) as u8 } else { (x >> 29) as u8 + (i / 20000) as u8 }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cursors_resumed_from_checkpoints_read_the_original_bytes() {
+        let data = sample(300_000);
+        for (size, level) in [(1usize, 6u8), (777, 9), (65536, 1), (100_000, 0)] {
+            let file = idat_file(&data, size, level);
+            let first = chunk_at(&file, 8).unwrap();
+            let starts = [0u64, 1, 32_767, 32_768, 40_000, 123_457, 299_990];
+            let (checkpoints, after) = scan(&file, first.clone(), &starts, data.len() as u64).unwrap();
+            assert_eq!(&file[after + 4..after + 8], b"IEND");
+            for (cp, &start) in checkpoints.into_iter().zip(&starts) {
+                assert!(cp.offset <= start && start - cp.offset < WINDOW as u64 + 1);
+                let mut cursor = Cursor::new(cp, start);
+                let n = (data.len() as u64 - start).min(50_000) as usize;
+                let mut got = vec![0u8; n];
+                // Read in uneven pieces, as rows would be.
+                for piece in got.chunks_mut(313) {
+                    cursor.read_exact(&file, piece).unwrap();
+                }
+                assert!(got == data[start as usize..start as usize + n], "size {size} level {level} start {start}");
+            }
+            // Asking for more than the stream holds is an error, not a hang.
+            let (mut cps, _) = scan(&file, first, &[299_990], data.len() as u64).unwrap();
+            let mut cursor = Cursor::new(cps.pop().unwrap(), 299_990);
+            assert!(cursor.read_exact(&file, &mut [0u8; 11]).is_err());
+        }
+    }
+
+    #[test]
+    fn scan_rejects_bad_streams() {
+        let data = sample(50_000);
+        let file = idat_file(&data, 4096, 6);
+        let first = chunk_at(&file, 8).unwrap();
+        // Needs more than the stream holds.
+        assert!(scan(&file, first.clone(), &[0], 50_001).is_err());
+        // Adler-32 trailer wrong (CRC fixed so only the checksum can tell).
+        let mut bad = file.clone();
+        let last_idat_end = file.len() - 12 - 4;
+        bad[last_idat_end - 1] ^= 0x10;
+        let mut pos = 8;
+        loop {
+            let c = chunk_at(&bad, pos).unwrap();
+            if c.data.end == last_idat_end {
+                let crc = !crc32_update(crc32_update(!0, b"IDAT"), &bad[c.data.clone()]);
+                bad[c.data.end..c.data.end + 4].copy_from_slice(&crc.to_be_bytes());
+                break;
+            }
+            pos = c.end();
+        }
+        let err = scan(&bad, first.clone(), &[0], 50_000).err().expect("Adler-32 mismatch");
+        assert!(err.to_string().contains("Adler-32"), "{err}");
+        // A CRC error in a later chunk.
+        let mut bad = file.clone();
+        bad[8 + 12 + 4096 + 8 + 10] ^= 1;
+        assert!(scan(&bad, first, &[0], 50_000).is_err());
+    }
+}
