@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use stripflow::codec::png::{PngDecoder, PngEncoder};
 use stripflow::io::Input;
 use stripflow::pipeline::drain;
-use stripflow::PixelFormat;
+use stripflow::{PixelFormat, RowSource};
 use support::heap::HeapTests;
 use support::{fixtures, interlaced};
 
@@ -81,6 +81,33 @@ fn main() {
         |p| decode_only(p, false),
     );
     t.check_at_most("16384x16384 non-interlaced PNG decode", plain_16k, 4 * MIB);
+
+    // The decoder's own account of its buffers (RowSource::buffer_bytes) against dhat, reading
+    // row by row into one row buffer.
+    for (name, interlaced, make) in [
+        ("account_adam7", true, (|| interlaced::interlaced_png(16384, 1024, PixelFormat::RGB8, 1)) as fn() -> PathBuf),
+        ("account_plain", false, || fixtures::png(16384, 1024, PixelFormat::RGB8, 1)),
+        ("account_plain_narrow", false, || fixtures::png(1000, 1024, PixelFormat::RGB8, 1)),
+        ("account_plain_mid", false, || fixtures::png(4000, 1024, PixelFormat::RGB8, 1)),
+    ] {
+        let peak = t.measure(name, make, |p| {
+            let mut decoder = PngDecoder::new(Input::open(&p).unwrap()).unwrap();
+            let mut row = vec![0u8; decoder.info().row_bytes()];
+            for _ in 0..decoder.info().height {
+                decoder.read_row(&mut row).unwrap();
+            }
+        });
+        if let Some(peak) = peak {
+            let decoder = PngDecoder::new(Input::open(make()).unwrap()).unwrap();
+            assert_eq!(decoder.header().interlaced, interlaced);
+            let claimed = (decoder.buffer_bytes() + decoder.info().row_bytes()) as u64;
+            t.check(
+                &format!("{name}: buffer_bytes() within 25% of the measured peak"),
+                claimed * 4 >= peak * 3 && claimed * 4 <= peak * 5,
+                &format!("claimed {} (buffers and one row), measured {}", support::heap::human(claimed), support::heap::human(peak)),
+            );
+        }
+    }
 
     t.finish();
 }

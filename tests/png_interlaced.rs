@@ -228,12 +228,13 @@ fn hostile_headers_fail_cleanly() {
     // A valid interlaced file whose IHDR claims a different size (CRC fixed): the stream is too
     // short or too long for it.
     let bytes = std::fs::read(interlaced_png(33, 17, PixelFormat::RGB8, 9)).unwrap();
-    for (w, h) in [(34u32, 17u32), (33, 18), (1 << 20, 1 << 20), (1, 1)] {
+    for (w, h) in [(34u32, 17u32), (33, 18), (1 << 20, 1 << 20), (1 << 28, 2), (0x7FFF_FFFF, 1), (1, 1)] {
         let mut b = bytes.clone();
         b[16..20].copy_from_slice(&w.to_be_bytes());
         b[20..24].copy_from_slice(&h.to_be_bytes());
         fix_crc(&mut b, 16..29);
         let r = std::panic::catch_unwind(|| try_decode(b)).unwrap_or_else(|_| panic!("panic at {w}x{h}"));
+        println!("{w}x{h}: {r:?}");
         if (w, h) == (1, 1) {
             // Extra image data after the last pass is ignored, as the png crate does.
             assert!(r.is_ok(), "{w}x{h}: {r:?}");
