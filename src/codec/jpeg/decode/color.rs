@@ -4,6 +4,8 @@
 //! The loops work on plain slices, one pixel per iteration with no table lookups, so the
 //! compiler can vectorise them.
 
+use super::simd::avx2_dispatch;
+
 const SCALE: u32 = 16;
 const HALF: i32 = 1 << (SCALE - 1);
 /// FIX(1.40200), FIX(1.77200), FIX(0.71414), FIX(0.34414) with 16 fraction bits.
@@ -23,14 +25,16 @@ fn ycc(y: u8, cb: u8, cr: u8) -> (u8, u8, u8) {
     (r.clamp(0, 255) as u8, g.clamp(0, 255) as u8, b.clamp(0, 255) as u8)
 }
 
-/// YCbCr planes to interleaved RGB.
-pub(crate) fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
-    let n = out.len() / 3;
-    for (((px, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(&y[..n]).zip(&cb[..n]).zip(&cr[..n]) {
-        let (r, g, b) = ycc(y, cb, cr);
-        px[0] = r;
-        px[1] = g;
-        px[2] = b;
+avx2_dispatch! {
+    /// YCbCr planes to interleaved RGB.
+    pub(crate) fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
+        let n = out.len() / 3;
+        for (((px, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(&y[..n]).zip(&cb[..n]).zip(&cr[..n]) {
+            let (r, g, b) = ycc(y, cb, cr);
+            px[0] = r;
+            px[1] = g;
+            px[2] = b;
+        }
     }
 }
 

@@ -6,13 +6,15 @@
 //! the samples match djpeg's. Both passes run on eight lanes at once (columns in the first pass,
 //! rows in the second, with a transpose between), which the compiler turns into SIMD.
 //!
-//! A reduced N-point IDCT evaluates the 8-point basis at the centres of N groups of 8/N pixels,
-//! using only the N lowest frequencies: `f(x) = sum_u C(u)/2 F(u) cos((2x+1)u pi / 2N)` per
-//! dimension. For N = 1 that is the DC term divided by 8. Results are close to libjpeg's
-//! jidctred.c (same evaluation points) though not bit-identical.
+//! A reduced N-point IDCT gives, per dimension, the averages of 8/N adjacent outputs of the full
+//! 8-point IDCT (all frequencies contribute), which is what libjpeg's jidctred.c computes with
+//! a simplified LL&M network; here it is a small fixed-point matrix product, close to libjpeg's
+//! results though not bit-identical. For N = 1 it is the DC term divided by 8.
 //!
 //! Arithmetic is plain `i32`: a hostile file can make the intermediate sums wrap (as they do in
 //! libjpeg); release builds wrap without checks, and the result is garbage pixels, not a panic.
+
+use super::simd::avx2_dispatch;
 
 const CONST_BITS: u32 = 13;
 const PASS1_BITS: u32 = 2;
@@ -101,8 +103,20 @@ fn clamp_u8(v: i32) -> u8 {
     v.clamp(0, 255) as u8
 }
 
+avx2_dispatch! {
+    /// Transforms blocks `b0..b1` of a row of blocks (`coefs[b * 64..]`, natural order) into
+    /// `out`, block `b` at column `b * 8`, rows `stride` apart.
+    pub(crate) fn idct_8x8_row(coefs: &[i16], quant: &[u16; 64], out: &mut [u8], stride: usize, b0: usize, b1: usize) {
+        for b in b0..b1 {
+            let block: &[i16; 64] = coefs[b * 64..b * 64 + 64].try_into().unwrap();
+            idct_8x8(block, quant, &mut out[b * 8..], stride);
+        }
+    }
+}
+
 /// Dequantises `coefs` (natural order) with `quant` and writes the 8x8 samples to `out`, row
 /// `y` at `out[y * stride..][..8]`.
+#[inline(always)]
 pub(crate) fn idct_8x8(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
     if coefs[1..].iter().all(|&c| c == 0) {
         // DC only: libjpeg's shortcuts give the same value for every sample.
@@ -123,24 +137,31 @@ pub(crate) fn idct_8x8(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], str
     let ws = idct8_lanes(&rows, CONST_BITS - PASS1_BITS, 0);
     // ws[y][x] = column pass output at row y, column x. Pass 2 on rows: lane = row.
     let t = transpose(&ws);
-    let res = idct8_lanes(&t, CONST_BITS + PASS1_BITS + 3, 0);
+    let res = idct8_lanes(&t, CONST_BITS + PASS1_BITS + 3, 128);
     // res[x][y] = sample at row y, column x.
-    for y in 0..8 {
+    let res = transpose(&res);
+    for (y, row) in res.iter().enumerate() {
         let dst = &mut out[y * stride..y * stride + 8];
-        for x in 0..8 {
-            dst[x] = clamp_u8(res[x][y] + 128);
+        for (d, &v) in dst.iter_mut().zip(row) {
+            *d = clamp_u8(v);
         }
     }
 }
 
-/// Fixed-point (13-bit) matrix of the reduced N-point IDCT: `m[x][u] = C(u)/2 cos((2x+1)u pi/2N)`.
-fn reduced_matrix<const N: usize>() -> [[i32; N]; N] {
-    let mut m = [[0i32; N]; N];
+/// Fixed-point (13-bit) matrix of the reduced N-point IDCT: each output is the average of the
+/// 8/N adjacent outputs of the full 8-point IDCT it replaces, as in libjpeg's jidctred.c:
+/// `m[x][u] = C(u)/2 * mean over j < 8/N of cos((2 (x 8/N + j) + 1) u pi / 16)`.
+fn reduced_matrix<const N: usize>() -> [[i32; 8]; N] {
+    let group = 8 / N;
+    let mut m = [[0i32; 8]; N];
     for (x, row) in m.iter_mut().enumerate() {
         for (u, v) in row.iter_mut().enumerate() {
             let c = if u == 0 { std::f64::consts::FRAC_1_SQRT_2 } else { 1.0 };
-            let angle = (2 * x + 1) as f64 * u as f64 * std::f64::consts::PI / (2 * N) as f64;
-            *v = (0.5 * c * angle.cos() * (1 << CONST_BITS) as f64).round() as i32;
+            let mean = (0..group)
+                .map(|j| (((2 * (x * group + j) + 1) * u) as f64 * std::f64::consts::PI / 16.0).cos())
+                .sum::<f64>()
+                / group as f64;
+            *v = (0.5 * c * mean * (1 << CONST_BITS) as f64).round() as i32;
         }
     }
     m
@@ -148,8 +169,8 @@ fn reduced_matrix<const N: usize>() -> [[i32; N]; N] {
 
 /// Precomputed reduced-IDCT matrices.
 pub(crate) struct Reduced {
-    m4: [[i32; 4]; 4],
-    m2: [[i32; 2]; 2],
+    m4: [[i32; 8]; 4],
+    m2: [[i32; 8]; 2],
 }
 
 impl Reduced {
@@ -170,20 +191,20 @@ impl Reduced {
     }
 }
 
-fn reduced<const N: usize>(m: &[[i32; N]; N], coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
-    // Pass 1 along columns: tmp[y][u] = sum_v m[y][v] F[v][u].
-    let mut f = [[0i32; N]; N];
-    for v in 0..N {
-        for u in 0..N {
+fn reduced<const N: usize>(m: &[[i32; 8]; N], coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+    let mut f = [[0i32; 8]; 8];
+    for v in 0..8 {
+        for u in 0..8 {
             f[v][u] = coefs[v * 8 + u] as i32 * quant[v * 8 + u] as i32;
         }
     }
+    // Pass 1 along columns: tmp[y][u] = sum_v m[y][v] F[v][u].
     let shift1 = CONST_BITS - PASS1_BITS;
-    let mut tmp = [[0i32; N]; N];
+    let mut tmp = [[0i32; 8]; N];
     for y in 0..N {
-        for u in 0..N {
+        for u in 0..8 {
             let mut s = 0;
-            for v in 0..N {
+            for v in 0..8 {
                 s += m[y][v] * f[v][u];
             }
             tmp[y][u] = (s + (1 << (shift1 - 1))) >> shift1;
@@ -193,7 +214,7 @@ fn reduced<const N: usize>(m: &[[i32; N]; N], coefs: &[i16; 64], quant: &[u16; 6
     for y in 0..N {
         for x in 0..N {
             let mut s = 0;
-            for u in 0..N {
+            for u in 0..8 {
                 s += m[x][u] * tmp[y][u];
             }
             out[y * stride + x] = clamp_u8(((s + (1 << (shift2 - 1))) >> shift2) + 128);

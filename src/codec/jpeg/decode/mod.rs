@@ -28,6 +28,7 @@ mod huffman;
 mod idct;
 mod markers;
 mod metadata;
+mod simd;
 mod tables;
 mod upsample;
 
@@ -36,7 +37,6 @@ pub use metadata::{read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
 use entropy::{BlockGeometry, ScanCursor};
 use idct::Reduced;
 use markers::{parse, ParseMode};
-use tables::ZIGZAG;
 use upsample::Upsample;
 
 use crate::error::{Error, Result};
@@ -344,15 +344,17 @@ impl JpegDecoder {
             let coefs = &self.coefs[ci];
             for by in 0..g.v {
                 let base = (slot * comp.rows_per_mcu + by * size) * comp.plane_w;
+                if size == 8 {
+                    let row = &coefs[by * g.buf_cols * 64..(by + 1) * g.buf_cols * 64];
+                    let (b0, b1) = comp.block_cols;
+                    idct::idct_8x8_row(row, &comp.quant, &mut comp.plane[base..], comp.plane_w, b0, b1);
+                    continue;
+                }
                 for bx in comp.block_cols.0..comp.block_cols.1 {
                     let at = (by * g.buf_cols + bx) * 64;
                     let block: &[i16; 64] = coefs[at..at + 64].try_into().unwrap();
                     let out = &mut comp.plane[base + bx * size..];
-                    if size == 8 {
-                        idct::idct_8x8(block, &comp.quant, out, comp.plane_w);
-                    } else {
-                        self.reduced.idct(size, block, &comp.quant, out, comp.plane_w);
-                    }
+                    self.reduced.idct(size, block, &comp.quant, out, comp.plane_w);
                 }
             }
         }
@@ -360,14 +362,15 @@ impl JpegDecoder {
     }
 }
 
-/// The last zig-zag index an IDCT of `size` x `size` reads.
+/// The last zig-zag index an IDCT of `size` x `size` reads. The reduced IDCTs evaluate the full
+/// 8-point basis at the centres of their sample groups, so they read high frequencies too; only
+/// the DC-only 1x1 "IDCT" of 1/8 scale lets AC scans be skipped.
 fn last_needed_coefficient(size: usize) -> usize {
-    (0..64).filter(|&k| {
-        let z = ZIGZAG[k] as usize;
-        z / 8 < size && z % 8 < size
-    })
-    .max()
-    .unwrap_or(0)
+    if size == 1 {
+        0
+    } else {
+        63
+    }
 }
 
 impl RowSource for JpegDecoder {
@@ -440,8 +443,8 @@ mod tests {
     #[test]
     fn coefficient_limits_per_idct_size() {
         assert_eq!(last_needed_coefficient(8), 63);
-        assert_eq!(last_needed_coefficient(4), 24);
-        assert_eq!(last_needed_coefficient(2), 4);
+        assert_eq!(last_needed_coefficient(4), 63);
+        assert_eq!(last_needed_coefficient(2), 63);
         assert_eq!(last_needed_coefficient(1), 0);
     }
 

@@ -11,6 +11,8 @@
 //! first and last columns compute, and what its context rows hold above the first and below the
 //! last row. Only output columns `x0..x1` are computed, for crop-on-load; buffers may be wider.
 
+use super::simd::avx2_dispatch;
+
 /// How one component gets from its decoded size to the output size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Upsample {
@@ -33,40 +35,64 @@ impl Upsample {
     }
 }
 
-/// Output columns `x0..x1` of a fancy 2x horizontal upsampling of `input`.
-pub(crate) fn h2v1(input: &[u8], out: &mut [u8], x0: usize, x1: usize) {
-    let n = input.len();
-    let (i0, i1) = (x0 / 2, x1.div_ceil(2).min(n));
-    if n == 1 {
-        out[0] = input[0];
-        out[1] = input[0];
-        return;
-    }
-    for i in i0..i1 {
-        let c = input[i] as u16 * 3;
-        let left = input[i.saturating_sub(1)] as u16;
-        let right = input[if i + 1 < n { i + 1 } else { n - 1 }] as u16;
-        out[2 * i] = ((c + left + 1) >> 2) as u8;
-        out[2 * i + 1] = ((c + right + 2) >> 2) as u8;
+avx2_dispatch! {
+    /// Output columns `x0..x1` of a fancy 2x horizontal upsampling of `input`.
+    pub(crate) fn h2v1(input: &[u8], out: &mut [u8], x0: usize, x1: usize) {
+        let n = input.len();
+        let (i0, i1) = (x0 / 2, x1.div_ceil(2).min(n));
+        let at = |i: usize| input[i.min(n - 1)] as u16;
+        let edge = |out: &mut [u8], i: usize| {
+            let c = at(i) * 3;
+            out[2 * i] = ((c + at(i.saturating_sub(1)) + 1) >> 2) as u8;
+            out[2 * i + 1] = ((c + at(i + 1) + 2) >> 2) as u8;
+        };
+        // Interior columns (both neighbours real) in a loop without bounds logic.
+        let (lo, hi) = (i0.max(1), i1.min(n.saturating_sub(1)));
+        for i in (i0..i1).filter(|&i| i < lo || i >= hi) {
+            edge(out, i);
+        }
+        if lo < hi {
+            let pairs = out[2 * lo..2 * hi].chunks_exact_mut(2);
+            for (((o, &l), &c), &r) in pairs.zip(&input[lo - 1..hi - 1]).zip(&input[lo..hi]).zip(&input[lo + 1..hi + 1]) {
+                let c = c as u16 * 3;
+                o[0] = ((c + l as u16 + 1) >> 2) as u8;
+                o[1] = ((c + r as u16 + 2) >> 2) as u8;
+            }
+        }
     }
 }
 
-/// Vertical column sums `3 * near + far` for fancy vertical upsampling, columns `i0..i1`.
-pub(crate) fn column_sums(near: &[u8], far: &[u8], sums: &mut [u16], i0: usize, i1: usize) {
-    for ((s, &a), &b) in sums[i0..i1].iter_mut().zip(&near[i0..i1]).zip(&far[i0..i1]) {
-        *s = a as u16 * 3 + b as u16;
+avx2_dispatch! {
+    /// Vertical column sums `3 * near + far` for fancy vertical upsampling, columns `i0..i1`.
+    pub(crate) fn column_sums(near: &[u8], far: &[u8], sums: &mut [u16], i0: usize, i1: usize) {
+        for ((s, &a), &b) in sums[i0..i1].iter_mut().zip(&near[i0..i1]).zip(&far[i0..i1]) {
+            *s = a as u16 * 3 + b as u16;
+        }
     }
 }
 
-/// Output columns `x0..x1` of 2x horizontal upsampling of column sums (`n` input columns).
-pub(crate) fn h2v2(sums: &[u16], n: usize, out: &mut [u8], x0: usize, x1: usize) {
-    let (i0, i1) = (x0 / 2, x1.div_ceil(2).min(n));
-    for i in i0..i1 {
-        let c = sums[i] * 3;
-        let left = sums[i.saturating_sub(1)];
-        let right = sums[if i + 1 < n { i + 1 } else { n - 1 }];
-        out[2 * i] = ((c + left + 8) >> 4) as u8;
-        out[2 * i + 1] = ((c + right + 7) >> 4) as u8;
+avx2_dispatch! {
+    /// Output columns `x0..x1` of 2x horizontal upsampling of column sums (`n` input columns).
+    pub(crate) fn h2v2(sums: &[u16], n: usize, out: &mut [u8], x0: usize, x1: usize) {
+        let (i0, i1) = (x0 / 2, x1.div_ceil(2).min(n));
+        let at = |i: usize| sums[i.min(n - 1)];
+        let edge = |out: &mut [u8], i: usize| {
+            let c = at(i) * 3;
+            out[2 * i] = ((c + at(i.saturating_sub(1)) + 8) >> 4) as u8;
+            out[2 * i + 1] = ((c + at(i + 1) + 7) >> 4) as u8;
+        };
+        let (lo, hi) = (i0.max(1), i1.min(n.saturating_sub(1)));
+        for i in (i0..i1).filter(|&i| i < lo || i >= hi) {
+            edge(out, i);
+        }
+        if lo < hi {
+            let pairs = out[2 * lo..2 * hi].chunks_exact_mut(2);
+            for (((o, &l), &c), &r) in pairs.zip(&sums[lo - 1..hi - 1]).zip(&sums[lo..hi]).zip(&sums[lo + 1..hi + 1]) {
+                let c = c * 3;
+                o[0] = ((c + l + 8) >> 4) as u8;
+                o[1] = ((c + r + 7) >> 4) as u8;
+            }
+        }
     }
 }
 
