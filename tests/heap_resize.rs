@@ -18,6 +18,8 @@ use stripflow::io::Input;
 use stripflow::ops::resize::{Resize, ResizeOptions};
 use stripflow::pipeline::chain_buffer_bytes;
 use stripflow::pixel::PixelFormat;
+use stripflow::synth::Synthetic;
+use stripflow::RowSource;
 use support::fixtures;
 
 /// Decodes `png`, resizes it to `(ow, oh)` with lanczos3 and encodes a PNG (to `io::sink`).
@@ -29,6 +31,28 @@ fn job(png: PathBuf, ow: u32, oh: u32) {
     let peak = dhat::HeapStats::get().max_bytes;
     assert!(buffers <= peak, "chain accounts {buffers} bytes, more than the peak {peak}");
     eprintln!("chain buffers {buffers} bytes of a {peak}-byte peak");
+}
+
+/// Builds resize stages of every shape (box shrink, scatter, gather, alpha, linear light, 16-bit)
+/// over a synthetic source, and checks that pulling their rows allocates nothing.
+fn no_allocation_per_row() {
+    let cases = [
+        (PixelFormat::RGB8, 3000, 2000, 7, 5, false),
+        (PixelFormat::RGBA8, 300, 200, 77, 51, true),
+        (PixelFormat::GRAYA16, 30, 20, 301, 203, true),
+        (PixelFormat::RGB16, 1000, 30, 3, 900, false),
+    ];
+    for (format, w, h, ow, oh, linear_light) in cases {
+        let options = ResizeOptions { linear_light, ..Default::default() };
+        let mut stage = Resize::new(Synthetic::new(w, h, format, 2), ow, oh, options).expect("resize");
+        let mut row = vec![0u8; stage.info().row_bytes()];
+        let before = dhat::HeapStats::get().total_blocks;
+        for _ in 0..oh {
+            stage.read_row(&mut row).expect("row");
+        }
+        let after = dhat::HeapStats::get().total_blocks;
+        assert_eq!(before, after, "{format} {w}x{h} -> {ow}x{oh}: {} allocations while running", after - before);
+    }
 }
 
 fn main() {
@@ -50,6 +74,9 @@ fn main() {
     });
     t.check_at_most("16384x65536 -> 256x256", tall, 4 * MIB);
     t.check_flat("16384x65536 -> 256x256 vs 16384x16384", down, tall, 64 << 10);
+
+    let rows = t.measure("no_allocation_per_row", || (), |_| no_allocation_per_row());
+    t.check("no allocation per row", rows.is_some(), "resize stages of every shape allocate only when built");
 
     t.finish();
 }
