@@ -4,7 +4,7 @@
 //! small multiple of one row's width and does not grow with the image's height or the scale
 //! factor. See `docs/architecture.md` for who pulls, who allocates and where memory goes.
 //!
-//! ```ignore
+//! ```
 //! use stripflow::{codec::png::PngEncoder, ops::crop::Crop, synth::Synthetic, PixelFormat};
 //!
 //! // A 4000x3000 procedurally generated photo-like image, cropped to its centre 640x480 and
@@ -28,3 +28,8 @@ pub mod synth;
 pub use error::{Error, Result};
 pub use pipeline::RowSource;
 pub use pixel::{BitDepth, ColorType, ImageInfo, PixelFormat};
+
+/// The README's examples, compiled and run as doctests so they cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

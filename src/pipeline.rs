@@ -163,3 +163,27 @@ where
     }
     Ok(())
 }
+
+impl<S: RowSource + ?Sized> RowSource for &mut S {
+    fn info(&self) -> ImageInfo {
+        (**self).info()
+    }
+    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
+        (**self).read_row(row)
+    }
+    fn read_rows(&mut self, strip: &mut [u8]) -> Result<()> {
+        (**self).read_rows(strip)
+    }
+    fn input_rows(&self, output: Range<u32>) -> Range<u32> {
+        (**self).input_rows(output)
+    }
+    fn buffer_bytes(&self) -> usize {
+        (**self).buffer_bytes()
+    }
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn upstream(&self) -> Option<&dyn RowSource> {
+        (**self).upstream()
+    }
+}

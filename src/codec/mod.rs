@@ -3,6 +3,8 @@
 pub mod exif;
 pub mod jpeg;
 pub mod png;
+pub mod probe;
+
 
 /// The file formats stripflow reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
