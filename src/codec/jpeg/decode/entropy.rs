@@ -227,6 +227,9 @@ impl ScanCursor {
             let fast = table.ac_fast(reader);
             if fast != 0 {
                 reader.consume((fast & 15) as u32);
+                if fast >> 8 == 0 {
+                    break; // end of block
+                }
                 k += ((fast >> 4) & 15) as usize;
                 block[ZIGZAG[k] as usize] = (fast >> 8) as i16;
                 k += 1;

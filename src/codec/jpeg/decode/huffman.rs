@@ -21,7 +21,7 @@ pub(crate) struct HuffTable {
     /// `(length << 8) | symbol` for codes of up to LOOKAHEAD bits, 0 when longer.
     lookup: [u16; 1 << LOOKAHEAD],
     /// For AC tables: `value << 8 | run << 4 | total_bits`, with total_bits = code + magnitude
-    /// length <= LOOKAHEAD, or 0 when the fast path does not apply.
+    /// length <= LOOKAHEAD; value 0 means end of block; 0 when the fast path does not apply.
     ac_fast: [i32; 1 << LOOKAHEAD],
     /// Largest code of each length (index 1..=16), -1 when none; `maxcode[17]` is a sentinel.
     maxcode: [i32; 18],
@@ -79,6 +79,11 @@ impl HuffTable {
             let rs = (entry & 0xFF) as u32;
             let run = rs >> 4;
             let size = rs & 15;
+            if rs == 0 {
+                // End of block: value 0 marks it (a coded coefficient is never 0).
+                *slot = len as i32;
+                continue;
+            }
             if size == 0 || len + size > LOOKAHEAD {
                 continue;
             }
@@ -201,15 +206,14 @@ impl BitReader {
                         self.padded += 8;
                         0
                     }
+                    Some(&0xFF) if data.get(self.pos + 1) == Some(&0) => {
+                        self.pos += 2;
+                        0xFF
+                    }
                     Some(&0xFF) => {
-                        if data.get(self.pos + 1) == Some(&0) {
-                            self.pos += 2;
-                            0xFF
-                        } else {
-                            self.at_marker = true;
-                            self.padded += 8;
-                            0
-                        }
+                        self.at_marker = true;
+                        self.padded += 8;
+                        0
                     }
                     Some(&b) => {
                         self.pos += 1;

@@ -192,7 +192,7 @@ fn idct_8x8<T: Transpose>(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], 
     if ac == 0 {
         // DC only: libjpeg's shortcuts give the same value for every sample.
         let dc = coefs[0] as i32 * quant[0] as i32;
-        let v = clamp_u8(((dc << PASS1_BITS) + (1 << (PASS1_BITS + 2)) >> (PASS1_BITS + 3)) + 128);
+        let v = clamp_u8((((dc << PASS1_BITS) + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3)) + 128);
         for y in 0..8 {
             out[y * stride..y * stride + 8].fill(v);
         }
