@@ -173,7 +173,7 @@ impl BitReader {
     }
 
     /// Fills the buffer to at least 57 bits.
-    #[inline]
+    #[inline(always)]
     fn refill(&mut self, data: &[u8]) {
         // Fast path: 8 bytes available and none of the ones needed is 0xFF.
         if !self.at_marker {
@@ -195,6 +195,13 @@ impl BitReader {
                 }
             }
         }
+        self.refill_slow(data);
+    }
+
+    /// Byte by byte, unstuffing `FF 00` and stopping at markers.
+    #[cold]
+    #[inline(never)]
+    fn refill_slow(&mut self, data: &[u8]) {
         while self.nbits <= 56 {
             let byte = if self.at_marker {
                 self.padded += 8;
