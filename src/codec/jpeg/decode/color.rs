@@ -27,10 +27,28 @@ fn ycc(y: u8, cb: u8, cr: u8) -> (u8, u8, u8) {
 
 avx2_dispatch! {
     /// YCbCr planes to interleaved RGB.
+    ///
+    /// Sixteen pixels at a time: the arithmetic runs on whole lanes into three small planar
+    /// arrays, then a separate loop interleaves them, which keeps both loops vectorisable.
     pub(crate) fn ycc_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
+        const N: usize = 16;
         let n = out.len() / 3;
-        for (((px, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(&y[..n]).zip(&cb[..n]).zip(&cr[..n]) {
-            let (r, g, b) = ycc(y, cb, cr);
+        let (y, cb, cr) = (&y[..n], &cb[..n], &cr[..n]);
+        let mut chunks = out.chunks_exact_mut(3 * N);
+        for (((px, y), cb), cr) in (&mut chunks).zip(y.chunks_exact(N)).zip(cb.chunks_exact(N)).zip(cr.chunks_exact(N)) {
+            let (mut r, mut g, mut b) = ([0u8; N], [0u8; N], [0u8; N]);
+            for i in 0..N {
+                (r[i], g[i], b[i]) = ycc(y[i], cb[i], cr[i]);
+            }
+            for i in 0..N {
+                px[3 * i] = r[i];
+                px[3 * i + 1] = g[i];
+                px[3 * i + 2] = b[i];
+            }
+        }
+        let done = n / N * N;
+        for (i, px) in chunks.into_remainder().chunks_exact_mut(3).enumerate() {
+            let (r, g, b) = ycc(y[done + i], cb[done + i], cr[done + i]);
             px[0] = r;
             px[1] = g;
             px[2] = b;

@@ -61,6 +61,8 @@ pub(crate) struct ScanCursor {
     restarts_left: u32,
     /// Set when the data ran out and truncated input is allowed: the rest of the scan is zero.
     stopped: bool,
+    /// Per scan component: only the DC coefficient is needed (sequential scans skip storing AC).
+    dc_only: [bool; 4],
 }
 
 fn corrupt(detail: &str) -> Error {
@@ -97,6 +99,14 @@ impl ScanCursor {
             pred: [0; 4],
             restarts_left: scan.restart_interval as u32,
             stopped: false,
+            dc_only: [false; 4],
+        }
+    }
+
+    /// Marks the scan components whose frame component needs only DC coefficients.
+    pub(crate) fn set_dc_only(&mut self, frame_dc_only: &[bool]) {
+        for (si, &c) in self.components.iter().enumerate() {
+            self.dc_only[si] = frame_dc_only[c];
         }
     }
 
@@ -191,7 +201,8 @@ impl ScanCursor {
     #[inline(always)]
     fn decode_block(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
         match self.kind {
-            Kind::Sequential => self.sequential(data, si, block),
+            Kind::Sequential if self.dc_only[si] => self.sequential::<false>(data, si, block),
+            Kind::Sequential => self.sequential::<true>(data, si, block),
             Kind::DcFirst => self.dc_first(data, si, block),
             Kind::DcRefine => {
                 if self.reader.bit(data) {
@@ -215,7 +226,9 @@ impl ScanCursor {
     }
 
     #[inline(always)]
-    fn sequential(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
+    /// A sequential block; with `STORE` false the AC coefficients are decoded (to find the next
+    /// block) but not stored, for components whose IDCT reads only the DC term (1/8 scale).
+    fn sequential<const STORE: bool>(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
         let diff = self.dc_diff(data, si)?;
         self.pred[si] = self.pred[si].wrapping_add(diff);
         block[0] = self.pred[si] as i16;
@@ -227,8 +240,13 @@ impl ScanCursor {
             let fast = table.ac_fast(reader);
             if fast != 0 {
                 reader.consume((fast & 15) as u32);
+                if fast >> 8 == 0 {
+                    break; // end of block
+                }
                 k += ((fast >> 4) & 15) as usize;
-                block[ZIGZAG[k] as usize] = (fast >> 8) as i16;
+                if STORE {
+                    block[ZIGZAG[k] as usize] = (fast >> 8) as i16;
+                }
                 k += 1;
                 continue;
             }
@@ -243,7 +261,9 @@ impl ScanCursor {
             }
             k += run;
             let value = reader.receive_extend(size, data);
-            block[ZIGZAG[k.min(79)] as usize] = value as i16;
+            if STORE {
+                block[ZIGZAG[k.min(79)] as usize] = value as i16;
+            }
             k += 1;
         }
         Ok(())
