@@ -13,10 +13,18 @@
 //!    (downscale), or kept in a small ring from which output rows are gathered (upscale);
 //! 5. finished output rows are unpremultiplied, re-encoded and rounded into the caller's buffer.
 //!
-//! Arithmetic is `f32` throughout (16-bit samples keep their precision; box sums of up to a few
-//! hundred rows stay well inside `f32`'s 24 bits for 8-bit data), in loops the compiler
-//! vectorises. Every buffer is allocated when the stage is built;
-//! [`Resize::predicted_buffer_bytes`] gives their size before building it.
+//! Arithmetic is `f32` throughout, in portable loops the compiler vectorises: 16-bit samples keep
+//! their precision (within 1/65535 of a double-precision reference in the tests), and box sums of
+//! plain samples are exact integers up to 2^24 (65793 rows of 8-bit data). Measured choices: the
+//! conversion back to integers uses an add-and-bit-cast rounding instead of a saturating `as`
+//! cast, and the vertical pass works in cache-sized blocks (together 3.0 s -> 0.7 s of CPU for a
+//! 64 -> 16384 upscale); an AVX2 build of the vertical loops, dispatched at run time, gained only
+//! 8% there (the pass is bound by memory bandwidth), so there is no `unsafe` SIMD code. A
+//! fixed-point variant was not tried: the f32 path already runs well ahead of libvips
+//! (`bench/compare_resize.sh`), whose time goes to decoding.
+//!
+//! Every buffer is allocated when the stage is built; [`Resize::predicted_buffer_bytes`] gives
+//! their size before building it.
 
 mod alpha;
 mod box_shrink;
