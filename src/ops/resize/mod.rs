@@ -295,6 +295,11 @@ impl<S: RowSource> Resize<S> {
         self.vertical.form() == vertical::Form::Scatter
     }
 
+    /// Rows pulled from the upstream source so far.
+    pub fn source_rows_read(&self) -> u32 {
+        self.front.rows_read
+    }
+
     /// Gives back the upstream source.
     pub fn into_inner(self) -> S {
         self.source
