@@ -172,10 +172,18 @@ struct Front {
 }
 
 impl Front {
-    /// Reads the input rows of the next kernel-input row and writes it, resampled, into `dst`.
-    fn next_row(&mut self, source: &mut dyn RowSource, dst: &mut [f32]) -> Result<()> {
+    /// Reads the input rows of the next kernel-input row and writes it, resampled, into `dst`;
+    /// with no `dst`, only reads them.
+    fn next_row(&mut self, source: &mut dyn RowSource, dst: Option<&mut [f32]>) -> Result<()> {
         let channels = self.input.format.channels();
         let rows = self.ky.min(self.input.height - self.rows_read);
+        let Some(dst) = dst else {
+            for _ in 0..rows {
+                source.read_row(&mut self.in_row)?;
+            }
+            self.rows_read += rows;
+            return Ok(());
+        };
         let src: &mut [f32] = if self.ky == 1 {
             source.read_row(&mut self.in_row)?;
             self.conversion.load(&self.in_row, &mut self.work);
