@@ -117,7 +117,7 @@ impl Geometry {
 pub fn crop_offset(position: Gravity, outer: (u32, u32), inner: (u32, u32)) -> (u32, u32) {
     let along = |free: u32, f: u32| match f {
         0 => 0,
-        1 => (free + 1) / 2,
+        1 => free.div_ceil(2),
         _ => free,
     };
     let (fx, fy) = position.fractions();
