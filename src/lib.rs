@@ -23,6 +23,7 @@ pub mod io;
 pub mod ops;
 pub mod pipeline;
 pub mod pixel;
+pub mod plan;
 pub mod scratch;
 pub mod synth;
 
