@@ -28,3 +28,8 @@ pub mod synth;
 pub use error::{Error, Result};
 pub use pipeline::RowSource;
 pub use pixel::{BitDepth, ColorType, ImageInfo, PixelFormat};
+
+/// The README's examples, compiled and run as doctests so they cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -5,3 +5,4 @@
 
 pub mod fixtures;
 pub mod heap;
+pub mod interlaced;

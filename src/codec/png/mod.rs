@@ -1,7 +1,13 @@
 //! PNG: a streaming decoder (every colour type and depth, Adam7 by seven cursors) and a streaming
 //! encoder.
 
+pub mod adam7;
+mod chunks;
 pub mod decode;
 pub mod encode;
+mod expand;
+mod filter;
+mod inflate;
 
+pub use decode::{read_header, PngDecoder, PngHeader};
 pub use encode::{PngCompression, PngEncoder};

@@ -1,0 +1,141 @@
+//! The chunk layer of PNG: walking chunks by their length fields and checking their CRC-32.
+//!
+//! The interlaced decoder reads the image data (`IDAT`) itself, from the memory-mapped input,
+//! so it needs to find chunks and validate them without the png crate. A chunk is
+//! `length (u32 BE) | type (4 bytes) | data (length bytes) | CRC-32 of type and data (u32 BE)`.
+
+use std::ops::Range;
+
+use crate::error::{Error, Result};
+
+/// The eight signature bytes every PNG starts with.
+pub(crate) const SIGNATURE: [u8; 8] = *b"\x89PNG\r\n\x1a\n";
+
+/// The largest chunk length the specification allows (2^31 - 1).
+const MAX_CHUNK_LENGTH: usize = 0x7FFF_FFFF;
+
+/// One chunk, located in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Chunk {
+    /// The four type bytes, e.g. `*b"IDAT"`.
+    pub kind: [u8; 4],
+    /// Where the data lies in the file.
+    pub data: Range<usize>,
+}
+
+impl Chunk {
+    /// Offset of the chunk after this one (past the CRC).
+    pub fn end(&self) -> usize {
+        self.data.end + 4
+    }
+}
+
+/// The chunk whose header starts at `pos`; an error if header, data or CRC run past the end.
+pub(crate) fn chunk_at(bytes: &[u8], pos: usize) -> Result<Chunk> {
+    let header = bytes
+        .get(pos..pos.saturating_add(8))
+        .ok_or_else(|| Error::format("PNG", format!("file truncated: no chunk header at offset {pos}")))?;
+    let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    if length > MAX_CHUNK_LENGTH {
+        return Err(Error::format("PNG", format!("chunk length {length} at offset {pos} is too large")));
+    }
+    let kind = [header[4], header[5], header[6], header[7]];
+    let start = pos + 8;
+    let end = start + length;
+    if end.saturating_add(4) > bytes.len() {
+        return Err(Error::format(
+            "PNG",
+            format!("file truncated inside chunk {} at offset {pos}", String::from_utf8_lossy(&kind)),
+        ));
+    }
+    Ok(Chunk { kind, data: start..end })
+}
+
+/// Checks the CRC-32 stored after `chunk` against its type and data.
+pub(crate) fn check_crc(bytes: &[u8], chunk: &Chunk) -> Result<()> {
+    let stored = &bytes[chunk.data.end..chunk.data.end + 4];
+    let stored = u32::from_be_bytes([stored[0], stored[1], stored[2], stored[3]]);
+    let actual = !crc32_update(crc32_update(!0, &chunk.kind), &bytes[chunk.data.clone()]);
+    if stored != actual {
+        return Err(Error::format(
+            "PNG",
+            format!("CRC mismatch in chunk {} at offset {}", String::from_utf8_lossy(&chunk.kind), chunk.data.start - 8),
+        ));
+    }
+    Ok(())
+}
+
+/// Slicing-by-4 tables of the CRC-32 of ISO 3309 / ITU-T V.42 (reflected polynomial 0xEDB88320).
+static CRC_TABLES: [[u32; 256]; 4] = crc_tables();
+
+const fn crc_tables() -> [[u32; 256]; 4] {
+    let mut t = [[0u32; 256]; 4];
+    let mut n = 0;
+    while n < 256 {
+        let mut c = n as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            k += 1;
+        }
+        t[0][n] = c;
+        n += 1;
+    }
+    let mut n = 0;
+    while n < 256 {
+        let mut k = 1;
+        while k < 4 {
+            let prev = t[k - 1][n];
+            t[k][n] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
+            k += 1;
+        }
+        n += 1;
+    }
+    t
+}
+
+/// Feeds `data` into a running (pre-inverted) CRC-32 register.
+pub(crate) fn crc32_update(mut crc: u32, data: &[u8]) -> u32 {
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        crc ^= u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+        crc = CRC_TABLES[3][(crc & 0xFF) as usize]
+            ^ CRC_TABLES[2][((crc >> 8) & 0xFF) as usize]
+            ^ CRC_TABLES[1][((crc >> 16) & 0xFF) as usize]
+            ^ CRC_TABLES[0][(crc >> 24) as usize];
+    }
+    for &b in words.remainder() {
+        crc = CRC_TABLES[0][((crc ^ b as u32) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_of_iend_matches_the_spec_constant() {
+        // Every PNG ends with IEND, whose CRC is the well-known AE 42 60 82.
+        assert_eq!(!crc32_update(!0, b"IEND"), 0xAE42_6082);
+        // The standard check value of CRC-32.
+        assert_eq!(!crc32_update(!0, b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn truncated_and_oversized_chunks_are_errors() {
+        let mut file = SIGNATURE.to_vec();
+        file.extend_from_slice(&[0, 0, 0, 0]);
+        file.extend_from_slice(b"IEND");
+        file.extend_from_slice(&0xAE42_6082u32.to_be_bytes());
+        let c = chunk_at(&file, 8).unwrap();
+        assert_eq!(&c.kind, b"IEND");
+        check_crc(&file, &c).unwrap();
+        assert!(chunk_at(&file[..file.len() - 1], 8).is_err());
+        file[8] = 0xFF;
+        assert!(chunk_at(&file, 8).is_err());
+        file[8] = 0;
+        file[19] ^= 1;
+        assert!(check_crc(&file, &c).is_err());
+    }
+}

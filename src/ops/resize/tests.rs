@@ -1,0 +1,159 @@
+//! Unit tests of the stage as a whole (the reference comparison lives in tests/resize_*.rs).
+
+use super::*;
+use crate::pipeline::drain;
+use crate::pixel::PixelFormat;
+use crate::synth::Synthetic;
+
+/// A whole image held in memory, as a source.
+struct Image {
+    info: ImageInfo,
+    data: Vec<u8>,
+    next: RowCounter,
+}
+
+impl Image {
+    fn new(width: u32, height: u32, format: PixelFormat, data: Vec<u8>) -> Self {
+        Image { info: ImageInfo { width, height, format }, data, next: RowCounter::new(height) }
+    }
+}
+
+impl RowSource for Image {
+    fn info(&self) -> ImageInfo {
+        self.info
+    }
+    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
+        let y = self.next.advance()? as usize;
+        let n = self.info.row_bytes();
+        row.copy_from_slice(&self.data[y * n..][..n]);
+        Ok(())
+    }
+    fn buffer_bytes(&self) -> usize {
+        0
+    }
+    fn name(&self) -> &'static str {
+        "image"
+    }
+}
+
+fn collect(source: &mut dyn RowSource, strip: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    drain(source, strip, |s, _| {
+        out.extend_from_slice(s);
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+const FORMATS: [PixelFormat; 8] = [
+    PixelFormat::GRAY8,
+    PixelFormat::GRAYA8,
+    PixelFormat::RGB8,
+    PixelFormat::RGBA8,
+    PixelFormat::GRAY16,
+    PixelFormat::GRAYA16,
+    PixelFormat::RGB16,
+    PixelFormat::RGBA16,
+];
+
+#[test]
+fn predicted_bytes_match_and_strip_height_does_not_matter() {
+    let sizes = [(37, 29, 5, 4), (37, 29, 90, 71), (300, 200, 7, 3), (20, 20, 20, 20), (5, 300, 40, 2)];
+    for format in FORMATS {
+        for kernel in Kernel::ALL {
+            for linear_light in [false, true] {
+                let options = ResizeOptions { kernel, linear_light, ..Default::default() };
+                for &(w, h, ow, oh) in &sizes {
+                    let make = || Resize::new(Synthetic::new(w, h, format, 3), ow, oh, options).unwrap();
+                    let stage = make();
+                    let info = Synthetic::new(w, h, format, 3).info();
+                    assert_eq!(stage.buffer_bytes(), Resize::<Synthetic>::predicted_buffer_bytes(info, ow, oh, &options));
+                    let whole = collect(&mut make(), oh);
+                    assert_eq!(whole.len(), format.row_bytes(ow) * oh as usize);
+                    for strip in [1, 7] {
+                        assert_eq!(collect(&mut make(), strip), whole, "{format} {kernel} {w}x{h}->{ow}x{oh} strip {strip}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn constant_image_stays_constant() {
+    for format in FORMATS {
+        let bytes = format.bytes_per_pixel();
+        let (w, h) = (23u32, 17u32);
+        let pixel: Vec<u8> = match format.depth {
+            BitDepth::Eight => [201u8, 17, 99, 180][4 - format.channels()..].to_vec(),
+            BitDepth::Sixteen => [51234u16, 4321, 60000, 33333][4 - format.channels()..]
+                .iter()
+                .flat_map(|v| v.to_ne_bytes())
+                .collect(),
+        };
+        assert_eq!(pixel.len(), bytes);
+        let data: Vec<u8> = pixel.iter().copied().cycle().take(bytes * (w * h) as usize).collect();
+        for kernel in Kernel::ALL {
+            for linear_light in [false, true] {
+                for (ow, oh) in [(1, 1), (5, 3), (23, 17), (100, 61), (2, 90)] {
+                    let options = ResizeOptions { kernel, linear_light, ..Default::default() };
+                    let mut r = Resize::new(Image::new(w, h, format, data.clone()), ow, oh, options).unwrap();
+                    let out = collect(&mut r, 4);
+                    for px in out.chunks_exact(bytes) {
+                        assert_eq!(px, &pixel[..], "{format} {kernel} linear {linear_light} -> {ow}x{oh}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_parameters_are_refused() {
+    let s = || Synthetic::new(10, 10, PixelFormat::RGB8, 1);
+    let o = ResizeOptions::default();
+    assert!(matches!(Resize::new(s(), 0, 5, o), Err(Error::Parameter(_))));
+    assert!(matches!(Resize::new(s(), 5, 0, o), Err(Error::Parameter(_))));
+    assert!(matches!(Resize::new(s(), u32::MAX, 5, o), Err(Error::Parameter(_))));
+    assert!(matches!(Resize::new(s(), 5, u32::MAX, o), Err(Error::Parameter(_))));
+    assert!(matches!(Resize::new(s(), 1 << 24, 1 << 24, o), Err(Error::Parameter(_))));
+    assert_eq!(Resize::<Synthetic>::predicted_buffer_bytes(s().info(), 0, 1, &o), usize::MAX);
+}
+
+#[test]
+fn aspect_helpers_round() {
+    let r = Resize::to_width(Synthetic::new(1000, 333, PixelFormat::RGB8, 1), 100, Default::default()).unwrap();
+    assert_eq!((r.info().width, r.info().height), (100, 33));
+    let r = Resize::to_height(Synthetic::new(1000, 333, PixelFormat::RGB8, 1), 1, Default::default()).unwrap();
+    assert_eq!((r.info().width, r.info().height), (3, 1));
+    let r = Resize::to_width(Synthetic::new(1000, 3, PixelFormat::RGB8, 1), 10, Default::default()).unwrap();
+    assert_eq!((r.info().width, r.info().height), (10, 1));
+}
+
+#[test]
+fn input_rows_cover_what_is_read() {
+    // Downscale by 10 with lanczos3: box 5, then 2x with a 12-row window.
+    let r = Resize::new(Synthetic::new(50, 1000, PixelFormat::GRAY8, 1), 5, 100, Default::default()).unwrap();
+    assert_eq!(r.box_factors(), (5, 5));
+    assert!(r.is_scatter());
+    let rows = r.input_rows(10..11);
+    assert!(rows.start <= 100 && rows.end >= 110, "{rows:?}");
+    assert!(rows.end - rows.start <= 70, "{rows:?}");
+    assert_eq!(r.input_rows(0..100), 0..1000);
+    // Upscale gathers.
+    let r = Resize::new(Synthetic::new(5, 10, PixelFormat::GRAY8, 1), 50, 100, Default::default()).unwrap();
+    assert!(!r.is_scatter());
+    let rows = r.input_rows(50..51);
+    assert!(rows.start <= 5 && rows.end >= 6 && rows.end - rows.start <= 6, "{rows:?}");
+}
+
+#[test]
+fn reads_no_row_twice_and_stops_at_the_end() {
+    let mut r = Resize::new(Synthetic::new(40, 40, PixelFormat::RGB8, 1), 7, 7, Default::default()).unwrap();
+    let mut row = vec![0; 21];
+    for _ in 0..7 {
+        r.read_row(&mut row).unwrap();
+    }
+    assert!(r.read_row(&mut row).is_err());
+}
