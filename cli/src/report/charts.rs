@@ -6,8 +6,10 @@
 //! - `heap_vs_scale.svg`: one JPEG resized by factors from 1/8192 to 1, plus the big upscale;
 //! - `time_per_job.svg`: median wall time per job and tool (log scale, horizontal bars).
 //!
-//! Memory lines are each tool's median peak RSS, plus stripflow's dhat peak heap (what the library
-//! itself allocates, without the executable's code and libc). A tool's failed jobs leave gaps.
+//! Memory lines are each tool's median peak private RSS (anonymous memory: heap, pixel buffers,
+//! stacks; sampled), plus for stripflow its dhat peak heap (what the library and CLI allocate) and
+//! its full peak RSS, which also counts the pages of its memory-mapped input file. A tool's failed
+//! jobs leave gaps.
 
 use std::path::Path;
 
@@ -61,15 +63,22 @@ fn memory_lines(results: &Results, series: Series, x: impl Fn(&Job) -> f64) -> V
     }];
     lines.retain(|l| !l.points.is_empty());
     for (t, info) in results.tools.iter().enumerate() {
-        let points: Vec<(f64, f64)> = order
-            .iter()
-            .filter_map(|&j| results.cells[j][t].rss_kib.map(|k| (x(&results.jobs[j]), k as f64 / 1024.0)))
-            .collect();
+        let point = |j: usize, v: Option<u64>| v.map(|k| (x(&results.jobs[j]), k as f64 / 1024.0));
         let suffix = if info.tool.whole_job() { "" } else { ", decode only" };
-        if !points.is_empty() {
-            lines.push(Line { label: format!("{} peak RSS{suffix}", info.tool.name()), colour: colour(Some(info.tool)), points });
+        if info.tool == Tool::Stripflow {
+            lines.push(Line {
+                label: "stripflow peak RSS, incl. the memory-mapped input file".into(),
+                colour: RGBColor(250, 150, 150),
+                points: order.iter().filter_map(|&j| point(j, results.cells[j][t].rss_kib)).collect(),
+            });
         }
+        lines.push(Line {
+            label: format!("{} peak private RSS{suffix}", info.tool.name()),
+            colour: colour(Some(info.tool)),
+            points: order.iter().filter_map(|&j| point(j, results.cells[j][t].anon_kib)).collect(),
+        });
     }
+    lines.retain(|l| !l.points.is_empty());
     lines
 }
 

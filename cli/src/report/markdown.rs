@@ -158,6 +158,15 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
     )?;
     writeln!(
         w,
+        "- **peak private RSS** is the highest `RssAnon` (anonymous memory: heap, pixel buffers, stacks) read from \
+         `/proc/PID/status` every {} ms while the run lasts. It matters for stripflow, which memory-maps its input: \
+         `ru_maxrss` counts the mapped file's resident pages (clean page cache the kernel can drop under pressure), so \
+         stripflow's RSS grows with the input *file* size while its private memory does not. Peers read their input \
+         through small buffers, so for them the two figures differ by code and libraries only.",
+        super::runner::SAMPLE_MS
+    )?;
+    writeln!(
+        w,
         "- **stripflow peak heap** is measured once more per job under `stripflow-dhat` (the same commands under the dhat \
          heap profiler): the high-water mark of bytes the library and CLI allocate. The per-job profiles are in `dhat/` \
          (open them in dhat's viewer, <https://nnethercote.github.io/dh_view/dh_view.html>)."
@@ -201,8 +210,11 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
         "Ratios are stripflow / best whole-job peer (below 1 means stripflow is smaller or faster); djpeg is left out of \
          \"best peer\" because it only decodes.\n"
     )?;
-    writeln!(w, "| job | stripflow heap (dhat) | stripflow RSS | lowest peer RSS | RSS ratio | stripflow time | fastest peer | time ratio |")?;
-    writeln!(w, "|---|---:|---:|---|---:|---:|---|---:|")?;
+    writeln!(
+        w,
+        "| job | stripflow heap (dhat) | stripflow private RSS | lowest peer private RSS | private ratio | stripflow RSS | lowest peer RSS | RSS ratio | stripflow time | fastest peer | time ratio |"
+    )?;
+    writeln!(w, "|---|---:|---:|---|---:|---:|---|---:|---:|---|---:|")?;
     for (j, job) in results.jobs.iter().enumerate() {
         let row = &results.cells[j];
         let sf = row.iter().find(|c| c.tool == Tool::Stripflow);
@@ -210,24 +222,29 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
             Ok(b) => mib_bytes(*b),
             Err(_) => "failed".into(),
         };
-        let (sf_rss, sf_wall) = match sf {
-            Some(c) if c.ok() => (c.rss_kib, c.wall),
-            Some(_) => (None, None),
-            None => (None, None),
+        let failed = sf.is_some_and(|c| !c.runs.is_empty() && !c.ok());
+        let (sf_rss, sf_anon, sf_wall) = match sf {
+            Some(c) if c.ok() => (c.rss_kib, c.anon_kib, c.wall),
+            _ => (None, None, None),
         };
         let best_rss = best_peer(row, |c| c.rss_kib.map(|k| k as f64));
+        let best_anon = best_peer(row, |c| c.anon_kib.map(|k| k as f64));
+        let mine = |v: Option<u64>| match v {
+            Some(k) => mib_kib(k),
+            None if failed => "FAILED".to_string(),
+            None => "-".to_string(),
+        };
         let best_wall = best_peer(row, |c| c.wall);
         let cell = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         writeln!(
             w,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             job.id,
             heap,
-            match (sf_rss, sf) {
-                (Some(k), _) => mib_kib(k),
-                (None, Some(c)) if !c.runs.is_empty() => "FAILED".to_string(),
-                _ => "-".to_string(),
-            },
+            mine(sf_anon),
+            cell(best_anon.map(|(c, v)| format!("{} {}", c.tool.name(), mib_kib(v as u64)))),
+            cell(sf_anon.zip(best_anon).map(|(s, (_, b))| ratio(s as f64, b))),
+            mine(sf_rss),
             cell(best_rss.map(|(c, v)| format!("{} {}", c.tool.name(), mib_kib(v as u64)))),
             cell(sf_rss.zip(best_rss).map(|(s, (_, b))| ratio(s as f64, b))),
             cell(sf_wall.map(secs)),
@@ -246,10 +263,14 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
         let row = &results.cells[j];
         let (ow, oh) = job.expected_size();
         writeln!(w, "### {}\n\n`{}`: input {:.1} MP, output {ow}x{oh}.\n", job.title, job.id, job.input.megapixels())?;
-        writeln!(w, "| tool | status | median wall | peak RSS | peak heap (dhat) | time / fastest peer | RSS / lowest peer |")?;
-        writeln!(w, "|---|---|---:|---:|---:|---:|---:|")?;
+        writeln!(
+            w,
+            "| tool | status | median wall | peak RSS | peak private RSS | peak heap (dhat) | time / fastest peer | RSS / lowest peer | private / lowest peer |"
+        )?;
+        writeln!(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
         let best_rss = best_peer(row, |c| c.rss_kib.map(|k| k as f64)).map(|(_, v)| v);
         let best_wall = best_peer(row, |c| c.wall).map(|(_, v)| v);
+        let best_anon = best_peer(row, |c| c.anon_kib.map(|k| k as f64)).map(|(_, v)| v);
         for c in row {
             let heap = if c.tool == Tool::Stripflow {
                 match &results.dhat[j] {
@@ -262,12 +283,14 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
             let name = if c.tool.whole_job() { c.tool.name().to_string() } else { format!("{} (decode only)", c.tool.name()) };
             writeln!(
                 w,
-                "| {name} | {} | {} | {} | {heap} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {heap} | {} | {} | {} |",
                 c.status(),
                 c.wall.map(secs).unwrap_or_default(),
                 c.rss_kib.map(mib_kib).unwrap_or_default(),
+                c.anon_kib.map(mib_kib).unwrap_or_default(),
                 c.wall.zip(best_wall).map(|(a, b)| ratio(a, b)).unwrap_or_default(),
                 c.rss_kib.zip(best_rss).map(|(a, b)| ratio(a as f64, b)).unwrap_or_default(),
+                c.anon_kib.zip(best_anon).map(|(a, b)| ratio(a as f64, b)).unwrap_or_default(),
             )?;
         }
         writeln!(w)?;

@@ -9,6 +9,13 @@
 //! as the floor under every RSS figure.
 //!
 //! Wall time is taken in the launcher from just before the spawn to the return of `wait4`.
+//!
+//! `ru_maxrss` counts every resident page, including pages of a memory-mapped input file (clean
+//! page cache the kernel can drop at any time). stripflow maps its input, so its RSS grows with
+//! the size of the input *file* even though its heap does not. To separate the two, the launcher
+//! also samples the child's `RssAnon` (private, anonymous memory: heap, stacks, pixel buffers)
+//! from `/proc/PID/status` every [`SAMPLE_MS`] ms and reports the highest value seen. Sampling can
+//! miss a peak shorter than the interval; for the big jobs that matter it cannot.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -31,6 +38,8 @@ pub struct Measurement {
     pub wall: f64,
     /// Peak resident set size in KiB (`ru_maxrss`).
     pub rss_kib: u64,
+    /// Highest sampled private (anonymous) resident memory in KiB.
+    pub anon_kib: u64,
     /// Why the run failed (last line of the tool's standard error, or the launcher's verdict).
     pub error: Option<String>,
     /// The dhat peak heap, when the program was `stripflow-dhat`.
@@ -54,12 +63,14 @@ pub struct Cell {
     pub wall: Option<f64>,
     /// Median peak RSS, KiB (when every run succeeded).
     pub rss_kib: Option<u64>,
+    /// Median sampled peak private RSS, KiB (when every run succeeded).
+    pub anon_kib: Option<u64>,
 }
 
 impl Cell {
     /// An empty cell.
     pub fn new(tool: Tool) -> Self {
-        Cell { tool, missing: None, not_applicable: false, runs: Vec::new(), wall: None, rss_kib: None }
+        Cell { tool, missing: None, not_applicable: false, runs: Vec::new(), wall: None, rss_kib: None, anon_kib: None }
     }
 
     /// Computes the medians when every run succeeded.
@@ -69,10 +80,12 @@ impl Cell {
         }
         let mut walls: Vec<f64> = self.runs.iter().map(|m| m.wall).collect();
         walls.sort_by(|a, b| a.total_cmp(b));
-        let mut rss: Vec<u64> = self.runs.iter().map(|m| m.rss_kib).collect();
-        rss.sort();
         self.wall = Some(median_f64(&walls));
-        self.rss_kib = Some(rss[(rss.len() - 1) / 2].midpoint_with(rss[rss.len() / 2]));
+        self.rss_kib = Some(median_u64(self.runs.iter().map(|m| m.rss_kib).collect()));
+        // A run too short for the sampler to see after exec reads 0: no figure rather than a wrong one.
+        if self.runs.iter().all(|m| m.anon_kib > 0) {
+            self.anon_kib = Some(median_u64(self.runs.iter().map(|m| m.anon_kib).collect()));
+        }
     }
 
     /// Whether the tool ran and succeeded.
@@ -107,12 +120,26 @@ impl Midpoint for u64 {
     }
 }
 
+fn median_u64(mut v: Vec<u64>) -> u64 {
+    v.sort_unstable();
+    v[(v.len() - 1) / 2].midpoint_with(v[v.len() / 2])
+}
+
 fn median_f64(sorted: &[f64]) -> f64 {
     (sorted[(sorted.len() - 1) / 2] + sorted[sorted.len() / 2]) / 2.0
 }
 
+/// Interval of the private-memory sampler, milliseconds.
+pub const SAMPLE_MS: u64 = 5;
+
+/// `RssAnon` of a live process in KiB, if readable.
+fn rss_anon_kib(pid: libc::pid_t) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("RssAnon:"))?.split_whitespace().next()?.parse().ok()
+}
+
 /// The hidden `report exec` subcommand: runs `command`, kills it after `timeout` seconds, prints
-/// `STRIPFLOW_EXEC <exit> <wall seconds> <maxrss KiB>` on standard output. `<exit>` is the exit
+/// `STRIPFLOW_EXEC <exit> <wall seconds> <maxrss KiB> <sampled peak RssAnon KiB>` on standard output. `<exit>` is the exit
 /// code, `sig<N>` for a signal, or `timeout`. The child's standard output is discarded; its
 /// standard error passes through.
 pub fn exec_main(command: &[String], timeout: u64) -> Result<()> {
@@ -131,14 +158,26 @@ pub fn exec_main(command: &[String], timeout: u64) -> Result<()> {
     let child = cmd.spawn().with_context(|| format!("cannot run {program}"))?;
     let pid = child.id() as libc::pid_t;
     let (cancel, cancelled) = mpsc::channel::<()>();
+    // The watchdog samples private memory until the child is reaped, and kills it at the deadline.
     let watchdog = std::thread::spawn(move || {
-        if cancelled.recv_timeout(Duration::from_secs(timeout)).is_err() {
-            // SAFETY: kill(2) on the pid of our own unreaped child; it cannot be recycled before
-            // wait4 below reaps it.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            return true;
+        let deadline = started + Duration::from_secs(timeout);
+        let mut anon = 0u64;
+        loop {
+            // The pid stays ours until wait4 reaps it, and wait4's caller cancels us right after.
+            if let Some(kib) = rss_anon_kib(pid) {
+                anon = anon.max(kib);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                // SAFETY: kill(2) on the pid of our own unreaped child.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                return (true, anon);
+            }
+            match cancelled.recv_timeout(Duration::from_millis(SAMPLE_MS).min(deadline - now)) {
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                _ => return (false, anon),
+            }
         }
-        false
     });
     let mut status: libc::c_int = 0;
     // SAFETY: zeroed rusage is a valid value of this plain C struct.
@@ -153,7 +192,7 @@ pub fn exec_main(command: &[String], timeout: u64) -> Result<()> {
     };
     let wall = started.elapsed().as_secs_f64();
     let _ = cancel.send(());
-    let timed_out = watchdog.join().unwrap_or(false);
+    let (timed_out, anon_kib) = watchdog.join().unwrap_or((false, 0));
     if reaped != pid {
         bail!("wait4 failed: {}", std::io::Error::last_os_error());
     }
@@ -168,7 +207,7 @@ pub fn exec_main(command: &[String], timeout: u64) -> Result<()> {
         "unknown".to_string()
     };
     // ru_maxrss is in KiB on Linux.
-    println!("STRIPFLOW_EXEC {exit} {wall:.6} {}", usage.ru_maxrss);
+    println!("STRIPFLOW_EXEC {exit} {wall:.6} {} {anon_kib}", usage.ru_maxrss);
     std::io::stdout().flush()?;
     Ok(())
 }
@@ -192,11 +231,12 @@ pub fn measured(exe: &Path, argv: &[OsString], env: &[(OsString, OsString)], tim
         return Ok(m);
     };
     let fields: Vec<&str> = line.split_whitespace().collect();
-    if fields.len() != 3 {
+    if fields.len() != 4 {
         bail!("bad launcher line '{line}'");
     }
     m.wall = fields[1].parse()?;
     m.rss_kib = fields[2].parse()?;
+    m.anon_kib = fields[3].parse()?;
     match fields[0] {
         "0" => m.ok = true,
         "timeout" => m.error = Some(format!("timed out after {timeout} s")),
@@ -297,17 +337,17 @@ pub fn floor(exe: &Path) -> Result<u64> {
 
 /// Writes every run as CSV: job, tool, run, ok, wall_s, rss_kib, error; then the dhat peaks.
 pub fn write_csv(results: &Results, path: &Path) -> Result<()> {
-    let mut out = String::from("job,tool,run,ok,wall_s,peak_rss_kib,dhat_peak_heap_bytes,error\n");
+    let mut out = String::from("job,tool,run,ok,wall_s,peak_rss_kib,peak_private_rss_kib_sampled,dhat_peak_heap_bytes,error\n");
     for (j, job) in results.jobs.iter().enumerate() {
         for cell in &results.cells[j] {
             for (r, m) in cell.runs.iter().enumerate() {
                 let err = m.error.clone().unwrap_or_default().replace(['"', ','], " ");
-                out.push_str(&format!("{},{},{},{},{:.4},{},,{}\n", job.id, cell.tool.key(), r + 1, m.ok, m.wall, m.rss_kib, err));
+                out.push_str(&format!("{},{},{},{},{:.4},{},{},,{}\n", job.id, cell.tool.key(), r + 1, m.ok, m.wall, m.rss_kib, m.anon_kib, err));
             }
         }
         match &results.dhat[j] {
-            Ok(peak) => out.push_str(&format!("{},stripflow-dhat,1,true,,,{},\n", job.id, peak)),
-            Err(e) => out.push_str(&format!("{},stripflow-dhat,1,false,,,,{}\n", job.id, e.replace(['"', ','], " "))),
+            Ok(peak) => out.push_str(&format!("{},stripflow-dhat,1,true,,,,{},\n", job.id, peak)),
+            Err(e) => out.push_str(&format!("{},stripflow-dhat,1,false,,,,,{}\n", job.id, e.replace(['"', ','], " "))),
         }
     }
     std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
