@@ -1,115 +1,456 @@
-//! PLACEHOLDER until the jpeg branch lands: the contracted API, refusing to decode.
+//! The streaming JPEG decoder: baseline, extended and progressive Huffman-coded 8-bit JPEG, emitted
+//! row by row while holding one MCU row (plus context) of state.
+//!
+//! Layers, each in its own module:
+//! * [`markers`]: the first pass over the file: segments, tables, and where each scan's data is.
+//! * [`huffman`]: lookahead Huffman tables and the bit reader.
+//! * [`entropy`]: one resumable cursor per scan, decoding one MCU row at a time.
+//! * [`idct`]: dequantisation and the 8x8 / reduced inverse DCTs.
+//! * [`upsample`] and [`color`]: libjpeg's fancy upsampling and colour conversion.
+//! * [`metadata`]: what the headers say, without decoding pixels.
+//!
+//! For every MCU row, every scan's cursor decodes that row's blocks, in file order, into a
+//! coefficient buffer of one MCU row; the blocks are then transformed into a ring of three MCU
+//! rows of component samples (the row being emitted and its neighbours, which fancy vertical
+//! upsampling reads). Output rows are upsampled and colour-converted one at a time when asked
+//! for, so the result does not depend on strip height. Baseline and progressive files take the
+//! same path: a sequential file just has one (or one per component) sequential scan.
+//!
+//! Shrink-on-load: at 1/2, 1/4, 1/8 every component uses a 4x4, 2x2 or 1x1 IDCT, or a larger one
+//! for subsampled chroma so that it needs no upsampling (libjpeg-turbo's choice), and progressive
+//! AC scans whose band lies beyond what those IDCTs read are never decoded (at 1/8 that is every
+//! AC scan). Crop-on-load: rows after the region's last MCU row are never decoded, and blocks
+//! outside the region's columns are not transformed, upsampled or converted.
+
+mod color;
+mod entropy;
+mod huffman;
+mod idct;
+mod markers;
+mod metadata;
+mod simd;
+mod tables;
+mod upsample;
+
+pub use metadata::{read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
+
+use entropy::{BlockGeometry, ScanCursor};
+use idct::Reduced;
+use markers::{parse, ParseMode};
+use upsample::Upsample;
+
 use crate::error::{Error, Result};
 use crate::io::Input;
-use crate::pipeline::RowSource;
+use crate::pipeline::{RowCounter, RowSource};
 use crate::pixel::{ImageInfo, PixelFormat};
 
-/// Options.
-#[derive(Debug, Clone, Copy, Default)]
+/// A rectangle of the (scaled) output image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// Left column, in scaled output pixels.
+    pub x: u32,
+    /// Top row, in scaled output pixels.
+    pub y: u32,
+    /// Width in scaled output pixels.
+    pub width: u32,
+    /// Height in scaled output pixels.
+    pub height: u32,
+}
+
+/// How to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeOptions {
-    /// 1, 2, 4, 8.
+    /// Shrink-on-load: 1, 2, 4 or 8; the output is `scaled_size(width, height, denominator)`.
     pub scale_denominator: u8,
-    /// Region in scaled coordinates.
+    /// Crop-on-load: emit only this region of the scaled image.
     pub region: Option<Region>,
-    /// Render truncated files.
+    /// Render a truncated file (missing data as zero coefficients: grey or blurred) instead of
+    /// failing, as libjpeg does with a warning.
     pub allow_truncated: bool,
 }
 
-/// Region.
-#[derive(Debug, Clone, Copy)]
-pub struct Region {
-    /// x.
-    pub x: u32,
-    /// y.
-    pub y: u32,
-    /// w.
-    pub width: u32,
-    /// h.
-    pub height: u32,
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions { scale_denominator: 1, region: None, allow_truncated: false }
+    }
 }
 
-/// Colour space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JpegColorSpace {
-    /// Gray.
-    Gray,
-    /// YCbCr.
-    YCbCr,
-    /// RGB.
-    Rgb,
-    /// CMYK.
-    Cmyk,
-    /// YCCK.
-    Ycck,
+/// One frame component's decoding state.
+struct Component {
+    /// IDCT output size (8, 4, 2 or 1 samples per block side).
+    size: usize,
+    /// Samples per row of the plane (coefficient buffer blocks x size).
+    plane_w: usize,
+    /// Sample rows per MCU row (V x size).
+    rows_per_mcu: usize,
+    /// Real samples per row and rows of the component at this scale.
+    ds_w: usize,
+    ds_h: usize,
+    upsample: Upsample,
+    quant: [u16; 64],
+    /// Block columns transformed (crop-on-load).
+    block_cols: (usize, usize),
+    /// Input columns the region needs (for column sums).
+    in_cols: (usize, usize),
+    /// Three MCU rows of samples, slot = MCU row % 3.
+    plane: Vec<u8>,
+    /// One upsampled row (output width + slack).
+    row: Vec<u8>,
+    /// Column sums for fancy vertical upsampling.
+    sums: Vec<u16>,
 }
 
-/// Metadata.
-#[derive(Debug, Clone)]
-pub struct JpegMetadata {
-    /// w.
-    pub width: u32,
-    /// h.
-    pub height: u32,
-    /// n.
-    pub components: u8,
-    /// progressive.
-    pub progressive: bool,
-    /// sampling.
-    pub sampling: Vec<(u8, u8)>,
-    /// colour.
-    pub color_space: JpegColorSpace,
-    /// orientation.
-    pub orientation: Option<u8>,
-    /// icc.
-    pub icc_profile: Option<Vec<u8>>,
-    /// jfif.
-    pub jfif: bool,
-    /// adobe.
-    pub adobe_transform: Option<u8>,
-    /// dri.
-    pub restart_interval: u16,
-    /// bits.
-    pub bits_per_sample: u8,
+impl Component {
+    /// Samples of component row `y` (clamped to the real rows), as decoded.
+    fn plane_row(&self, y: isize) -> &[u8] {
+        let y = y.clamp(0, self.ds_h as isize - 1) as usize;
+        let slot = (y / self.rows_per_mcu) % 3;
+        let at = (slot * self.rows_per_mcu + y % self.rows_per_mcu) * self.plane_w;
+        &self.plane[at..at + self.ds_w]
+    }
+
+    /// Upsamples the component's contribution to output row `oy`, columns `x0..x1`, into
+    /// `self.row` (unless it is already full size; then the plane row is used directly).
+    fn upsample_row(&mut self, oy: usize, x0: usize, x1: usize) {
+        match self.upsample {
+            Upsample::Full => {}
+            Upsample::H2V1 => {
+                let y = oy as isize;
+                let (plane, row) = self.split(y);
+                upsample::h2v1(plane, row, x0, x1);
+            }
+            Upsample::H1V2 | Upsample::H2V2 => {
+                let cy = (oy / 2) as isize;
+                let lower = oy % 2 == 1;
+                let far_y = if lower { cy + 1 } else { cy - 1 };
+                let (i0, i1) = self.in_cols;
+                let mut sums = std::mem::take(&mut self.sums);
+                upsample::column_sums(self.plane_row(cy), self.plane_row(far_y), &mut sums, i0, i1);
+                if self.upsample == Upsample::H2V2 {
+                    upsample::h2v2(&sums, self.ds_w, &mut self.row, x0, x1);
+                } else {
+                    upsample::h1v2(&sums, &mut self.row, lower, x0, x1);
+                }
+                self.sums = sums;
+            }
+            Upsample::Replicate { h, v } => {
+                let y = (oy / v) as isize;
+                let (plane, row) = self.split(y);
+                upsample::replicate(plane, h, row, x0, x1);
+            }
+        }
+    }
+
+    fn split(&mut self, y: isize) -> (&[u8], &mut [u8]) {
+        let y = y.clamp(0, self.ds_h as isize - 1) as usize;
+        let slot = (y / self.rows_per_mcu) % 3;
+        let at = (slot * self.rows_per_mcu + y % self.rows_per_mcu) * self.plane_w;
+        (&self.plane[at..at + self.ds_w], &mut self.row[..])
+    }
+
+    /// The samples of output row `oy` after `upsample_row`, columns `x0..x1`.
+    fn output(&self, oy: usize, x0: usize, x1: usize) -> &[u8] {
+        if self.upsample == Upsample::Full {
+            &self.plane_row(oy as isize)[x0..x1]
+        } else {
+            &self.row[x0..x1]
+        }
+    }
 }
 
-/// Placeholder decoder.
+/// A streaming JPEG decoder; a [`RowSource`] of `GRAY8` (one component) or `RGB8` rows.
 pub struct JpegDecoder {
+    input: Input,
     metadata: JpegMetadata,
+    info: ImageInfo,
+    components: Vec<Component>,
+    geometry: Vec<BlockGeometry>,
+    coefs: Vec<Vec<i16>>,
+    cursors: Vec<ScanCursor>,
+    reduced: Reduced,
+    mcus_x: usize,
+    mcus_y: usize,
+    /// Output rows per MCU row at this scale.
+    out_rows_per_mcu: usize,
+    /// Region in scaled output coordinates.
+    x0: usize,
+    y0: usize,
+    /// MCU rows decoded so far.
+    decoded: usize,
+    /// First MCU row whose blocks are transformed (rows above the region are only entropy-decoded).
+    first_idct_row: usize,
+    context: bool,
+    allow_truncated: bool,
+    counter: RowCounter,
+}
+
+impl std::fmt::Debug for JpegDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JpegDecoder").field("metadata", &self.metadata).field("info", &self.info).finish()
+    }
 }
 
 impl JpegDecoder {
-    /// Placeholder.
-    pub fn new(_input: Input, _options: DecodeOptions) -> Result<JpegDecoder> {
-        Err(Error::unsupported("JPEG", "decoding (placeholder)"))
+    /// Prepares to decode `input`: walks the markers, checks what is supported, and allocates
+    /// every buffer (one MCU row of coefficients, three of samples).
+    pub fn new(input: Input, options: DecodeOptions) -> Result<JpegDecoder> {
+        let denominator = options.scale_denominator;
+        if !matches!(denominator, 1 | 2 | 4 | 8) {
+            return Err(Error::parameter(format!("JPEG scale 1/{denominator} (use 1, 2, 4 or 8)")));
+        }
+        let parsed = parse(input.bytes(), ParseMode::Full)?;
+        if !parsed.complete && !options.allow_truncated {
+            return Err(Error::format("JPEG", "file is truncated (no EOI marker after the last scan)"));
+        }
+        let frame = &parsed.frame;
+        let (width, height) = (frame.width as usize, frame.height as usize);
+        let (hmax, vmax) = (frame.hmax as usize, frame.vmax as usize);
+        let mcus_x = width.div_ceil(8 * hmax);
+        let mcus_y = height.div_ceil(8 * vmax);
+        let min_size = 8 / denominator as usize;
+        let (out_w, out_h) = scaled_size(frame.width, frame.height, denominator);
+        let region = options.region.unwrap_or(Region { x: 0, y: 0, width: out_w, height: out_h });
+        if region.width == 0
+            || region.height == 0
+            || region.x as u64 + region.width as u64 > out_w as u64
+            || region.y as u64 + region.height as u64 > out_h as u64
+        {
+            return Err(Error::parameter(format!(
+                "region {}x{}+{}+{} outside the {out_w}x{out_h} image",
+                region.width, region.height, region.x, region.y
+            )));
+        }
+        let (x0, x1) = (region.x as usize, (region.x + region.width) as usize);
+        let fancy = min_size > 1;
+
+        let mut components = Vec::new();
+        let mut geometry = Vec::new();
+        let mut coefs = Vec::new();
+        for (ci, fc) in frame.components.iter().enumerate() {
+            let (h, v) = (fc.h as usize, fc.v as usize);
+            // libjpeg-turbo: scale chroma up in the IDCT rather than in the upsampler.
+            let mut size = min_size;
+            while size < 8 && (hmax * min_size) % (h * size * 2) == 0 && (vmax * min_size) % (v * size * 2) == 0 {
+                size *= 2;
+            }
+            let (h_in, v_in) = (h * size, v * size);
+            let (h_out, v_out) = (hmax * min_size, vmax * min_size);
+            if h_out % h_in != 0 || v_out % v_in != 0 {
+                return Err(Error::unsupported("JPEG", "fractional sampling factors"));
+            }
+            let (hr, vr) = (h_out / h_in, v_out / v_in);
+            let upsample = match (hr, vr) {
+                (1, 1) => Upsample::Full,
+                (2, 1) if fancy => Upsample::H2V1,
+                (1, 2) if fancy => Upsample::H1V2,
+                (2, 2) if fancy => Upsample::H2V2,
+                (h, v) => Upsample::Replicate { h, v },
+            };
+            let buf_cols = mcus_x * h;
+            let plane_w = buf_cols * size;
+            let rows_per_mcu = v * size;
+            let ds_w = (width * h * size).div_ceil(hmax * 8);
+            let ds_h = (height * v * size).div_ceil(vmax * 8);
+            // Input columns the region needs, with one column of context each side.
+            let i0 = (x0 / hr).saturating_sub(1);
+            let i1 = (x1.div_ceil(hr) + 1).min(ds_w);
+            let block_cols = (i0 / size, i1.div_ceil(size));
+            components.push(Component {
+                size,
+                plane_w,
+                rows_per_mcu,
+                ds_w,
+                ds_h,
+                upsample,
+                quant: parsed.quant[ci],
+                block_cols,
+                in_cols: (i0, i1),
+                plane: vec![0u8; 3 * rows_per_mcu * plane_w],
+                row: if upsample == Upsample::Full { Vec::new() } else { vec![0u8; out_w as usize + 2 * hr] },
+                sums: if upsample.needs_context() { vec![0u16; ds_w] } else { Vec::new() },
+            });
+            geometry.push(BlockGeometry {
+                h,
+                v,
+                buf_cols,
+                real_cols: (width * h).div_ceil(hmax).div_ceil(8),
+                real_rows: (height * v).div_ceil(vmax).div_ceil(8),
+            });
+            coefs.push(vec![0i16; v * buf_cols * 64]);
+        }
+
+        // Cursors for the scans that matter at this scale.
+        let mut cursors = Vec::new();
+        for scan in &parsed.scans {
+            let cursor = ScanCursor::new(scan, frame.progressive);
+            if frame.progressive && cursor.spectral_start() > 0 {
+                let size = components[cursor.components()[0]].size;
+                if cursor.spectral_start() > last_needed_coefficient(size) {
+                    continue;
+                }
+            }
+            cursors.push(cursor);
+        }
+
+        let out_rows_per_mcu = vmax * min_size;
+        let context = components.iter().any(|c| c.upsample.needs_context());
+        let first_row = region.y as usize / out_rows_per_mcu;
+        let first_idct_row = if context { first_row.saturating_sub(1) } else { first_row };
+        let format = if frame.components.len() == 1 { PixelFormat::GRAY8 } else { PixelFormat::RGB8 };
+        let info = ImageInfo { width: region.width, height: region.height, format };
+        Ok(JpegDecoder {
+            metadata: parsed.metadata,
+            input,
+            info,
+            components,
+            geometry,
+            coefs,
+            cursors,
+            reduced: Reduced::new(),
+            mcus_x,
+            mcus_y,
+            out_rows_per_mcu,
+            x0,
+            y0: region.y as usize,
+            decoded: 0,
+            first_idct_row,
+            context,
+            allow_truncated: options.allow_truncated,
+            counter: RowCounter::new(region.height),
+        })
     }
-    /// Metadata.
+
+    /// What the file's headers say.
     pub fn metadata(&self) -> &JpegMetadata {
         &self.metadata
+    }
+
+    /// Entropy-decodes MCU row `row` with every cursor, then transforms its blocks.
+    fn decode_mcu_row(&mut self, row: usize) -> Result<()> {
+        for c in &mut self.coefs {
+            c.fill(0);
+        }
+        let data = self.input.bytes();
+        for cursor in &mut self.cursors {
+            cursor.decode_row(data, row, &self.geometry, self.mcus_x, &mut self.coefs, self.allow_truncated)?;
+        }
+        if row < self.first_idct_row {
+            return Ok(());
+        }
+        for (ci, comp) in self.components.iter_mut().enumerate() {
+            let g = self.geometry[ci];
+            let size = comp.size;
+            let slot = row % 3;
+            let coefs = &self.coefs[ci];
+            for by in 0..g.v {
+                let base = (slot * comp.rows_per_mcu + by * size) * comp.plane_w;
+                if size == 8 {
+                    let row = &coefs[by * g.buf_cols * 64..(by + 1) * g.buf_cols * 64];
+                    let (b0, b1) = comp.block_cols;
+                    idct::idct_8x8_row(row, &comp.quant, &mut comp.plane[base..], comp.plane_w, b0, b1);
+                    continue;
+                }
+                for bx in comp.block_cols.0..comp.block_cols.1 {
+                    let at = (by * g.buf_cols + bx) * 64;
+                    let block: &[i16; 64] = coefs[at..at + 64].try_into().unwrap();
+                    let out = &mut comp.plane[base + bx * size..];
+                    self.reduced.idct(size, block, &comp.quant, out, comp.plane_w);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The last zig-zag index an IDCT of `size` x `size` reads. The reduced IDCTs evaluate the full
+/// 8-point basis at the centres of their sample groups, so they read high frequencies too; only
+/// the DC-only 1x1 "IDCT" of 1/8 scale lets AC scans be skipped.
+fn last_needed_coefficient(size: usize) -> usize {
+    if size == 1 {
+        0
+    } else {
+        63
     }
 }
 
 impl RowSource for JpegDecoder {
     fn info(&self) -> ImageInfo {
-        ImageInfo { width: self.metadata.width, height: self.metadata.height, format: PixelFormat::RGB8 }
+        self.info
     }
-    fn read_row(&mut self, _row: &mut [u8]) -> Result<()> {
-        Err(Error::unsupported("JPEG", "decoding (placeholder)"))
+
+    fn read_row(&mut self, out: &mut [u8]) -> Result<()> {
+        if out.len() != self.info.row_bytes() {
+            return Err(Error::parameter("row buffer length does not match the image width"));
+        }
+        let oy = self.y0 + self.counter.advance()? as usize;
+        let row = oy / self.out_rows_per_mcu;
+        let needed = (row + 1 + self.context as usize).min(self.mcus_y);
+        while self.decoded < needed {
+            self.decode_mcu_row(self.decoded)?;
+            self.decoded += 1;
+        }
+        let (x0, x1) = (self.x0, self.x0 + self.info.width as usize);
+        for comp in &mut self.components {
+            comp.upsample_row(oy, x0, x1);
+        }
+        let c = &self.components;
+        match c.len() {
+            1 => out.copy_from_slice(c[0].output(oy, x0, x1)),
+            3 => {
+                let (a, b, d) = (c[0].output(oy, x0, x1), c[1].output(oy, x0, x1), c[2].output(oy, x0, x1));
+                if self.metadata.color_space == JpegColorSpace::Rgb {
+                    color::interleave(a, b, d, out);
+                } else {
+                    color::ycc_to_rgb(a, b, d, out);
+                }
+            }
+            _ => {
+                let (a, b, d, k) = (
+                    c[0].output(oy, x0, x1),
+                    c[1].output(oy, x0, x1),
+                    c[2].output(oy, x0, x1),
+                    c[3].output(oy, x0, x1),
+                );
+                if self.metadata.color_space == JpegColorSpace::Ycck {
+                    color::ycck_to_rgb(a, b, d, k, out);
+                } else {
+                    color::cmyk_to_rgb(a, b, d, k, out);
+                }
+            }
+        }
+        Ok(())
     }
+
     fn buffer_bytes(&self) -> usize {
-        0
+        let comps: usize = self
+            .components
+            .iter()
+            .map(|c| c.plane.capacity() + c.row.capacity() + 2 * c.sums.capacity())
+            .sum();
+        let coefs: usize = self.coefs.iter().map(|c| 2 * c.capacity()).sum();
+        comps + coefs + self.cursors.len() * std::mem::size_of::<ScanCursor>()
     }
+
     fn name(&self) -> &'static str {
-        "jpeg decode"
+        "jpeg-decode"
     }
 }
 
-/// Placeholder.
-pub fn read_metadata(_bytes: &[u8]) -> Result<JpegMetadata> {
-    Err(Error::unsupported("JPEG", "decoding (placeholder)"))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Scaled size, rounded up.
-pub fn scaled_size(width: u32, height: u32, denominator: u8) -> (u32, u32) {
-    let d = denominator.max(1) as u32;
-    (width.div_ceil(d), height.div_ceil(d))
+    #[test]
+    fn coefficient_limits_per_idct_size() {
+        assert_eq!(last_needed_coefficient(8), 63);
+        assert_eq!(last_needed_coefficient(4), 63);
+        assert_eq!(last_needed_coefficient(2), 63);
+        assert_eq!(last_needed_coefficient(1), 0);
+    }
+
+    #[test]
+    fn scaled_size_rounds_up() {
+        assert_eq!(scaled_size(17, 1, 8), (3, 1));
+        assert_eq!(scaled_size(16384, 16384, 8), (2048, 2048));
+    }
 }

@@ -1,0 +1,283 @@
+//! Dequantisation and inverse DCT: libjpeg's accurate integer 8x8 IDCT ("islow", jidctint.c),
+//! and reduced IDCTs that produce 4x4, 2x2 or 1x1 samples from a block for shrink-on-load.
+//!
+//! The 8x8 transform is the Loeffler-Ligtenberg-Moschytz factorisation with 13-bit constants
+//! and two extra bits of precision kept between the passes, exactly as libjpeg computes it, so
+//! the samples match djpeg's. Both passes run on eight lanes at once (columns in the first pass,
+//! rows in the second, with a transpose between), which the compiler turns into SIMD.
+//!
+//! A reduced N-point IDCT gives, per dimension, the averages of 8/N adjacent outputs of the full
+//! 8-point IDCT (all frequencies contribute), which is what libjpeg's jidctred.c computes with
+//! a simplified LL&M network; here it is a small fixed-point matrix product, close to libjpeg's
+//! results though not bit-identical. For N = 1 it is the DC term divided by 8.
+//!
+//! Arithmetic is plain `i32`: a hostile file can make the intermediate sums wrap (as they do in
+//! libjpeg); release builds wrap without checks, and the result is garbage pixels, not a panic.
+
+use super::simd::avx2_dispatch;
+
+const CONST_BITS: u32 = 13;
+const PASS1_BITS: u32 = 2;
+
+const FIX_0_298631336: i32 = 2446;
+const FIX_0_390180644: i32 = 3196;
+const FIX_0_541196100: i32 = 4433;
+const FIX_0_765366865: i32 = 6270;
+const FIX_0_899976223: i32 = 7373;
+const FIX_1_175875602: i32 = 9633;
+const FIX_1_501321110: i32 = 12299;
+const FIX_1_847759065: i32 = 15137;
+const FIX_1_961570560: i32 = 16069;
+const FIX_2_053119869: i32 = 16819;
+const FIX_2_562915447: i32 = 20995;
+const FIX_3_072711026: i32 = 25172;
+
+type Lanes = [i32; 8];
+
+/// One 8-point IDCT on eight lanes: `v[k]` holds coefficient k of each lane; returns the eight
+/// outputs of each lane, descaled by `shift` with `bias` added before the shift.
+#[inline(always)]
+fn idct8_lanes(v: &[Lanes; 8], shift: u32, bias: i32) -> [Lanes; 8] {
+    let mut out = [[0i32; 8]; 8];
+    let round = (1 << (shift - 1)) + (bias << shift);
+    for l in 0..8 {
+        // Even part.
+        let z2 = v[2][l];
+        let z3 = v[6][l];
+        let z1 = (z2 + z3) * FIX_0_541196100;
+        let tmp2 = z1 - z3 * FIX_1_847759065;
+        let tmp3 = z1 + z2 * FIX_0_765366865;
+        let tmp0 = (v[0][l] + v[4][l]) << CONST_BITS;
+        let tmp1 = (v[0][l] - v[4][l]) << CONST_BITS;
+        let tmp10 = tmp0 + tmp3;
+        let tmp13 = tmp0 - tmp3;
+        let tmp11 = tmp1 + tmp2;
+        let tmp12 = tmp1 - tmp2;
+        // Odd part.
+        let t0 = v[7][l];
+        let t1 = v[5][l];
+        let t2 = v[3][l];
+        let t3 = v[1][l];
+        let z1 = t0 + t3;
+        let z2 = t1 + t2;
+        let z3 = t0 + t2;
+        let z4 = t1 + t3;
+        let z5 = (z3 + z4) * FIX_1_175875602;
+        let t0 = t0 * FIX_0_298631336;
+        let t1 = t1 * FIX_2_053119869;
+        let t2 = t2 * FIX_3_072711026;
+        let t3 = t3 * FIX_1_501321110;
+        let z1 = -z1 * FIX_0_899976223;
+        let z2 = -z2 * FIX_2_562915447;
+        let z3 = -z3 * FIX_1_961570560 + z5;
+        let z4 = -z4 * FIX_0_390180644 + z5;
+        let t0 = t0 + z1 + z3;
+        let t1 = t1 + z2 + z4;
+        let t2 = t2 + z2 + z3;
+        let t3 = t3 + z1 + z4;
+        out[0][l] = (tmp10 + t3 + round) >> shift;
+        out[7][l] = (tmp10 - t3 + round) >> shift;
+        out[1][l] = (tmp11 + t2 + round) >> shift;
+        out[6][l] = (tmp11 - t2 + round) >> shift;
+        out[2][l] = (tmp12 + t1 + round) >> shift;
+        out[5][l] = (tmp12 - t1 + round) >> shift;
+        out[3][l] = (tmp13 + t0 + round) >> shift;
+        out[4][l] = (tmp13 - t0 + round) >> shift;
+    }
+    out
+}
+
+#[inline(always)]
+fn transpose(m: &[Lanes; 8]) -> [Lanes; 8] {
+    let mut t = [[0i32; 8]; 8];
+    for (i, row) in m.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            t[j][i] = v;
+        }
+    }
+    t
+}
+
+#[inline(always)]
+fn clamp_u8(v: i32) -> u8 {
+    v.clamp(0, 255) as u8
+}
+
+avx2_dispatch! {
+    /// Transforms blocks `b0..b1` of a row of blocks (`coefs[b * 64..]`, natural order) into
+    /// `out`, block `b` at column `b * 8`, rows `stride` apart.
+    pub(crate) fn idct_8x8_row(coefs: &[i16], quant: &[u16; 64], out: &mut [u8], stride: usize, b0: usize, b1: usize) {
+        for b in b0..b1 {
+            let block: &[i16; 64] = coefs[b * 64..b * 64 + 64].try_into().unwrap();
+            idct_8x8(block, quant, &mut out[b * 8..], stride);
+        }
+    }
+}
+
+/// Dequantises `coefs` (natural order) with `quant` and writes the 8x8 samples to `out`, row
+/// `y` at `out[y * stride..][..8]`.
+#[inline(always)]
+pub(crate) fn idct_8x8(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+    if coefs[1..].iter().all(|&c| c == 0) {
+        // DC only: libjpeg's shortcuts give the same value for every sample.
+        let dc = coefs[0] as i32 * quant[0] as i32;
+        let v = clamp_u8(((dc << PASS1_BITS) + (1 << (PASS1_BITS + 2)) >> (PASS1_BITS + 3)) + 128);
+        for y in 0..8 {
+            out[y * stride..y * stride + 8].fill(v);
+        }
+        return;
+    }
+    // Pass 1: columns; lane = column, v[k] = coefficient row k.
+    let mut rows = [[0i32; 8]; 8];
+    for k in 0..8 {
+        for l in 0..8 {
+            rows[k][l] = coefs[k * 8 + l] as i32 * quant[k * 8 + l] as i32;
+        }
+    }
+    let ws = idct8_lanes(&rows, CONST_BITS - PASS1_BITS, 0);
+    // ws[y][x] = column pass output at row y, column x. Pass 2 on rows: lane = row.
+    let t = transpose(&ws);
+    let res = idct8_lanes(&t, CONST_BITS + PASS1_BITS + 3, 128);
+    // res[x][y] = sample at row y, column x.
+    let res = transpose(&res);
+    for (y, row) in res.iter().enumerate() {
+        let dst = &mut out[y * stride..y * stride + 8];
+        for (d, &v) in dst.iter_mut().zip(row) {
+            *d = clamp_u8(v);
+        }
+    }
+}
+
+/// Fixed-point (13-bit) matrix of the reduced N-point IDCT: each output is the average of the
+/// 8/N adjacent outputs of the full 8-point IDCT it replaces, as in libjpeg's jidctred.c:
+/// `m[x][u] = C(u)/2 * mean over j < 8/N of cos((2 (x 8/N + j) + 1) u pi / 16)`.
+fn reduced_matrix<const N: usize>() -> [[i32; 8]; N] {
+    let group = 8 / N;
+    let mut m = [[0i32; 8]; N];
+    for (x, row) in m.iter_mut().enumerate() {
+        for (u, v) in row.iter_mut().enumerate() {
+            let c = if u == 0 { std::f64::consts::FRAC_1_SQRT_2 } else { 1.0 };
+            let mean = (0..group)
+                .map(|j| (((2 * (x * group + j) + 1) * u) as f64 * std::f64::consts::PI / 16.0).cos())
+                .sum::<f64>()
+                / group as f64;
+            *v = (0.5 * c * mean * (1 << CONST_BITS) as f64).round() as i32;
+        }
+    }
+    m
+}
+
+/// Precomputed reduced-IDCT matrices.
+pub(crate) struct Reduced {
+    m4: [[i32; 8]; 4],
+    m2: [[i32; 8]; 2],
+}
+
+impl Reduced {
+    pub(crate) fn new() -> Reduced {
+        Reduced { m4: reduced_matrix::<4>(), m2: reduced_matrix::<2>() }
+    }
+
+    /// Writes the `size` x `size` (4, 2 or 1) reduced IDCT of a block.
+    pub(crate) fn idct(&self, size: usize, coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+        match size {
+            4 => reduced::<4>(&self.m4, coefs, quant, out, stride),
+            2 => reduced::<2>(&self.m2, coefs, quant, out, stride),
+            _ => {
+                let dc = coefs[0] as i32 * quant[0] as i32;
+                out[0] = clamp_u8(((dc + 4) >> 3) + 128);
+            }
+        }
+    }
+}
+
+fn reduced<const N: usize>(m: &[[i32; 8]; N], coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+    let mut f = [[0i32; 8]; 8];
+    for v in 0..8 {
+        for u in 0..8 {
+            f[v][u] = coefs[v * 8 + u] as i32 * quant[v * 8 + u] as i32;
+        }
+    }
+    // Pass 1 along columns: tmp[y][u] = sum_v m[y][v] F[v][u].
+    let shift1 = CONST_BITS - PASS1_BITS;
+    let mut tmp = [[0i32; 8]; N];
+    for y in 0..N {
+        for u in 0..8 {
+            let mut s = 0;
+            for v in 0..8 {
+                s += m[y][v] * f[v][u];
+            }
+            tmp[y][u] = (s + (1 << (shift1 - 1))) >> shift1;
+        }
+    }
+    let shift2 = CONST_BITS + PASS1_BITS;
+    for y in 0..N {
+        for x in 0..N {
+            let mut s = 0;
+            for u in 0..8 {
+                s += m[x][u] * tmp[y][u];
+            }
+            out[y * stride + x] = clamp_u8(((s + (1 << (shift2 - 1))) >> shift2) + 128);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Double-precision reference IDCT.
+    fn reference(coefs: &[i16; 64], quant: &[u16; 64]) -> [f64; 64] {
+        let mut out = [0.0; 64];
+        for y in 0..8 {
+            for x in 0..8 {
+                let mut s = 0.0;
+                for v in 0..8 {
+                    for u in 0..8 {
+                        let cu = if u == 0 { std::f64::consts::FRAC_1_SQRT_2 } else { 1.0 };
+                        let cv = if v == 0 { std::f64::consts::FRAC_1_SQRT_2 } else { 1.0 };
+                        let f = coefs[v * 8 + u] as f64 * quant[v * 8 + u] as f64;
+                        s += cu * cv * f
+                            * (((2 * x + 1) as f64 * u as f64 * std::f64::consts::PI) / 16.0).cos()
+                            * (((2 * y + 1) as f64 * v as f64 * std::f64::consts::PI) / 16.0).cos();
+                    }
+                }
+                out[y * 8 + x] = (s / 4.0 + 128.0).clamp(0.0, 255.0);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn islow_is_within_one_of_exact() {
+        let mut seed = 12345u32;
+        for _ in 0..200 {
+            let mut coefs = [0i16; 64];
+            for (i, c) in coefs.iter_mut().enumerate() {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let range = if i == 0 { 120 } else { 20 >> (i / 16) };
+                *c = ((seed >> 16) % (2 * range + 1)) as i16 - range as i16;
+            }
+            let quant = [4u16; 64];
+            let mut out = [0u8; 64];
+            idct_8x8(&coefs, &quant, &mut out, 8);
+            let exact = reference(&coefs, &quant);
+            for i in 0..64 {
+                assert!((out[i] as f64 - exact[i]).abs() <= 1.0, "{} vs {}", out[i], exact[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn reduced_dc_is_block_mean() {
+        let mut coefs = [0i16; 64];
+        coefs[0] = 40; // 40 * 2 / 8 = 10 above mid-grey
+        let quant = [2u16; 64];
+        let r = Reduced::new();
+        for size in [4, 2, 1] {
+            let mut out = [0u8; 16];
+            r.idct(size, &coefs, &quant, &mut out, 4);
+            assert!(out[..size].iter().all(|&v| v == 138), "size {size}: {:?}", out);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Compile a hot loop twice, portable and for AVX2, and pick at run time.
+//!
+//! The kernels (IDCT, upsampling, colour conversion) are written as plain loops over lanes that
+//! the compiler vectorises. The x86-64 baseline (SSE2) lacks a 32-bit lane multiply and 256-bit
+//! registers, so [`avx2_dispatch!`] also compiles each kernel with AVX2 enabled and calls that
+//! version when the CPU has it (checked by `is_x86_feature_detected!`, which caches its answer).
+//! The two versions compute the same integers; only the instructions differ.
+
+/// Defines `fn $name(args)` that runs its body compiled for AVX2 when available.
+macro_rules! avx2_dispatch {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        $vis fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn portable($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                fn avx2($($arg: $ty),*) {
+                    portable($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU supports AVX2 (checked on the line above), which is the
+                    // only requirement of a `target_feature(enable = "avx2")` function.
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            portable($($arg),*)
+        }
+    };
+}
+
+pub(crate) use avx2_dispatch;
