@@ -82,8 +82,9 @@ impl Cell {
         walls.sort_by(|a, b| a.total_cmp(b));
         self.wall = Some(median_f64(&walls));
         self.rss_kib = Some(median_u64(self.runs.iter().map(|m| m.rss_kib).collect()));
-        // A run too short for the sampler to see after exec reads 0: no figure rather than a wrong one.
-        if self.runs.iter().all(|m| m.anon_kib > 0) {
+        // A run only a few sampling intervals long may be sampled before its exec or not at all:
+        // no figure rather than a wrong one.
+        if self.wall.unwrap_or(0.0) >= 4.0 * SAMPLE_MS as f64 / 1000.0 && self.runs.iter().all(|m| m.anon_kib > 0) {
             self.anon_kib = Some(median_u64(self.runs.iter().map(|m| m.anon_kib).collect()));
         }
     }
