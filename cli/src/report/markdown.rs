@@ -174,8 +174,9 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
     writeln!(
         w,
         "- Runs alternate: for each job, {} round(s) over all tools, the first tool rotating each round; the median is shown. \
-         A tool that fails or is refused once is not retried, and its failure is reported below, not hidden.",
-        results.runs
+         A tool that fails or is refused once is not retried, and its failure is reported below, not hidden. A run longer \
+         than {:.0} s is not repeated (the job tables give each cell's run count). Runs are killed after {} s.",
+        results.runs, results.repeat_limit, results.timeout
     )?;
     writeln!(
         w,
@@ -265,9 +266,9 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
         writeln!(w, "### {}\n\n`{}`: input {:.1} MP, output {ow}x{oh}.\n", job.title, job.id, job.input.megapixels())?;
         writeln!(
             w,
-            "| tool | status | median wall | peak RSS | peak private RSS | peak heap (dhat) | time / fastest peer | RSS / lowest peer | private / lowest peer |"
+            "| tool | status | runs | median wall | peak RSS | peak private RSS | peak heap (dhat) | time / fastest peer | RSS / lowest peer | private / lowest peer |"
         )?;
-        writeln!(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")?;
+        writeln!(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")?;
         let best_rss = best_peer(row, |c| c.rss_kib.map(|k| k as f64)).map(|(_, v)| v);
         let best_wall = best_peer(row, |c| c.wall).map(|(_, v)| v);
         let best_anon = best_peer(row, |c| c.anon_kib.map(|k| k as f64)).map(|(_, v)| v);
@@ -283,8 +284,9 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
             let name = if c.tool.whole_job() { c.tool.name().to_string() } else { format!("{} (decode only)", c.tool.name()) };
             writeln!(
                 w,
-                "| {name} | {} | {} | {} | {} | {heap} | {} | {} | {} |",
+                "| {name} | {} | {} | {} | {} | {} | {heap} | {} | {} | {} |",
                 c.status(),
+                c.runs.len(),
                 c.wall.map(secs).unwrap_or_default(),
                 c.rss_kib.map(mib_kib).unwrap_or_default(),
                 c.anon_kib.map(mib_kib).unwrap_or_default(),

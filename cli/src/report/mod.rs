@@ -53,9 +53,13 @@ pub struct ReportArgs {
     /// Only these tools, comma-separated (stripflow, vips, imagemagick, djpeg, pillow, image).
     #[arg(long, value_delimiter = ',')]
     pub tools: Option<Vec<String>>,
-    /// Seconds after which a run is killed and reported as timed out.
+    /// Seconds after which a run is killed and reported as timed out (default 120 with --quick, else 240).
     #[arg(long)]
     pub timeout: Option<u64>,
+    /// A tool whose first run of a job took longer than this many seconds is not run again for
+    /// that job (one long run is already a stable figure); the tables show each cell's run count.
+    #[arg(long, default_value_t = 30.0)]
+    pub repeat_limit: f64,
     /// Hidden helpers used by the harness itself.
     #[command(subcommand)]
     pub internal: Option<Internal>,
@@ -87,8 +91,12 @@ pub enum Internal {
 pub struct Results {
     /// The preset the matrix came from.
     pub preset: Preset,
-    /// Timed runs per cell.
+    /// Timed runs per cell (at most).
     pub runs: usize,
+    /// Runs longer than this many seconds were not repeated.
+    pub repeat_limit: f64,
+    /// Runs were killed after this many seconds.
+    pub timeout: u64,
     /// The jobs, in report order.
     pub jobs: Vec<Job>,
     /// Every tool considered, found or not.
@@ -119,7 +127,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         Preset::Full
     };
     let runs = args.runs.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
-    let timeout = args.timeout.unwrap_or(if args.quick { 120 } else { 900 });
+    let timeout = args.timeout.unwrap_or(if args.quick { 120 } else { 240 });
     let exe = std::env::current_exe().context("cannot locate the stripflow executable")?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     std::fs::create_dir_all(&args.cache).with_context(|| format!("cannot create {}", args.cache.display()))?;
@@ -153,7 +161,8 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     std::fs::create_dir_all(&dhat_dir)?;
     let rss_floor_kib = runner::floor(&exe)?;
 
-    let results = measure(&exe, &jobs, &tools, &inputs, &work, &dhat_dir, runs, timeout, preset, rss_floor_kib, started);
+    let limits = Limits { runs, timeout, repeat_limit: args.repeat_limit };
+    let results = measure(&exe, &jobs, &tools, &inputs, &work, &dhat_dir, limits, preset, rss_floor_kib, started);
     let _ = std::fs::remove_dir_all(&work);
     let results = results?;
 
@@ -162,6 +171,14 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     markdown::write(&results, &out.join("report.md"))?;
     eprintln!("report: wrote {} in {:.0} s", out.join("report.md").display(), results.elapsed.as_secs_f64());
     Ok(())
+}
+
+/// How many runs, and how long each may take.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    runs: usize,
+    timeout: u64,
+    repeat_limit: f64,
 }
 
 /// Runs the matrix: per job, `runs` rounds over the tools (rotating who goes first), then the
@@ -174,12 +191,12 @@ fn measure(
     inputs: &std::collections::HashMap<String, PathBuf>,
     work: &Path,
     dhat_dir: &Path,
-    runs: usize,
-    timeout: u64,
+    limits: Limits,
     preset: Preset,
     rss_floor_kib: u64,
     started: Instant,
 ) -> Result<Results> {
+    let Limits { runs, timeout, repeat_limit } = limits;
     let planned: usize = jobs
         .iter()
         .map(|job| {
@@ -214,6 +231,11 @@ fn measure(
                 }
                 // A tool that failed once (refused, crashed, timed out) is not retried.
                 if row[i].runs.iter().any(|m| !m.ok) {
+                    continue;
+                }
+                // One long run is a stable figure; repeating it would cost more than it tells.
+                if row[i].runs.first().is_some_and(|m| m.wall > repeat_limit) {
+                    bar.inc(1);
                     continue;
                 }
                 let tool = tools[i].tool;
@@ -252,12 +274,18 @@ fn measure(
         for cell in &mut row {
             cell.summarise();
         }
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            // No bar is drawn off a terminal (CI, logs): one line per finished job instead.
+            eprintln!("report: [{}/{}] {} done at {:.0} s", cells.len() + 1, jobs.len(), job.id, started.elapsed().as_secs_f64());
+        }
         cells.push(row);
     }
     bar.finish_and_clear();
     Ok(Results {
         preset,
         runs,
+        repeat_limit,
+        timeout,
         jobs: jobs.to_vec(),
         tools: tools.to_vec(),
         cells,

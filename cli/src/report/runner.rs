@@ -250,13 +250,19 @@ pub fn measured(exe: &Path, argv: &[OsString], env: &[(OsString, OsString)], tim
     Ok(m)
 }
 
-/// The last meaningful line of a tool's standard error, shortened for a table cell.
+/// The meaningful line of a tool's standard error, shortened for a table cell: the first line
+/// (ImageMagick and stripflow put the cause first), or the last of a Python traceback.
 fn last_line(stderr: &str) -> String {
-    let line = stderr
+    let lines: Vec<&str> = stderr
         .lines()
         .map(str::trim)
-        .rfind(|l| !l.is_empty() && !l.starts_with("STRIPFLOW_") && !l.starts_with("dhat:"))
-        .unwrap_or("");
+        .filter(|l| !l.is_empty() && !l.starts_with("STRIPFLOW_") && !l.starts_with("dhat:"))
+        .collect();
+    let line = match lines.first() {
+        Some(first) if first.starts_with("Traceback") => lines.last().copied().unwrap_or(""),
+        Some(first) => first,
+        None => "",
+    };
     let mut line: String = line.chars().filter(|c| *c != '|').collect();
     if line.chars().count() > 150 {
         line = line.chars().take(147).collect::<String>() + "...";
@@ -370,6 +376,13 @@ mod tests {
         assert_eq!(header_size(&jpeg), Some((17, 9)));
         assert_eq!(header_size(b"GIF89a"), None);
         assert_eq!(header_size(&jpeg[..20]), None);
+    }
+
+    #[test]
+    fn error_line_is_the_cause() {
+        assert_eq!(last_line("convert: width exceeds limit\nconvert: no images defined\n"), "convert: width exceeds limit");
+        assert_eq!(last_line("Traceback (most recent call last):\n  File x\nMemoryError: big\n"), "MemoryError: big");
+        assert_eq!(last_line("\nSTRIPFLOW_DHAT_PEAK 5\n"), "");
     }
 
     #[test]
