@@ -327,8 +327,9 @@ impl<S: RowSource> RowSource for Resize<S> {
         let c = self.vertical.coefficients();
         let first = c.starts[output.start as usize];
         let last = c.end(end as usize - 1);
-        let height = self.front.input.height;
-        (first * self.front.ky).min(height)..(last.saturating_mul(self.front.ky)).min(height)
+        let (height, ky) = (self.front.input.height as u64, self.front.ky as u64);
+        let rows = |boxes: u32| (boxes as u64 * ky).min(height) as u32;
+        rows(first)..rows(last)
     }
 
     fn buffer_bytes(&self) -> usize {

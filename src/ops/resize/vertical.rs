@@ -23,6 +23,27 @@
 use super::coefficients::{Axis, Coefficients};
 use crate::error::Result;
 
+/// Values per block: rows are combined a block at a time so that the block being summed stays
+/// in L1 cache across the taps (the order of operations per value is unchanged, so blocking does
+/// not change results).
+const BLOCK: usize = 2048;
+
+/// `dst = w * src`.
+#[inline]
+fn set_scaled(dst: &mut [f32], src: &[f32], w: f32) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = w * s;
+    }
+}
+
+/// `dst += w * src`.
+#[inline]
+fn add_scaled(dst: &mut [f32], src: &[f32], w: f32) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d += w * s;
+    }
+}
+
 /// Which form the vertical pass takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Form {
@@ -109,21 +130,25 @@ impl Vertical {
                 while self.consumed < end {
                     next(&mut self.temp)?;
                     let r = self.consumed as usize;
+                    // The open rows this input row feeds: j, j + 1, ... while their window has
+                    // started (every one of them ends after r, see the module notes).
                     let mut open = j;
                     while open < self.coefficients.starts.len() && self.coefficients.starts[open] as usize <= r {
-                        let (start, weights) = self.coefficients.window(open);
-                        let w = weights[r - start];
-                        let acc = &mut self.rows[(open % self.slots) * len..][..len];
-                        if r == start {
-                            for (a, &v) in acc.iter_mut().zip(&self.temp) {
-                                *a = w * v;
-                            }
-                        } else {
-                            for (a, &v) in acc.iter_mut().zip(&self.temp) {
-                                *a += w * v;
+                        open += 1;
+                    }
+                    for block in (0..len).step_by(BLOCK) {
+                        let block_len = BLOCK.min(len - block);
+                        let src = &self.temp[block..][..block_len];
+                        for row in j..open {
+                            let (start, weights) = self.coefficients.window(row);
+                            let w = weights[r - start];
+                            let acc = &mut self.rows[(row % self.slots) * len + block..][..block_len];
+                            if r == start {
+                                set_scaled(acc, src, w);
+                            } else {
+                                add_scaled(acc, src, w);
                             }
                         }
-                        open += 1;
                     }
                     self.consumed += 1;
                 }
@@ -136,15 +161,15 @@ impl Vertical {
                     self.consumed += 1;
                 }
                 let (start, weights) = self.coefficients.window(j);
-                for (t, &w) in weights.iter().enumerate() {
-                    let src = &self.rows[((start + t) % self.slots) * len..][..len];
-                    if t == 0 {
-                        for (o, &v) in self.temp.iter_mut().zip(src) {
-                            *o = w * v;
-                        }
-                    } else {
-                        for (o, &v) in self.temp.iter_mut().zip(src) {
-                            *o += w * v;
+                for block in (0..len).step_by(BLOCK) {
+                    let block_len = BLOCK.min(len - block);
+                    let out = &mut self.temp[block..][..block_len];
+                    for (t, &w) in weights.iter().enumerate() {
+                        let src = &self.rows[((start + t) % self.slots) * len + block..][..block_len];
+                        if t == 0 {
+                            set_scaled(out, src, w);
+                        } else {
+                            add_scaled(out, src, w);
                         }
                     }
                 }

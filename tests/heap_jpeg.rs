@@ -1,0 +1,110 @@
+//! dhat heap tests of the streaming JPEG decoder: 16384x16384 baseline 4:2:0 and progressive
+//! JPEGs decoded to PNG at full size and to 256-pixel-wide thumbnails via 1/8 shrink-on-load,
+//! with no temporary file; and the peak flat in image height.
+//!
+//! Each scenario runs in its own process (see `support/heap.rs`); fixtures are generated (and
+//! cached under the target folder) before the profiler starts.
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+mod support;
+
+use std::path::PathBuf;
+
+use stripflow::codec::jpeg::{DecodeOptions, JpegDecoder};
+use stripflow::codec::png::{PngCompression, PngEncoder};
+use stripflow::io::Input;
+use stripflow::ops::resize::{Resize, ResizeOptions};
+use stripflow::pipeline::drain;
+use stripflow::RowSource;
+use support::fixtures::{self, JpegSpec};
+use support::heap::HeapTests;
+
+const MIB: u64 = 1 << 20;
+const SIDE: u32 = 16384;
+/// Height of the tall image of the flat-in-height check.
+const TALL: u32 = 65000;
+
+/// A writer that counts and discards.
+struct CountingSink(u64);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Points TMPDIR at a folder that cannot be written (it does not exist, inside a read-only
+/// folder), so a decoder that tried to spool to a temporary file would fail.
+fn forbid_temp_files() {
+    let parent = support::fixtures::cache_dir().join("read-only-tmp");
+    std::fs::create_dir_all(&parent).unwrap();
+    let mut perms = std::fs::metadata(&parent).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&parent, perms).unwrap();
+    std::env::set_var("TMPDIR", parent.join("missing"));
+}
+
+fn decoder(path: &PathBuf, denominator: u8) -> JpegDecoder {
+    let options = DecodeOptions { scale_denominator: denominator, ..Default::default() };
+    JpegDecoder::new(Input::open(path).unwrap(), options).unwrap()
+}
+
+/// Full-size decode re-encoded as PNG (fast compression) to a counting sink.
+fn to_png(path: PathBuf) {
+    forbid_temp_files();
+    let mut source = decoder(&path, 1);
+    assert_eq!(source.info().width, SIDE);
+    let mut out = CountingSink(0);
+    PngEncoder { compression: PngCompression::Fast, ..Default::default() }.encode(&mut source, &mut out).unwrap();
+    assert!(out.0 > 1 << 20);
+}
+
+/// 1/8 shrink-on-load (2048 wide), then resize to 256 wide, then PNG.
+fn to_thumbnail(path: PathBuf) {
+    forbid_temp_files();
+    let source = decoder(&path, 8);
+    assert_eq!(source.info().width, SIDE / 8);
+    let mut thumb = Resize::to_width(source, 256, ResizeOptions::default()).unwrap();
+    assert_eq!(thumb.info().width, 256);
+    let mut out = CountingSink(0);
+    PngEncoder::default().encode(&mut thumb, &mut out).unwrap();
+    assert!(out.0 > 1000);
+}
+
+/// Full-size decode, rows discarded.
+fn decode_only(path: PathBuf) {
+    let mut source = decoder(&path, 1);
+    let mut sum = 0u64;
+    drain(&mut source, 16, |strip, _| {
+        sum = sum.wrapping_add(strip[strip.len() / 2] as u64);
+        Ok(())
+    })
+    .unwrap();
+    assert!(sum > 0);
+}
+
+fn main() {
+    let mut t = HeapTests::new();
+    let baseline = || fixtures::jpeg(SIDE, SIDE, JpegSpec::default(), 1);
+    let progressive = || fixtures::jpeg(SIDE, SIDE, JpegSpec { progressive: true, ..JpegSpec::default() }, 1);
+    let tall = || fixtures::jpeg(SIDE, TALL, JpegSpec::default(), 1);
+
+    let peak = t.measure("baseline_16k_png", baseline, to_png);
+    t.check_at_most("baseline 16384x16384 4:2:0 -> PNG", peak, 8 * MIB);
+    let peak = t.measure("baseline_16k_thumbnail", baseline, to_thumbnail);
+    t.check_at_most("baseline 16384x16384 -> 1/8 -> 256 wide PNG", peak, 4 * MIB);
+    let peak = t.measure("progressive_16k_png", progressive, to_png);
+    t.check_at_most("progressive 16384x16384 -> PNG, no temp file", peak, 16 * MIB);
+    let peak = t.measure("progressive_16k_thumbnail", progressive, to_thumbnail);
+    t.check_at_most("progressive 16384x16384 -> 1/8 -> 256 wide PNG, no temp file", peak, 8 * MIB);
+    let square = t.measure("baseline_16k_decode", baseline, decode_only);
+    let taller = t.measure("baseline_16k_x_65000_decode", tall, decode_only);
+    t.check_flat("baseline decode flat in height (16384x65000 vs 16384x16384)", square, taller, 64 * 1024);
+    t.finish();
+}
