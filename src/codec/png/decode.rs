@@ -98,7 +98,7 @@ fn header_from_info(info: &png::Info) -> Result<PngHeader> {
 /// How rows are produced.
 enum Inner {
     /// Non-interlaced: the png crate's row reader; `swap16` when samples need byte swapping.
-    Sequential { reader: Box<png::Reader<std::io::Cursor<Input>>>, swap16: bool, raw_row: usize },
+    Sequential { reader: Box<png::Reader<crate::io::InputReader>>, swap16: bool, raw_row: usize },
     /// Interlaced: seven cursors.
     Adam7(Box<Adam7Rows>),
 }
