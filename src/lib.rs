@@ -23,6 +23,8 @@ pub mod io;
 pub mod ops;
 pub mod pipeline;
 pub mod pixel;
+pub mod plan;
+pub mod scratch;
 pub mod synth;
 
 pub use error::{Error, Result};

@@ -2,4 +2,7 @@
 
 pub mod convert;
 pub mod crop;
+pub mod fit;
+pub mod orient;
+pub mod pad;
 pub mod resize;

@@ -77,13 +77,12 @@ impl Conversion {
         match (self.format.depth, &self.gamma) {
             (BitDepth::Eight, None) => {
                 for (o, &v) in row.iter_mut().zip(values.iter()) {
-                    // `as` saturates: below -0.5 gives 0, above 254.5 gives 255.
-                    *o = (v + 0.5) as u8;
+                    *o = round_to_int(v, 255.0) as u8;
                 }
             }
             (BitDepth::Sixteen, None) => {
                 for (o, &v) in row.chunks_exact_mut(2).zip(values.iter()) {
-                    o.copy_from_slice(&((v + 0.5) as u16).to_ne_bytes());
+                    o.copy_from_slice(&(round_to_int(v, 65535.0) as u16).to_ne_bytes());
                 }
             }
             (depth, Some(g)) => {
@@ -93,10 +92,10 @@ impl Conversion {
                     for c in 0..channels {
                         match depth {
                             BitDepth::Eight => {
-                                o[c] = if c < colour { g.encode_u8(px[c].max(0.0)) } else { (px[c] + 0.5) as u8 };
+                                o[c] = if c < colour { g.encode_u8(px[c].max(0.0)) } else { round_to_int(px[c], 255.0) as u8 };
                             }
                             BitDepth::Sixteen => {
-                                let v = if c < colour { g.encode_u16(px[c]) } else { (px[c] + 0.5) as u16 };
+                                let v = if c < colour { g.encode_u16(px[c]) } else { round_to_int(px[c], 65535.0) as u16 };
                                 o[2 * c..2 * c + 2].copy_from_slice(&v.to_ne_bytes());
                             }
                         }
@@ -104,5 +103,31 @@ impl Conversion {
                 }
             }
         }
+    }
+}
+
+/// `v` clamped to `0..=max` (at most 65535) and rounded to the nearest integer (ties to even),
+/// as the low bits of the result.
+///
+/// Adding 1.5 * 2^23 puts the integer part in the low mantissa bits (the FPU rounds), so the
+/// conversion is an addition and a bit cast: unlike a saturating `as` cast, the loops around it
+/// vectorise (this halved the time of a 64 -> 16384 upscale).
+#[inline(always)]
+fn round_to_int(v: f32, max: f32) -> u32 {
+    const MAGIC: f32 = 12_582_912.0;
+    (v.clamp(0.0, max) + MAGIC).to_bits() & 0xffff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding() {
+        for (v, want) in [(-3.0, 0), (0.0, 0), (0.49, 0), (0.51, 1), (1.5, 2), (2.5, 2), (254.6, 255), (300.0, 255), (f32::NAN, 0)] {
+            assert_eq!(round_to_int(v, 255.0), want, "{v}");
+        }
+        assert_eq!(round_to_int(65534.7, 65535.0), 65535);
+        assert_eq!(round_to_int(1e9, 65535.0), 65535);
     }
 }

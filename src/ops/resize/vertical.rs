@@ -23,6 +23,27 @@
 use super::coefficients::{Axis, Coefficients};
 use crate::error::Result;
 
+/// Values per block: rows are combined a block at a time so that the block being summed stays
+/// in L1 cache across the taps (the order of operations per value is unchanged, so blocking does
+/// not change results).
+const BLOCK: usize = 2048;
+
+/// `dst = w * src`.
+#[inline]
+fn set_scaled(dst: &mut [f32], src: &[f32], w: f32) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = w * s;
+    }
+}
+
+/// `dst += w * src`.
+#[inline]
+fn add_scaled(dst: &mut [f32], src: &[f32], w: f32) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d += w * s;
+    }
+}
+
 /// Which form the vertical pass takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Form {
@@ -94,36 +115,48 @@ impl Vertical {
         self.coefficients.bytes() + (self.rows.capacity() + self.temp.capacity()) * 4
     }
 
-    /// Output row `j` (rows must be asked for in order), pulling kernel-input rows with `next`.
+    /// Output row `j` (rows must be asked for in order), pulling kernel-input rows with `next`
+    /// (given `None` for a row that no output row uses, which need only be read).
     ///
     /// The returned values may be modified by the caller (they are not read again).
     pub fn row(
         &mut self,
         j: usize,
-        mut next: impl FnMut(&mut [f32]) -> Result<()>,
+        mut next: impl FnMut(Option<&mut [f32]>) -> Result<()>,
     ) -> Result<&mut [f32]> {
         let end = self.coefficients.end(j);
         let len = self.row_len;
         match self.form {
             Form::Scatter => {
                 while self.consumed < end {
-                    next(&mut self.temp)?;
                     let r = self.consumed as usize;
+                    if (self.coefficients.starts[j] as usize) > r {
+                        // No window holds this row (nearest neighbour, trimmed windows): it is
+                        // read but not converted or resampled.
+                        next(None)?;
+                        self.consumed += 1;
+                        continue;
+                    }
+                    next(Some(&mut self.temp))?;
+                    // The open rows this input row feeds: j, j + 1, ... while their window has
+                    // started (every one of them ends after r, see the module notes).
                     let mut open = j;
                     while open < self.coefficients.starts.len() && self.coefficients.starts[open] as usize <= r {
-                        let (start, weights) = self.coefficients.window(open);
-                        let w = weights[r - start];
-                        let acc = &mut self.rows[(open % self.slots) * len..][..len];
-                        if r == start {
-                            for (a, &v) in acc.iter_mut().zip(&self.temp) {
-                                *a = w * v;
-                            }
-                        } else {
-                            for (a, &v) in acc.iter_mut().zip(&self.temp) {
-                                *a += w * v;
+                        open += 1;
+                    }
+                    for block in (0..len).step_by(BLOCK) {
+                        let block_len = BLOCK.min(len - block);
+                        let src = &self.temp[block..][..block_len];
+                        for row in j..open {
+                            let (start, weights) = self.coefficients.window(row);
+                            let w = weights[r - start];
+                            let acc = &mut self.rows[(row % self.slots) * len + block..][..block_len];
+                            if r == start {
+                                set_scaled(acc, src, w);
+                            } else {
+                                add_scaled(acc, src, w);
                             }
                         }
-                        open += 1;
                     }
                     self.consumed += 1;
                 }
@@ -132,19 +165,21 @@ impl Vertical {
             Form::Gather => {
                 while self.consumed < end {
                     let slot = self.consumed as usize % self.slots;
-                    next(&mut self.rows[slot * len..][..len])?;
+                    // Rows before the window are used by no later output row either.
+                    let used = self.consumed >= self.coefficients.starts[j];
+                    next(used.then(|| &mut self.rows[slot * len..][..len]))?;
                     self.consumed += 1;
                 }
                 let (start, weights) = self.coefficients.window(j);
-                for (t, &w) in weights.iter().enumerate() {
-                    let src = &self.rows[((start + t) % self.slots) * len..][..len];
-                    if t == 0 {
-                        for (o, &v) in self.temp.iter_mut().zip(src) {
-                            *o = w * v;
-                        }
-                    } else {
-                        for (o, &v) in self.temp.iter_mut().zip(src) {
-                            *o += w * v;
+                for block in (0..len).step_by(BLOCK) {
+                    let block_len = BLOCK.min(len - block);
+                    let out = &mut self.temp[block..][..block_len];
+                    for (t, &w) in weights.iter().enumerate() {
+                        let src = &self.rows[((start + t) % self.slots) * len + block..][..block_len];
+                        if t == 0 {
+                            set_scaled(out, src, w);
+                        } else {
+                            add_scaled(out, src, w);
                         }
                     }
                 }
