@@ -146,5 +146,16 @@ fn main() {
     let square = t.measure("baseline_16k_decode", baseline, decode_only);
     let taller = t.measure("baseline_16k_x_65000_decode", tall, decode_only);
     t.check_flat("baseline decode flat in height (16384x65000 vs 16384x16384)", square, taller, 64 * 1024);
+    // The decoder's own account of its buffers (what a pipeline plans with) matches the heap:
+    // peak = buffer_bytes + the drain's strip + small change (scan list, Huffman tables).
+    if let Some(peak) = square {
+        let source = decoder(&baseline(), 1);
+        let expected = (source.buffer_bytes() + 16 * source.info().row_bytes()) as u64;
+        t.check(
+            "decoder buffer_bytes accounts for the heap",
+            peak >= expected && peak <= expected + 64 * 1024,
+            &format!("peak {peak} vs buffer_bytes + strip {expected}"),
+        );
+    }
     t.finish();
 }

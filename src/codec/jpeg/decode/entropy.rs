@@ -63,6 +63,8 @@ pub(crate) struct ScanCursor {
     stopped: bool,
     /// Per scan component: only the DC coefficient is needed (sequential scans skip storing AC).
     dc_only: [bool; 4],
+    /// For interleaved scans, the blocks of one MCU (built on first use).
+    mcu_blocks: Vec<(usize, usize, usize, usize)>,
 }
 
 fn corrupt(detail: &str) -> Error {
@@ -100,6 +102,7 @@ impl ScanCursor {
             restarts_left: scan.restart_interval as u32,
             stopped: false,
             dc_only: [false; 4],
+            mcu_blocks: Vec::new(),
         }
     }
 
@@ -139,23 +142,37 @@ impl ScanCursor {
             return Ok(());
         }
         if self.components.len() > 1 {
-            for mx in 0..mcus_x {
-                self.restart_check(data);
-                for si in 0..self.components.len() {
-                    let c = self.components[si];
+            if self.mcu_blocks.is_empty() {
+                // The blocks of one MCU in scan order: (scan component, frame component, offset
+                // of the block in the first MCU, step per MCU).
+                for (si, &c) in self.components.iter().enumerate() {
                     let g = geometry[c];
                     for by in 0..g.v {
                         for bx in 0..g.h {
-                            let at = (by * g.buf_cols + mx * g.h + bx) * 64;
-                            let block: &mut [i16; 64] = (&mut coefs[c][at..at + 64]).try_into().unwrap();
-                            self.decode_block(data, si, block)?;
+                            self.mcu_blocks.push((si, c, (by * g.buf_cols + bx) * 64, g.h * 64));
                         }
                     }
                 }
+            }
+            let blocks = std::mem::take(&mut self.mcu_blocks);
+            let mut result = Ok(());
+            'mcus: for mx in 0..mcus_x {
+                self.restart_check(data);
+                for &(si, c, offset, step) in &blocks {
+                    let at = offset + mx * step;
+                    let block: &mut [i16; 64] = (&mut coefs[c][at..at + 64]).try_into().unwrap();
+                    if let Err(e) = self.decode_block(data, si, block) {
+                        result = Err(e);
+                        break 'mcus;
+                    }
+                }
                 if self.reader.overrun() {
-                    return self.ran_out(allow_truncated);
+                    result = self.ran_out(allow_truncated);
+                    break;
                 }
             }
+            self.mcu_blocks = blocks;
+            return result;
         } else {
             let c = self.components[0];
             let g = geometry[c];

@@ -11,8 +11,10 @@
 //! a simplified LL&M network; here it is a small fixed-point matrix product, close to libjpeg's
 //! results though not bit-identical. For N = 1 it is the DC term divided by 8.
 //!
-//! Arithmetic is plain `i32`: a hostile file can make the intermediate sums wrap (as they do in
-//! libjpeg); release builds wrap without checks, and the result is garbage pixels, not a panic.
+//! Arithmetic is wrapping `i32`: a hostile file can make the intermediate sums overflow (as they
+//! do in libjpeg); the result is garbage pixels, never a panic, in debug builds too.
+
+use std::num::Wrapping as W;
 
 const CONST_BITS: u32 = 13;
 const PASS1_BITS: u32 = 2;
@@ -36,51 +38,55 @@ type Lanes = [i32; 8];
 /// outputs of each lane, descaled by `shift` with `bias` added before the shift.
 #[inline(always)]
 fn idct8_lanes(v: &[Lanes; 8], shift: u32, bias: i32) -> [Lanes; 8] {
+    // Wrapping arithmetic: what the hardware does anyway, and no overflow panic in debug builds
+    // on hostile coefficients.
+    let c = W;
     let mut out = [[0i32; 8]; 8];
-    let round = (1 << (shift - 1)) + (bias << shift);
+    let round = c((1 << (shift - 1)) + (bias << shift));
+    let shift = shift as usize;
     for l in 0..8 {
         // Even part.
-        let z2 = v[2][l];
-        let z3 = v[6][l];
-        let z1 = (z2 + z3) * FIX_0_541196100;
-        let tmp2 = z1 - z3 * FIX_1_847759065;
-        let tmp3 = z1 + z2 * FIX_0_765366865;
-        let tmp0 = (v[0][l] + v[4][l]) << CONST_BITS;
-        let tmp1 = (v[0][l] - v[4][l]) << CONST_BITS;
+        let z2 = c(v[2][l]);
+        let z3 = c(v[6][l]);
+        let z1 = (z2 + z3) * c(FIX_0_541196100);
+        let tmp2 = z1 - z3 * c(FIX_1_847759065);
+        let tmp3 = z1 + z2 * c(FIX_0_765366865);
+        let tmp0 = (c(v[0][l]) + c(v[4][l])) << CONST_BITS as usize;
+        let tmp1 = (c(v[0][l]) - c(v[4][l])) << CONST_BITS as usize;
         let tmp10 = tmp0 + tmp3;
         let tmp13 = tmp0 - tmp3;
         let tmp11 = tmp1 + tmp2;
         let tmp12 = tmp1 - tmp2;
         // Odd part.
-        let t0 = v[7][l];
-        let t1 = v[5][l];
-        let t2 = v[3][l];
-        let t3 = v[1][l];
+        let t0 = c(v[7][l]);
+        let t1 = c(v[5][l]);
+        let t2 = c(v[3][l]);
+        let t3 = c(v[1][l]);
         let z1 = t0 + t3;
         let z2 = t1 + t2;
         let z3 = t0 + t2;
         let z4 = t1 + t3;
-        let z5 = (z3 + z4) * FIX_1_175875602;
-        let t0 = t0 * FIX_0_298631336;
-        let t1 = t1 * FIX_2_053119869;
-        let t2 = t2 * FIX_3_072711026;
-        let t3 = t3 * FIX_1_501321110;
-        let z1 = -z1 * FIX_0_899976223;
-        let z2 = -z2 * FIX_2_562915447;
-        let z3 = -z3 * FIX_1_961570560 + z5;
-        let z4 = -z4 * FIX_0_390180644 + z5;
+        let z5 = (z3 + z4) * c(FIX_1_175875602);
+        let t0 = t0 * c(FIX_0_298631336);
+        let t1 = t1 * c(FIX_2_053119869);
+        let t2 = t2 * c(FIX_3_072711026);
+        let t3 = t3 * c(FIX_1_501321110);
+        let z1 = z1 * c(-FIX_0_899976223);
+        let z2 = z2 * c(-FIX_2_562915447);
+        let z3 = z3 * c(-FIX_1_961570560) + z5;
+        let z4 = z4 * c(-FIX_0_390180644) + z5;
         let t0 = t0 + z1 + z3;
         let t1 = t1 + z2 + z4;
         let t2 = t2 + z2 + z3;
         let t3 = t3 + z1 + z4;
-        out[0][l] = (tmp10 + t3 + round) >> shift;
-        out[7][l] = (tmp10 - t3 + round) >> shift;
-        out[1][l] = (tmp11 + t2 + round) >> shift;
-        out[6][l] = (tmp11 - t2 + round) >> shift;
-        out[2][l] = (tmp12 + t1 + round) >> shift;
-        out[5][l] = (tmp12 - t1 + round) >> shift;
-        out[3][l] = (tmp13 + t0 + round) >> shift;
-        out[4][l] = (tmp13 - t0 + round) >> shift;
+        out[0][l] = ((tmp10 + t3 + round) >> shift).0;
+        out[7][l] = ((tmp10 - t3 + round) >> shift).0;
+        out[1][l] = ((tmp11 + t2 + round) >> shift).0;
+        out[6][l] = ((tmp11 - t2 + round) >> shift).0;
+        out[2][l] = ((tmp12 + t1 + round) >> shift).0;
+        out[5][l] = ((tmp12 - t1 + round) >> shift).0;
+        out[3][l] = ((tmp13 + t0 + round) >> shift).0;
+        out[4][l] = ((tmp13 - t0 + round) >> shift).0;
     }
     out
 }
@@ -191,8 +197,8 @@ fn idct_8x8<T: Transpose>(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], 
     }
     if ac == 0 {
         // DC only: libjpeg's shortcuts give the same value for every sample.
-        let dc = coefs[0] as i32 * quant[0] as i32;
-        let v = clamp_u8((((dc << PASS1_BITS) + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3)) + 128);
+        let dc = (coefs[0] as i32).wrapping_mul(quant[0] as i32);
+        let v = clamp_u8(((dc << PASS1_BITS).wrapping_add(1 << (PASS1_BITS + 2)) >> (PASS1_BITS + 3)) + 128);
         for y in 0..8 {
             out[y * stride..y * stride + 8].fill(v);
         }
@@ -202,7 +208,7 @@ fn idct_8x8<T: Transpose>(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], 
     let mut rows = [[0i32; 8]; 8];
     for k in 0..8 {
         for l in 0..8 {
-            rows[k][l] = coefs[k * 8 + l] as i32 * quant[k * 8 + l] as i32;
+            rows[k][l] = (coefs[k * 8 + l] as i32).wrapping_mul(quant[k * 8 + l] as i32);
         }
     }
     let ws = idct8_lanes(&rows, CONST_BITS - PASS1_BITS, 0);
@@ -255,8 +261,8 @@ impl Reduced {
             4 => reduced::<4>(&self.m4, coefs, quant, out, stride),
             2 => reduced::<2>(&self.m2, coefs, quant, out, stride),
             _ => {
-                let dc = coefs[0] as i32 * quant[0] as i32;
-                out[0] = clamp_u8(((dc + 4) >> 3) + 128);
+                let dc = (coefs[0] as i32).wrapping_mul(quant[0] as i32);
+                out[0] = clamp_u8((dc.wrapping_add(4) >> 3) + 128);
             }
         }
     }
@@ -277,25 +283,25 @@ fn reduced<const N: usize>(m: &[[i32; 8]; N], coefs: &[i16; 64], quant: &[u16; 6
             continue;
         }
         for &u in active {
-            let f = row[u] as i32 * quant[v * 8 + u] as i32;
+            let f = (row[u] as i32).wrapping_mul(quant[v * 8 + u] as i32);
             for y in 0..N {
-                tmp[y][u] += m[y][v] * f;
+                tmp[y][u] = tmp[y][u].wrapping_add(m[y][v].wrapping_mul(f));
             }
         }
     }
     for row in tmp.iter_mut() {
         for t in row.iter_mut() {
-            *t = (*t + (1 << (shift1 - 1))) >> shift1;
+            *t = t.wrapping_add(1 << (shift1 - 1)) >> shift1;
         }
     }
     let shift2 = CONST_BITS + PASS1_BITS;
     for y in 0..N {
         for x in 0..N {
-            let mut s = 0;
+            let mut s = 0i32;
             for &u in active {
-                s += m[x][u] * tmp[y][u];
+                s = s.wrapping_add(m[x][u].wrapping_mul(tmp[y][u]));
             }
-            out[y * stride + x] = clamp_u8(((s + (1 << (shift2 - 1))) >> shift2) + 128);
+            out[y * stride + x] = clamp_u8((s.wrapping_add(1 << (shift2 - 1)) >> shift2) + 128);
         }
     }
 }
