@@ -267,7 +267,7 @@ fn main() {
             worst_low = worst_low.min(ratio);
             worst_high = worst_high.max(ratio);
             let ok = (1.0..=2.0).contains(&ratio);
-            if !ok {
+            if !ok || std::env::var("STRIPFLOW_PLAN_VERBOSE").is_ok() {
                 println!("{c:?}\n{plan}");
             }
             t.check(&name, ok, &format!("predicted/measured {ratio:.2}: {} / {}", human(plan.heap_bytes as u64), human(peak)));

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::budget::{encoder_bytes, human, jpeg_decoder_bytes, png_sequential_decoder_bytes, resize_build_bytes, PNG_READ_AHEAD_ROWS, Budget, HEAP_FRAME_LIMIT, JOB_OVERHEAD};
+use super::budget::{encoder_bytes, human, jpeg_decoder_bytes, png_sequential_decoder_bytes, resize_build_bytes, Budget, HEAP_FRAME_LIMIT, JOB_OVERHEAD};
 use super::{Plan, Recipe, StagePlan};
 use crate::codec::jpeg::decode::{read_metadata, scaled_size, DecodeOptions, JpegDecoder, Region};
 use crate::codec::jpeg::encode::JpegEncoder;
@@ -392,7 +392,7 @@ impl Pipeline {
                             "rgb" => 3,
                             _ => 4,
                         };
-                        png_sequential_decoder_bytes(w, (ry + rh).saturating_add(PNG_READ_AHEAD_ROWS).min(h.height), channels * h.bit_depth as u32)
+png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.bit_depth as u32)
                     }
                 }
             },
@@ -438,7 +438,7 @@ impl Pipeline {
         let needs_resize = (current.width, current.height) != scaled;
         let before = !orientation.streams() && needs_resize && current.pixels() < scaled.0 as u64 * scaled.1 as u64;
         let storage_for = |frame: ImageInfo| -> Storage {
-            if orientation.streams() || (ScratchImage::bytes_for(frame) as usize) <= HEAP_FRAME_LIMIT || budget.no_scratch {
+            if orientation.streams() || (ScratchImage::bytes_for(frame, Storage::Heap) as usize) <= HEAP_FRAME_LIMIT || budget.no_scratch {
                 Storage::Heap
             } else {
                 Storage::Mapped
