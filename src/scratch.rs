@@ -2,7 +2,9 @@
 //! a [`ScratchImage`] held either in a small heap buffer or in a memory-mapped anonymous
 //! temporary file, never on the heap when it is large.
 //!
-//! Pixels are stored in square tiles of [`TILE`] x [`TILE`] pixels, each tile contiguous. A row
+//! On the heap the frame is row-major (no padding; it is small and in RAM, so reading columns
+//! costs nothing but cache misses). In a scratch file, pixels are stored in square tiles of
+//! [`TILE`] x [`TILE`] pixels, each tile contiguous. A row
 //! written top to bottom touches `width / TILE` tiles; a column read for a quarter turn touches
 //! `height / TILE` tiles. Either way the pages touched at a time are a band of tiles, so the
 //! operating system can page a frame much larger than RAM in and out of the scratch file without
@@ -49,6 +51,9 @@ enum Pixels {
 pub struct ScratchImage {
     info: ImageInfo,
     bpp: usize,
+    /// Tile size in pixels: `(width, 1)` on the heap (row-major), `(TILE, TILE)` when mapped.
+    tile_w: usize,
+    tile_h: usize,
     tiles_x: usize,
     pixels: Pixels,
 }
@@ -60,11 +65,21 @@ impl std::fmt::Debug for ScratchImage {
 }
 
 impl ScratchImage {
-    /// Bytes the tiled frame of `info` occupies (whole tiles, so a little more than the pixels).
-    pub fn bytes_for(info: ImageInfo) -> u64 {
-        let tiles_x = info.width.div_ceil(TILE) as u64;
-        let tiles_y = info.height.div_ceil(TILE) as u64;
-        tiles_x * tiles_y * (TILE as u64 * TILE as u64) * info.format.bytes_per_pixel() as u64
+    /// Tile width and height for a frame of `info` in `storage`.
+    fn tile(info: ImageInfo, storage: Storage) -> (u32, u32) {
+        match storage {
+            Storage::Heap => (info.width.max(1), 1),
+            Storage::Mapped => (TILE, TILE),
+        }
+    }
+
+    /// Bytes the frame of `info` occupies in `storage` (whole tiles when mapped, so a little
+    /// more than the pixels).
+    pub fn bytes_for(info: ImageInfo, storage: Storage) -> u64 {
+        let (tw, th) = Self::tile(info, storage);
+        let tiles_x = info.width.div_ceil(tw) as u64;
+        let tiles_y = info.height.div_ceil(th) as u64;
+        tiles_x * tiles_y * (tw as u64 * th as u64) * info.format.bytes_per_pixel() as u64
     }
 
     /// A frame for `info` in `storage`. The mapped kind creates its temporary file now.
@@ -72,7 +87,8 @@ impl ScratchImage {
         if info.width == 0 || info.height == 0 {
             return Err(Error::parameter("scratch image of zero size"));
         }
-        let bytes = Self::bytes_for(info);
+        let bytes = Self::bytes_for(info, storage);
+        let (tile_w, tile_h) = Self::tile(info, storage);
         let len = usize::try_from(bytes)
             .map_err(|_| Error::limits(format!("a {}x{} frame does not fit in the address space", info.width, info.height)))?;
         let pixels = match storage {
@@ -89,7 +105,9 @@ impl ScratchImage {
         Ok(ScratchImage {
             info,
             bpp: info.format.bytes_per_pixel(),
-            tiles_x: info.width.div_ceil(TILE) as usize,
+            tile_w: tile_w as usize,
+            tile_h: tile_h as usize,
+            tiles_x: info.width.div_ceil(tile_w) as usize,
             pixels,
         })
     }
@@ -132,10 +150,10 @@ impl ScratchImage {
     /// Byte offset of pixel `(x, y)`.
     #[inline]
     fn offset(&self, x: u32, y: u32) -> usize {
-        let t = TILE as usize;
-        let (tx, ty) = (x as usize / t, y as usize / t);
-        let (ix, iy) = (x as usize % t, y as usize % t);
-        ((ty * self.tiles_x + tx) * t * t + iy * t + ix) * self.bpp
+        let (tw, th) = (self.tile_w, self.tile_h);
+        let (tx, ty) = (x as usize / tw, y as usize / th);
+        let (ix, iy) = (x as usize % tw, y as usize % th);
+        ((ty * self.tiles_x + tx) * tw * th + iy * tw + ix) * self.bpp
     }
 
     /// Stores row `y` (`info().row_bytes()` bytes).
@@ -143,12 +161,12 @@ impl ScratchImage {
         if y >= self.info.height || row.len() != self.info.row_bytes() {
             return Err(Error::parameter("scratch row out of range or of the wrong length"));
         }
-        let run = TILE as usize * self.bpp;
+        let run = self.tile_w * self.bpp;
         let mut x = 0u32;
         for chunk in row.chunks(run) {
             let at = self.offset(x, y);
             self.data_mut()[at..at + chunk.len()].copy_from_slice(chunk);
-            x += TILE;
+            x += self.tile_w as u32;
         }
         Ok(())
     }
@@ -170,7 +188,7 @@ impl ScratchImage {
             let mut done = 0usize;
             let mut cx = x;
             while done < n {
-                let in_tile = (TILE - cx % TILE) as usize;
+                let in_tile = self.tile_w - cx as usize % self.tile_w;
                 let take = in_tile.min(n - done);
                 out[done * bpp..(done + take) * bpp].copy_from_slice(self.run(cx, y, take));
                 done += take;
@@ -214,9 +232,8 @@ mod tests {
             assert_eq!(s.heap_bytes() > 0, storage == Storage::Heap);
             assert!(s.write_row(77, &row).is_err());
         }
-        assert_eq!(
-            ScratchImage::bytes_for(ImageInfo { width: 65, height: 1, format: PixelFormat::GRAY8 }),
-            2 * 64 * 64
-        );
+        let info = ImageInfo { width: 65, height: 1, format: PixelFormat::GRAY8 };
+        assert_eq!(ScratchImage::bytes_for(info, Storage::Mapped), 2 * 64 * 64);
+        assert_eq!(ScratchImage::bytes_for(info, Storage::Heap), 65);
     }
 }

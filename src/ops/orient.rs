@@ -270,7 +270,7 @@ impl<S: RowSource> Reorient<S> {
     pub fn predicted_buffer_bytes(input: ImageInfo, storage: Storage) -> usize {
         input.row_bytes()
             + match storage {
-                Storage::Heap => ScratchImage::bytes_for(input) as usize,
+                Storage::Heap => ScratchImage::bytes_for(input, storage) as usize,
                 Storage::Mapped => 0,
             }
     }
@@ -279,7 +279,7 @@ impl<S: RowSource> Reorient<S> {
     pub fn predicted_scratch_bytes(input: ImageInfo, storage: Storage) -> u64 {
         match storage {
             Storage::Heap => 0,
-            Storage::Mapped => ScratchImage::bytes_for(input),
+            Storage::Mapped => ScratchImage::bytes_for(input, storage),
         }
     }
 

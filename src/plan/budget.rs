@@ -4,10 +4,12 @@
 //! Stage buffers are predicted by the stages themselves (`Resize::predicted_buffer_bytes`,
 //! `Reorient::predicted_buffer_bytes`, a decoder's `buffer_bytes` read before any pixel is
 //! decoded). What the encoders' libraries hold internally was measured with dhat
-//! (`tests/heap_plan.rs` checks every prediction against the measured peak).
+//! (`tests/heap_plan.rs` checks every prediction against the measured peak), and so was the
+//! png crate's decoder on non-interlaced files, whose buffers grow with the image data for small
+//! images (the decoder's own account is a bound for large ones).
 
-use crate::codec::jpeg::encode::JpegEncoder;
-use crate::codec::png::encode::PngEncoder;
+use crate::codec::jpeg::encode::{JpegEncoder, Subsampling};
+use crate::codec::png::encode::{PngCompression, PngEncoder};
 use crate::codec::Format;
 use crate::pixel::{ImageInfo, PixelFormat};
 
@@ -23,7 +25,7 @@ pub const HEAP_FRAME_LIMIT: usize = 4 << 20;
 
 /// Fixed heap of a job beyond its buffers: the plan itself, stage boxes, the output writer's
 /// buffer and small bookkeeping.
-pub const JOB_OVERHEAD: usize = 16 * 1024;
+pub const JOB_OVERHEAD: usize = 6 * 1024;
 
 /// The limits a plan must respect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,27 +45,74 @@ impl Default for Budget {
 }
 
 /// Heap held by the encoder of `format` writing rows of `info`, including its library's
-/// internal state (measured: the png crate's deflate state and buffers, jpeg-encoder's tables
-/// and output buffer).
+/// internal state, as measured with dhat (png 0.18, jpeg-encoder 0.7).
 pub fn encoder_bytes(format: Format, info: ImageInfo, png: &PngEncoder, jpeg: &JpegEncoder) -> usize {
+    let row = info.row_bytes();
     match format {
         Format::Png => {
+            let strip_rows = png.strip_height.clamp(1, info.height.max(1)) as usize;
             let sixteen = info.format.depth == crate::pixel::BitDepth::Sixteen;
-            png.buffer_bytes(info.row_bytes(), sixteen) + PNG_ENCODER_INTERNAL + 2 * info.row_bytes()
+            // Our strip (and its big-endian copy), the png crate's previous and current rows,
+            // its output row, and the deflate state: ~4 KiB for fdeflate (levels 0 and 1), about
+            // 300 KiB for the zlib-style levels.
+            let strip = row * strip_rows * if sixteen { 2 } else { 1 };
+            let deflate = match png.compression {
+                PngCompression::None | PngCompression::Fast => 5 * 1024,
+                PngCompression::Level(_) => PNG_ZLIB_STATE,
+            };
+            strip + 3 * (row + 1) + deflate
         }
         Format::Jpeg => {
-            // The encoder converts to 8-bit RGB or gray first: one input row, plus its own rows.
-            let converted = if info.format.color.is_rgb() { PixelFormat::RGB8 } else { PixelFormat::GRAY8 };
-            jpeg.buffer_bytes(info.width, converted) + info.row_bytes() + JPEG_ENCODER_INTERNAL
+            // jpeg-encoder's MCU row of component planes (16 rows of each of three planes for
+            // 4:2:0 colour, 8 rows otherwise), our converted 8-bit row, the conversion stage's
+            // input row when the format differs, and ~1 KiB of tables.
+            let rgb = info.format.color.is_rgb();
+            let converted = if rgb { PixelFormat::RGB8 } else { PixelFormat::GRAY8 };
+            let w = info.width as usize;
+            let planes = if rgb && jpeg.subsampling == Subsampling::S420 {
+                w.div_ceil(16) * 16 * 16 * 3
+            } else {
+                w.div_ceil(8) * 8 * 8 * if rgb { 3 } else { 1 }
+            };
+            let convert = if info.format != converted { row } else { 0 };
+            planes + converted.row_bytes(info.width) + convert + 1024
         }
     }
 }
 
-/// The png crate's deflate state and output buffers (measured with dhat, png 0.18).
-pub const PNG_ENCODER_INTERNAL: usize = 300 * 1024;
+/// The zlib-style deflate state of the png crate's compression levels 2..=9.
+pub const PNG_ZLIB_STATE: usize = 320 * 1024;
 
-/// jpeg-encoder's Huffman and quantisation tables and output buffer (measured with dhat).
-pub const JPEG_ENCODER_INTERNAL: usize = 24 * 1024;
+/// Heap the resize stage needs while it is built beyond what it keeps: the window ends of both
+/// coefficient tables (4 bytes per output pixel of each axis) and a scratch span.
+pub fn resize_build_bytes(width: u32, height: u32) -> usize {
+    4 * (width as usize + height as usize) + 1024
+}
+
+/// Heap of the JPEG decoder: its buffer account plus what parsing the markers keeps (tables,
+/// lookahead Huffman tables, scan list), measured as about 5 KiB plus 4 KiB per component.
+pub fn jpeg_decoder_bytes(buffer_bytes: usize, components: usize) -> usize {
+    buffer_bytes + 6 * 1024 + 4 * 1024 * components
+}
+
+/// Raw bytes the png crate may inflate beyond the last row a crop asks for (at least 8 rows),
+/// counted in the decoder's prediction.
+pub const PNG_READ_AHEAD_BYTES: u64 = 16 * 1024;
+
+/// Heap of the PNG decoder on a non-interlaced file, measured with dhat for png 0.18 (widths
+/// 1..20000, heights 1..3000): about 29 KiB of inflater state, plus the inflated-data buffer.
+/// That buffer holds at most about twice the raw data inflated, never less than ~64 KiB once the
+/// image has that much data, and at most about 320 KiB plus 9 raw rows.
+///
+/// `rows` is the number of rows read (a crop stops the decoder early), `height` the image's.
+pub fn png_sequential_decoder_bytes(width: u32, rows: u32, height: u32, bits_per_pixel: u32) -> usize {
+    let raw_row = (width as u64 * bits_per_pixel as u64).div_ceil(8) + 1;
+    let raw_total = raw_row * height as u64;
+    let ahead = PNG_READ_AHEAD_BYTES.div_ceil(raw_row).max(8);
+    let raw_read = raw_row * (rows as u64 + ahead).min(height as u64);
+    let buffer = (2 * raw_total + 4096).min((2 * raw_read + 4096).max(64 * 1024)).min(320 * 1024 + 9 * raw_row);
+    (29 * 1024 + buffer) as usize
+}
 
 /// Bytes for people: `1.50 MiB`, `12.0 KiB`.
 pub fn human(bytes: u64) -> String {

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::budget::{encoder_bytes, human, Budget, HEAP_FRAME_LIMIT, JOB_OVERHEAD};
+use super::budget::{encoder_bytes, human, jpeg_decoder_bytes, png_sequential_decoder_bytes, resize_build_bytes, Budget, HEAP_FRAME_LIMIT, JOB_OVERHEAD};
 use super::{Plan, Recipe, StagePlan};
 use crate::codec::jpeg::decode::{read_metadata, scaled_size, DecodeOptions, JpegDecoder, Region};
 use crate::codec::jpeg::encode::JpegEncoder;
@@ -377,8 +377,24 @@ impl Pipeline {
         let decoded_format = input.format;
         let decoder_bytes = match &self.origin {
             Origin::Encoded(input) => match input_format {
-                Some(Format::Jpeg) => JpegDecoder::new(input.clone(), jpeg_options(shrink, decode_region))?.buffer_bytes(),
-                _ => PngDecoder::new(input.clone())?.buffer_bytes(),
+                Some(Format::Jpeg) => {
+                    let decoder = JpegDecoder::new(input.clone(), jpeg_options(shrink, decode_region))?;
+                    jpeg_decoder_bytes(decoder.buffer_bytes(), decoder.metadata().components as usize)
+                }
+                _ => {
+                    let h = read_header(input.bytes())?;
+                    if h.interlaced {
+                        PngDecoder::new(input.clone())?.buffer_bytes() + 8 * 1024
+                    } else {
+                        let channels = match h.color_type {
+                            "gray" | "palette" => 1,
+                            "gray-alpha" => 2,
+                            "rgb" => 3,
+                            _ => 4,
+                        };
+png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.bit_depth as u32)
+                    }
+                }
             },
             Origin::Rows(source) => chain_buffer_bytes(&**source),
         };
@@ -422,7 +438,7 @@ impl Pipeline {
         let needs_resize = (current.width, current.height) != scaled;
         let before = !orientation.streams() && needs_resize && current.pixels() < scaled.0 as u64 * scaled.1 as u64;
         let storage_for = |frame: ImageInfo| -> Storage {
-            if orientation.streams() || (ScratchImage::bytes_for(frame) as usize) <= HEAP_FRAME_LIMIT || budget.no_scratch {
+            if orientation.streams() || (ScratchImage::bytes_for(frame, Storage::Heap) as usize) <= HEAP_FRAME_LIMIT || budget.no_scratch {
                 Storage::Heap
             } else {
                 Storage::Mapped
@@ -467,7 +483,7 @@ impl Pipeline {
             stages.push(StagePlan {
                 name: "resize".into(),
                 output: out,
-                heap_bytes: bytes,
+                heap_bytes: bytes + resize_build_bytes(tw, th),
                 scratch_bytes: 0,
                 detail: format!("{} {}", self.resize_options.kernel.name(), self.fit.fit.name()),
             });
