@@ -36,7 +36,7 @@ pub use metadata::{read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
 
 use entropy::{BlockGeometry, ScanCursor};
 use idct::Reduced;
-use markers::{parse, ParseMode};
+use markers::{parse_releasing, ParseMode};
 use upsample::Upsample;
 
 use crate::error::{Error, Result};
@@ -199,7 +199,7 @@ impl JpegDecoder {
         if !matches!(denominator, 1 | 2 | 4 | 8) {
             return Err(Error::parameter(format!("JPEG scale 1/{denominator} (use 1, 2, 4 or 8)")));
         }
-        let parsed = parse(input.bytes(), ParseMode::Full)?;
+        let parsed = parse_releasing(input.bytes(), ParseMode::Full, &|range| input.release(range))?;
         if !parsed.complete && !options.allow_truncated {
             return Err(Error::format("JPEG", "file is truncated (no EOI marker after the last scan)"));
         }
@@ -342,6 +342,9 @@ impl JpegDecoder {
         let data = self.input.bytes();
         for cursor in &mut self.cursors {
             cursor.decode_row(data, row, &self.geometry, self.mcus_x, &mut self.coefs, self.allow_truncated)?;
+            if let Some(consumed) = cursor.take_consumed() {
+                self.input.release(consumed);
+            }
         }
         if row < self.first_idct_row {
             return Ok(());
