@@ -2,12 +2,12 @@
 //! row by row while holding one MCU row (plus context) of state.
 //!
 //! Layers, each in its own module:
-//! * [`markers`]: the first pass over the file: segments, tables, and where each scan's data is.
-//! * [`huffman`]: lookahead Huffman tables and the bit reader.
-//! * [`entropy`]: one resumable cursor per scan, decoding one MCU row at a time.
-//! * [`idct`]: dequantisation and the 8x8 / reduced inverse DCTs.
-//! * [`upsample`] and [`color`]: libjpeg's fancy upsampling and colour conversion.
-//! * [`metadata`]: what the headers say, without decoding pixels.
+//! * `markers`: the first pass over the file: segments, tables, and where each scan's data is.
+//! * `huffman`: lookahead Huffman tables and the bit reader.
+//! * `entropy`: one resumable cursor per scan, decoding one MCU row at a time.
+//! * `idct`: dequantisation and the 8x8 / reduced inverse DCTs.
+//! * `upsample` and `color`: libjpeg's fancy upsampling and colour conversion.
+//! * `metadata`: what the headers say, without decoding pixels.
 //!
 //! For every MCU row, every scan's cursor decodes that row's blocks, in file order, into a
 //! coefficient buffer of one MCU row; the blocks are then transformed into a ring of three MCU
