@@ -102,8 +102,8 @@ impl<S: RowSource> RowSource for Convert<S> {
             let mut p = load(&self.input_row, self.input_format, i);
             if !keep_alpha && p[3] != 65535 {
                 let a = p[3];
-                for c in 0..3 {
-                    p[c] = (p[c] * a + self.background[c] * (65535 - a) + 32767) / 65535;
+                for (c, bg) in p.iter_mut().zip(self.background) {
+                    *c = (*c * a + bg * (65535 - a) + 32767) / 65535;
                 }
             }
             if gray {
@@ -120,14 +120,13 @@ impl<S: RowSource> RowSource for Convert<S> {
             }
             match out.depth {
                 BitDepth::Eight => {
-                    for c in 0..n {
-                        row[i * n + c] = ((pixel[c] * 255 + 32767) / 65535) as u8;
+                    for (out, v) in row[i * n..(i + 1) * n].iter_mut().zip(pixel) {
+                        *out = ((v * 255 + 32767) / 65535) as u8;
                     }
                 }
                 BitDepth::Sixteen => {
-                    for c in 0..n {
-                        let at = (i * n + c) * 2;
-                        row[at..at + 2].copy_from_slice(&(pixel[c] as u16).to_ne_bytes());
+                    for (out, v) in row[i * n * 2..(i + 1) * n * 2].chunks_exact_mut(2).zip(pixel) {
+                        out.copy_from_slice(&(v as u16).to_ne_bytes());
                     }
                 }
             }

@@ -11,21 +11,16 @@ use crate::pipeline::RowSource;
 use crate::pixel::{BitDepth, ColorType};
 
 /// How hard to compress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PngCompression {
     /// Stored deflate blocks, no filtering (level 0).
     None,
     /// fdeflate's fast mode with adaptive filtering (level 1, the default): a fraction of the
     /// time of zlib level 6 at a slightly larger file.
+    #[default]
     Fast,
     /// zlib-style level 2..=9 with adaptive filtering.
     Level(u8),
-}
-
-impl Default for PngCompression {
-    fn default() -> Self {
-        PngCompression::Fast
-    }
 }
 
 impl PngCompression {
