@@ -95,7 +95,11 @@ fn case(i: u64) -> Case {
             let (ow, oh) = c.orientation.output_size(c.width, c.height);
             let (cw, ch) = c.crop.map_or((ow, oh), |(_, _, w, h)| (w, h));
             let (tw, th) = c.target.unwrap_or((None, None));
-            let options = FitOptions { fit: c.fit, position: c.position, ..Default::default() };
+            let options = FitOptions {
+                fit: c.fit,
+                position: c.position,
+                ..Default::default()
+            };
             let g = geometry((cw, ch), tw, th, &options).unwrap();
             g.canvas.0 as u64 * g.canvas.1 as u64 <= 3_000_000 && g.canvas.0 <= 65535 && g.canvas.1 <= 65535
         })
@@ -173,7 +177,11 @@ fn input_file(c: &Case) -> PathBuf {
 }
 
 fn pipeline(path: &PathBuf, c: &Case) -> Pipeline {
-    let mut p = Pipeline::open(path).unwrap().orient(c.orientation).format(c.output).shrink_on_load(c.shrink_on_load);
+    let mut p = Pipeline::open(path)
+        .unwrap()
+        .orient(c.orientation)
+        .format(c.output)
+        .shrink_on_load(c.shrink_on_load);
     if c.auto_orient {
         p = p.auto_orient();
     }
@@ -239,7 +247,11 @@ fn main() {
         if let Some(peak) = peak {
             let plan = pipeline_16k_plan();
             println!("{plan}");
-            t.check("16K orientation 6 cover 1200x630 top-right to JPEG <= 8 MiB", peak <= 8 << 20, &format!("peak {}", human(peak)));
+            t.check(
+                "16K orientation 6 cover 1200x630 top-right to JPEG <= 8 MiB",
+                peak <= 8 << 20,
+                &format!("peak {}", human(peak)),
+            );
             t.check(
                 "16K plan predicts the peak",
                 plan.heap_bytes as u64 >= peak && plan.heap_bytes as u64 <= 2 * peak,
@@ -249,7 +261,10 @@ fn main() {
     }
 
     // Random chains.
-    let cases: u64 = std::env::var("STRIPFLOW_PLAN_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let cases: u64 = std::env::var("STRIPFLOW_PLAN_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
     let (mut worst_low, mut worst_high) = (f64::MAX, 0f64);
     for i in 0..cases {
         let name = format!("chain_{i}");
@@ -270,7 +285,15 @@ fn main() {
             if !ok || std::env::var("STRIPFLOW_PLAN_VERBOSE").is_ok() {
                 println!("{c:?}\n{plan}");
             }
-            t.check(&name, ok, &format!("predicted/measured {ratio:.2}: {} / {}", human(plan.heap_bytes as u64), human(peak)));
+            t.check(
+                &name,
+                ok,
+                &format!(
+                    "predicted/measured {ratio:.2}: {} / {}",
+                    human(plan.heap_bytes as u64),
+                    human(peak)
+                ),
+            );
         }
     }
     if worst_high > 0.0 {

@@ -40,7 +40,11 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { max_memory: DEFAULT_MAX_MEMORY, limit_input_pixels: DEFAULT_LIMIT_INPUT_PIXELS, no_scratch: false }
+        Budget {
+            max_memory: DEFAULT_MAX_MEMORY,
+            limit_input_pixels: DEFAULT_LIMIT_INPUT_PIXELS,
+            no_scratch: false,
+        }
     }
 }
 
@@ -110,7 +114,9 @@ pub fn png_sequential_decoder_bytes(width: u32, rows: u32, height: u32, bits_per
     let raw_total = raw_row * height as u64;
     let ahead = PNG_READ_AHEAD_BYTES.div_ceil(raw_row).max(8);
     let raw_read = raw_row * (rows as u64 + ahead).min(height as u64);
-    let buffer = (2 * raw_total + 4096).min((2 * raw_read + 4096).max(64 * 1024)).min(320 * 1024 + 9 * raw_row);
+    let buffer = (2 * raw_total + 4096)
+        .min((2 * raw_read + 4096).max(64 * 1024))
+        .min(320 * 1024 + 9 * raw_row);
     (29 * 1024 + buffer) as usize
 }
 
