@@ -8,6 +8,10 @@
 #   bench/compare_resize.sh [WORKDIR]        (default: target/compare-resize)
 #   JOBS="down256 down1 up 8k" KERNELS="lanczos3" bench/compare_resize.sh
 #
+# Note: stripflow maps its input file, and /usr/bin/time's peak RSS counts the mapped pages it
+# has read (page cache, not heap): about the input file's size. The heap peaks are measured by
+# tests/heap_resize.rs (dhat).
+#
 # A tool that is not installed is reported as SKIPPED. ImageMagick's distribution policy caps
 # images at 128 MP / 1 GiB of disk cache, which the 16384^2 jobs exceed, so convert runs with a
 # policy of its own (MAGICK_CONFIGURE_PATH) raising those limits.
@@ -77,3 +81,5 @@ for j in $jobs; do
              for k in $kernels; do row "8192^2 -> 1920^2 $k" "$work/8k.png" 1920 1920 0.234375 0.234375 "$k"; done ;;
   esac
 done
+echo
+echo "stripflow's RSS includes the pages of its memory-mapped input file (~ the file size); heap peaks: tests/heap_resize.rs"

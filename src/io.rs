@@ -4,12 +4,21 @@
 //! spool file when the input cannot be mapped (standard input, a socket). Decoders take slices of
 //! it; several decoding cursors can read different parts of it at once, at no cost.
 //!
+//! A mapped page that has been read counts in the process's resident set (RSS) until the kernel
+//! reclaims it, so a decoder that reads a 400 MB file front to back would show 400 MB of RSS
+//! though its heap is 1 MB. Decoders therefore hand back what they have consumed with
+//! [`Input::release`] (`madvise(MADV_DONTNEED)` on a read-only file mapping: the pages leave the
+//! process but stay in the page cache, and a later read simply faults them in again, so a
+//! release is never wrong, only possibly slow). [`InputReader`], the `Read + BufRead + Seek` view,
+//! does it by itself as it moves forward.
+//!
 //! [`AtomicOutput`] writes to a temporary file in the target's folder and renames it into place
 //! only when [`AtomicOutput::commit`] is called: a failed run leaves no partial file and never
 //! clobbers an existing output.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufWriter, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -98,9 +107,100 @@ impl Input {
         self.len() == 0
     }
 
-    /// A `Read + BufRead + Seek` cursor over the bytes, for decoders that want one.
-    pub fn cursor(&self) -> io::Cursor<Input> {
-        io::Cursor::new(self.clone())
+    /// A `Read + BufRead + Seek` reader over the bytes that releases what it has passed.
+    pub fn cursor(&self) -> InputReader {
+        InputReader { input: self.clone(), position: 0, released_to: 0 }
+    }
+
+    /// Drops the pages wholly inside `range` from this process's resident set (see the module
+    /// notes). Only whole pages are released; a no-op for owned bytes and on failure.
+    pub fn release(&self, range: Range<usize>) {
+        let InputData::Mapped { map, .. } = &*self.data else { return };
+        let page = page_size();
+        let start = range.start.div_ceil(page) * page;
+        let end = (range.end.min(map.len()) / page) * page;
+        if end > start {
+            // SAFETY: the map is a read-only shared mapping of a file stripflow does not write;
+            // MADV_DONTNEED on it discards no data: the next access re-reads the page from the
+            // page cache or the file. No reference into the range is invalidated: slices stay
+            // valid and read the same bytes.
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+        }
+    }
+}
+
+/// The system page size (4 KiB where it cannot be asked).
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 { size as usize } else { 4096 }
+}
+
+/// A reader over an [`Input`] that releases the pages it has moved past.
+///
+/// Pages more than [`InputReader::KEEP_BEHIND`] bytes behind the read position are released
+/// in steps of [`InputReader::RELEASE_STEP`], so a front-to-back decode keeps a few MiB of the
+/// file resident whatever its size.
+#[derive(Debug, Clone)]
+pub struct InputReader {
+    input: Input,
+    position: usize,
+    released_to: usize,
+}
+
+impl InputReader {
+    /// Bytes kept behind the position (a decoder may step back a little).
+    pub const KEEP_BEHIND: usize = 1 << 20;
+    /// Release in steps of this many bytes.
+    pub const RELEASE_STEP: usize = 4 << 20;
+
+    fn release_behind(&mut self) {
+        let keep_from = self.position.saturating_sub(Self::KEEP_BEHIND);
+        if keep_from >= self.released_to + Self::RELEASE_STEP {
+            self.input.release(self.released_to..keep_from);
+            self.released_to = keep_from;
+        }
+    }
+}
+
+impl Read for InputReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for InputReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let bytes = self.input.bytes();
+        Ok(&bytes[self.position.min(bytes.len())..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.position = (self.position + amount).min(self.input.len());
+        self.release_behind();
+    }
+}
+
+impl Seek for InputReader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let len = self.input.len() as i128;
+        let target = match to {
+            SeekFrom::Start(n) => n as i128,
+            SeekFrom::End(d) => len + d as i128,
+            SeekFrom::Current(d) => self.position as i128 + d as i128,
+        };
+        if target < 0 {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the input"));
+        }
+        self.position = target.min(len) as usize;
+        if self.position < self.released_to {
+            self.released_to = self.position;
+        }
+        Ok(self.position as u64)
     }
 }
 
@@ -173,6 +273,28 @@ mod tests {
         out.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn reader_reads_seeks_and_releases_without_changing_bytes() {
+        let data: Vec<u8> = (0..20_000_000u32).map(|i| (i % 251) as u8).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        std::fs::write(&path, &data).unwrap();
+        let input = Input::open(&path).unwrap();
+        let mut reader = input.cursor();
+        let mut back = Vec::new();
+        reader.read_to_end(&mut back).unwrap();
+        assert_eq!(back, data);
+        assert!(reader.released_to > 0, "passed pages are released");
+        // Released pages read back the same, through the reader and through slices.
+        reader.seek(SeekFrom::Start(5)).unwrap();
+        let mut five = [0u8; 5];
+        reader.read_exact(&mut five).unwrap();
+        assert_eq!(&five, &data[5..10]);
+        input.release(0..input.len());
+        assert_eq!(input.bytes(), &data[..]);
+        assert!(reader.seek(SeekFrom::Current(-100)).is_err());
     }
 
     #[test]

@@ -89,6 +89,36 @@ fn decode_only(path: PathBuf) {
     assert!(sum > 0);
 }
 
+/// A progressive JPEG with successive approximation (cjpeg's default progressive script), encoded
+/// by cjpeg from the synthetic image piped to it row by row; None if cjpeg is missing.
+fn cjpeg_progressive(width: u32, height: u32) -> Option<PathBuf> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let path = fixtures::cache_dir().join(format!("cjpeg-progressive-{width}x{height}.jpg"));
+    if path.exists() {
+        return Some(path);
+    }
+    let temp = path.with_extension(format!("{}.tmp", std::process::id()));
+    let Ok(mut child) =
+        Command::new("cjpeg").args(["-progressive", "-outfile"]).arg(&temp).stdin(Stdio::piped()).spawn()
+    else {
+        return None;
+    };
+    {
+        let mut stdin = std::io::BufWriter::new(child.stdin.take().unwrap());
+        write!(stdin, "P6\n{width} {height}\n255\n").unwrap();
+        let mut source = stripflow::synth::Synthetic::new(width, height, stripflow::PixelFormat::RGB8, 2);
+        let mut row = vec![0u8; source.info().row_bytes()];
+        for _ in 0..height {
+            source.read_row(&mut row).unwrap();
+            stdin.write_all(&row).unwrap();
+        }
+    }
+    assert!(child.wait().unwrap().success(), "cjpeg failed");
+    std::fs::rename(&temp, &path).unwrap();
+    Some(path)
+}
+
 fn main() {
     let mut t = HeapTests::new();
     let baseline = || fixtures::jpeg(SIDE, SIDE, JpegSpec::default(), 1);
@@ -103,8 +133,29 @@ fn main() {
     t.check_at_most("progressive 16384x16384 -> PNG, no temp file", peak, 16 * MIB);
     let peak = t.measure("progressive_16k_thumbnail", progressive, to_thumbnail);
     t.check_at_most("progressive 16384x16384 -> 1/8 -> 256 wide PNG, no temp file", peak, 8 * MIB);
+    // Successive approximation (refinement scans), if cjpeg is installed.
+    if std::process::Command::new("cjpeg").arg("-version").output().is_ok() {
+        let sa = || cjpeg_progressive(SIDE, SIDE).unwrap();
+        let peak = t.measure("progressive_sa_16k_png", sa, to_png);
+        t.check_at_most("cjpeg progressive (successive approximation) 16384x16384 -> PNG", peak, 16 * MIB);
+        let peak = t.measure("progressive_sa_16k_thumbnail", sa, to_thumbnail);
+        t.check_at_most("cjpeg progressive 16384x16384 -> 1/8 -> 256 wide PNG", peak, 8 * MIB);
+    } else {
+        println!("SKIPPED: cjpeg not found (successive-approximation scenarios)");
+    }
     let square = t.measure("baseline_16k_decode", baseline, decode_only);
     let taller = t.measure("baseline_16k_x_65000_decode", tall, decode_only);
     t.check_flat("baseline decode flat in height (16384x65000 vs 16384x16384)", square, taller, 64 * 1024);
+    // The decoder's own account of its buffers (what a pipeline plans with) matches the heap:
+    // peak = buffer_bytes + the drain's strip + small change (scan list, Huffman tables).
+    if let Some(peak) = square {
+        let source = decoder(&baseline(), 1);
+        let expected = (source.buffer_bytes() + 16 * source.info().row_bytes()) as u64;
+        t.check(
+            "decoder buffer_bytes accounts for the heap",
+            peak >= expected && peak <= expected + 64 * 1024,
+            &format!("peak {peak} vs buffer_bytes + strip {expected}"),
+        );
+    }
     t.finish();
 }

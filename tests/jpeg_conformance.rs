@@ -640,3 +640,23 @@ fn metadata_reports_headers_and_reassembles_icc_chunks() {
     assert!(photo.jfif);
     assert_eq!(photo.orientation, Some(6));
 }
+
+#[test]
+fn crop_on_load_stops_after_the_last_needed_mcu_row() {
+    // Cut the last scan's data in half and close the file with EOI: a full decode runs dry (an
+    // error), a region in the top rows never reaches the missing data.
+    for progressive in [false, true] {
+        let path = fixtures::jpeg(320, 480, JpegSpec { progressive, ..JpegSpec::default() }, 10);
+        let bytes = std::fs::read(&path).unwrap();
+        let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap();
+        let cut = last_sos + (bytes.len() - last_sos) / 2;
+        let mut damaged = bytes[..cut].to_vec();
+        damaged.extend([0xFF, 0xD9]);
+        let err = decode_bytes(damaged.clone(), DecodeOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::Format { .. }), "{err}");
+        let region = Region { x: 40, y: 8, width: 200, height: 40 };
+        let options = DecodeOptions { region: Some(region), ..Default::default() };
+        let top = decode_bytes(damaged, options).unwrap();
+        assert_eq!(top, crop(&decode(&path), region), "progressive {progressive}");
+    }
+}

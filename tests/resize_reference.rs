@@ -414,3 +414,34 @@ fn premultiplied_alpha_leaves_no_dark_fringe() {
     let straight = ResizeOptions { premultiply_alpha: false, ..Default::default() };
     assert!(fringe(&image, 37, straight) > 50);
 }
+
+#[test]
+fn random_shapes_match_the_reference() {
+    // A fixed xorshift sequence of sizes, kernels, formats and options.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let formats = [
+        PixelFormat::GRAY8,
+        PixelFormat::GRAYA8,
+        PixelFormat::RGB8,
+        PixelFormat::RGBA8,
+        PixelFormat::GRAY16,
+        PixelFormat::GRAYA16,
+        PixelFormat::RGB16,
+        PixelFormat::RGBA16,
+    ];
+    for case in 0..300 {
+        let (iw, ih) = (1 + next(90) as u32, 1 + next(90) as u32);
+        let (ow, oh) = (1 + next(120) as u32, 1 + next(120) as u32);
+        let format = formats[next(8) as usize];
+        let kernel = Kernel::ALL[next(6) as usize];
+        let options = ResizeOptions { kernel, linear_light: next(4) == 0, premultiply_alpha: next(4) != 0 };
+        let image = synthetic(iw, ih, format, case);
+        compare(&image, ow, oh, options);
+    }
+}

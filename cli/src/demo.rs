@@ -14,7 +14,8 @@ use stripflow::codec::png::PngEncoder;
 use stripflow::codec::probe;
 use stripflow::io::{AtomicOutput, Input};
 use stripflow::ops::crop::{Crop, Gravity};
-use stripflow::ops::resize::{Resize, ResizeOptions};
+use stripflow::ops::fit::Fit;
+use stripflow::plan::Pipeline;
 use stripflow::pipeline::drain;
 use stripflow::synth::Synthetic;
 use stripflow::{PixelFormat, RowSource};
@@ -83,6 +84,7 @@ pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
     let crop_png = dir.join("crop-bottom-right.png");
     let full_jpg = dir.join("full.jpg");
     let thumb_png = dir.join("thumbnail.png");
+    let card_jpg = dir.join("card-1200x630.jpg");
     let mut steps = Vec::new();
 
     steps.push(measure("generate sample -> PNG", || {
@@ -104,11 +106,22 @@ pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
         Ok(file_size(&full_jpg))
     })?);
 
-    steps.push(measure("JPEG -> 256 wide thumbnail (lanczos3) -> PNG", || {
-        let decoder = probe::open(Input::open(&full_jpg)?)?;
-        let mut thumb = Resize::to_width(decoder, 256, ResizeOptions::default())?;
-        write_file(&thumb_png, &mut thumb, |s, out| PngEncoder::default().encode(s, out))?;
-        Ok(file_size(&thumb_png))
+    steps.push(measure("JPEG -> 256 wide thumbnail (planner: shrink-on-load + lanczos3) -> PNG", || {
+        let stats = Pipeline::open(&full_jpg)?
+            .limit_input_pixels(u64::MAX)
+            .resize_to(Some(256), None)
+            .write_to_path(&thumb_png)?;
+        Ok(format!("{}, 1/{} shrink-on-load", file_size(&thumb_png), stats.plan.shrink_on_load))
+    })?);
+
+    steps.push(measure("JPEG -> cover 1200x630 top-right (planner: crop-on-load) -> JPEG", || {
+        Pipeline::open(&full_jpg)?
+            .limit_input_pixels(u64::MAX)
+            .resize(1200, 630)
+            .fit(Fit::Cover)
+            .position(Gravity::TopRight)
+            .write_to_path(&card_jpg)?;
+        Ok(file_size(&card_jpg))
     })?);
 
     steps.push(measure("read back and verify the crop", || {

@@ -6,25 +6,18 @@
 //! streamed), `demo` (the whole job on a built-in 16384x16384 sample, with time and peak heap per
 //! step). Errors print one line and exit non-zero.
 
+pub mod convert;
 pub mod demo;
 pub mod peak_alloc;
+pub mod progress;
 pub mod report;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
-
-use stripflow::codec::jpeg::{JpegEncoder, Subsampling};
-use stripflow::codec::png::{PngCompression, PngEncoder};
-use stripflow::codec::{probe, Format};
-use stripflow::io::{AtomicOutput, Input};
-use stripflow::ops::convert::parse_background;
-use stripflow::ops::crop::{Crop, Gravity, Rect};
-use stripflow::ops::resize::{Kernel, Resize, ResizeOptions};
-use stripflow::RowSource;
+use clap::{Parser, Subcommand};
+use stripflow::codec::probe;
+use stripflow::io::Input;
 
 /// Streaming image transforms with a fixed memory ceiling.
 #[derive(Parser)]
@@ -46,10 +39,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Crop, resize and change format, streaming strips of rows.
+    /// Crop, resize (with sharp's fit modes), orient and change format, streaming strips of rows.
     ///
     /// Example: stripflow convert big.png crop.jpg --crop 1000x1000 --gravity bottom-right --quality 90
-    Convert(ConvertArgs),
+    /// Example: stripflow convert photo.jpg card.jpg --resize 1200x630 --fit cover --position top-right
+    Convert(convert::ConvertArgs),
+    /// Make a thumbnail that fits a box, as vipsthumbnail does (shrink-on-load, auto-orient).
+    ///
+    /// Example: stripflow thumbnail photo.jpg thumb.jpg --size 256
+    Thumbnail(convert::ThumbnailArgs),
     /// Run the main job on a built-in 16384x16384 sample: generate, encode, crop, convert, resize,
     /// read back, and print time and peak heap of each step. Needs no input files.
     ///
@@ -69,56 +67,6 @@ enum Command {
     Report(report::ReportArgs),
 }
 
-#[derive(Args)]
-struct ConvertArgs {
-    /// Input file (.png, .jpg), or - for standard input.
-    input: String,
-    /// Output file; its extension (.png, .jpg, .jpeg) sets the format. - writes to standard output
-    /// (then --format is required).
-    output: String,
-    /// Output format when it cannot be taken from OUT's extension: png or jpeg.
-    #[arg(long)]
-    format: Option<String>,
-    /// Crop before anything else, in input pixels: X,Y,W,H (a rectangle) or WxH (placed by
-    /// --gravity). Example: --crop 10,20,640,480 or --crop 1000x1000 --gravity bottom-right
-    #[arg(long)]
-    crop: Option<String>,
-    /// Where a WxH crop sits: centre, top, bottom, left, right, top-left, top-right,
-    /// bottom-left, bottom-right.
-    #[arg(long, default_value = "centre")]
-    gravity: String,
-    /// Resize (after the crop) to exactly WxH. Example: --resize 1920x1080
-    #[arg(long, conflicts_with_all = ["width", "height"])]
-    resize: Option<String>,
-    /// Resize to this width, keeping the aspect ratio.
-    #[arg(long, conflicts_with = "height")]
-    width: Option<u32>,
-    /// Resize to this height, keeping the aspect ratio.
-    #[arg(long)]
-    height: Option<u32>,
-    /// Resampling kernel: nearest, linear, cubic, mitchell, lanczos2, lanczos3.
-    #[arg(long, default_value = "lanczos3")]
-    kernel: String,
-    /// Resize in linear light (sRGB decoded first), for gamma-correct downscales.
-    #[arg(long)]
-    linear: bool,
-    /// JPEG quality, 1..=100.
-    #[arg(long, default_value_t = 85)]
-    quality: u8,
-    /// JPEG chroma subsampling: 420 or 444.
-    #[arg(long, default_value = "420")]
-    subsampling: String,
-    /// PNG compression level: 0 (none), 1 (fast, default) .. 9 (smallest).
-    #[arg(long, default_value_t = 1)]
-    compression: u8,
-    /// Colour that transparency is flattened onto when the output has no alpha (JPEG), RRGGBB.
-    #[arg(long, default_value = "ffffff")]
-    background: String,
-    /// Print time and peak heap on standard error when done.
-    #[arg(long)]
-    stats: bool,
-}
-
 /// Parses the command line and runs the command; on error prints one line and exits with 1.
 pub fn main_with_args() {
     let cli = Cli::parse();
@@ -136,14 +84,15 @@ pub fn main_with_args() {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Info { input, json } => info(&input, json),
-        Command::Convert(args) => convert(&args),
+        Command::Convert(args) => convert::convert(&args),
+        Command::Thumbnail(args) => convert::thumbnail(&args),
         Command::Demo { size, keep } => demo::run(size, keep.as_deref()),
         Command::Report(args) => report::run(&args),
     }
 }
 
 /// Opens IN (a path, or - for standard input spooled to a temporary file).
-fn open_input(path: &str) -> Result<Input> {
+pub(crate) fn open_input(path: &str) -> Result<Input> {
     if path == "-" {
         Input::spool(std::io::stdin().lock()).context("reading standard input")
     } else {
@@ -173,75 +122,3 @@ pub(crate) fn parse_size(s: &str) -> Result<(u32, u32)> {
     Ok((w, h))
 }
 
-/// The output format from --format or OUT's extension.
-fn output_format(args: &ConvertArgs) -> Result<Format> {
-    if let Some(name) = &args.format {
-        return Format::from_name(name).with_context(|| format!("unknown format '{name}' (png or jpeg)"));
-    }
-    if args.output == "-" {
-        bail!("writing to standard output needs --format png or --format jpeg");
-    }
-    Format::from_extension(Path::new(&args.output))
-        .with_context(|| format!("cannot tell the output format from '{}': use .png, .jpg or --format", args.output))
-}
-
-fn convert(args: &ConvertArgs) -> Result<()> {
-    let started = Instant::now();
-    let format = output_format(args)?;
-    let input = open_input(&args.input)?;
-    let mut source: Box<dyn RowSource> = probe::open(input).with_context(|| args.input.clone())?;
-
-    if let Some(crop) = &args.crop {
-        source = if crop.contains(',') {
-            let rect: Rect = crop.parse()?;
-            Box::new(Crop::new(source, rect)?)
-        } else {
-            let (w, h) = parse_size(crop)?;
-            let gravity: Gravity = args.gravity.parse()?;
-            Box::new(Crop::gravity(source, w, h, gravity)?)
-        };
-    }
-
-    let options = ResizeOptions { kernel: args.kernel.parse::<Kernel>()?, linear_light: args.linear, ..Default::default() };
-    if let Some(size) = &args.resize {
-        let (w, h) = parse_size(size)?;
-        source = Box::new(Resize::new(source, w, h, options)?);
-    } else if let Some(w) = args.width {
-        source = Box::new(Resize::to_width(source, w, options)?);
-    } else if let Some(h) = args.height {
-        source = Box::new(Resize::to_height(source, h, options)?);
-    }
-
-    let background = parse_background(&args.background)?;
-    let write = |source: &mut dyn RowSource, out: &mut dyn Write| -> stripflow::Result<()> {
-        match format {
-            Format::Png => PngEncoder { compression: PngCompression::from_level(args.compression)?, ..Default::default() }
-                .encode(source, out),
-            Format::Jpeg => JpegEncoder { quality: args.quality, subsampling: args.subsampling.parse::<Subsampling>()?, background }
-                .encode(source, out),
-        }
-    };
-    let info = source.info();
-    if args.output == "-" {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        write(&mut *source, &mut out)?;
-        out.flush()?;
-    } else {
-        let mut out = AtomicOutput::create(&args.output).with_context(|| format!("cannot create {}", args.output))?;
-        write(&mut *source, &mut out).with_context(|| format!("{} -> {}", args.input, args.output))?;
-        out.commit().with_context(|| format!("cannot write {}", args.output))?;
-    }
-    if args.stats {
-        eprintln!(
-            "{}x{} {} in {:.3} s, peak heap {:.2} MiB, pipeline buffers {:.2} MiB",
-            info.width,
-            info.height,
-            format.name(),
-            started.elapsed().as_secs_f64(),
-            peak_alloc::PeakAlloc::peak() as f64 / 1048576.0,
-            stripflow::pipeline::chain_buffer_bytes(&*source) as f64 / 1048576.0
-        );
-    }
-    Ok(())
-}

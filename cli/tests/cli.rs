@@ -138,3 +138,43 @@ fn stdin_to_stdout_jpeg() {
     let out = stripflow(&["convert", s(&png), "-"]);
     assert!(!out.status.success(), "stdout without --format must be refused");
 }
+
+#[test]
+fn thumbnail_fit_plan_and_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpg = dir.path().join("wide.jpg");
+    let mut bytes = Vec::new();
+    JpegEncoder::default().encode(&mut Synthetic::new(2000, 1000, PixelFormat::RGB8, 3), &mut bytes).unwrap();
+    std::fs::write(&jpg, bytes).unwrap();
+
+    // vipsthumbnail semantics: fit inside a 256 box, aspect kept.
+    let thumb = dir.path().join("t.png");
+    let out = stripflow(&["thumbnail", s(&jpg), s(&thumb), "--size", "256"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(image::open(&thumb).unwrap().to_rgb8().dimensions(), (256, 128));
+
+    // sharp semantics: cover fills the box exactly.
+    let card = dir.path().join("card.jpg");
+    let out = stripflow(&["convert", s(&jpg), s(&card), "--resize", "300x300", "--fit", "cover", "--position", "top-right"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(image::open(&card).unwrap().to_rgb8().dimensions(), (300, 300));
+    let out = stripflow(&["convert", s(&jpg), s(&card), "--resize", "300x300", "--fit", "contain"]);
+    assert!(out.status.success());
+    assert_eq!(image::open(&card).unwrap().to_rgb8().dimensions(), (300, 300));
+
+    // --plan prints the plan (JSON too) and writes nothing.
+    let planned = dir.path().join("never.png");
+    let out = stripflow(&["thumbnail", s(&jpg), s(&planned), "--size", "100", "--plan", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json = String::from_utf8(out.stdout).unwrap();
+    // 2000 wide to 100: 1/8 leaves 250, still at least 2x for the kernel.
+    assert!(json.contains("\"shrink_on_load\":8"), "{json}");
+    assert!(!planned.exists());
+
+    // Over budget: refused before decoding, nothing written.
+    let out = stripflow(&["convert", s(&jpg), s(&planned), "--max-memory", "64K"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("budget"), "{err}");
+    assert!(!planned.exists());
+}

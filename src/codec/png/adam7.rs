@@ -90,9 +90,11 @@ pub(crate) struct Adam7Rows {
 
 impl Adam7Rows {
     /// Scans the `IDAT` stream that starts with chunk `first` of `bytes` and prepares the seven
-    /// cursors. Fails on a corrupt or truncated stream.
+    /// cursors. Fails on a corrupt or truncated stream. `release` is handed the file ranges the
+    /// scan has read past (see [`crate::io::Input::release`]).
     pub fn new(
         bytes: &[u8],
+        release: &dyn Fn(std::ops::Range<usize>),
         first: Chunk,
         width: u32,
         height: u32,
@@ -117,7 +119,7 @@ impl Adam7Rows {
         if geometry.iter().any(|g| g.3 > row_limit) {
             return Err(Error::limits("PNG row too large for this machine"));
         }
-        let (checkpoints, after_idat) = scan(bytes, first, &starts, offset)?;
+        let (checkpoints, after_idat) = scan(bytes, first, &starts, offset, release)?;
         let mut checkpoints = checkpoints.into_iter().zip(starts);
         let passes = geometry
             .into_iter()
@@ -152,6 +154,11 @@ impl Adam7Rows {
             .map(|p| p.current.len() + p.previous.len() + p.cursor.as_ref().map_or(0, Cursor::heap_bytes))
             .sum::<usize>()
             + 256 * 4
+    }
+
+    /// File ranges the cursors have read past, for [`crate::io::Input::release`].
+    pub fn take_consumed(&mut self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+        self.passes.iter_mut().filter_map(|p| p.cursor.as_mut()?.take_consumed())
     }
 
     /// Decodes image row `y` (rows must be asked for in order) into `out`.

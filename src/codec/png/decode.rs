@@ -98,7 +98,7 @@ fn header_from_info(info: &png::Info) -> Result<PngHeader> {
 /// How rows are produced.
 enum Inner {
     /// Non-interlaced: the png crate's row reader; `swap16` when samples need byte swapping.
-    Sequential { reader: Box<png::Reader<std::io::Cursor<Input>>>, swap16: bool, raw_row: usize },
+    Sequential { reader: Box<png::Reader<crate::io::InputReader>>, swap16: bool, raw_row: usize },
     /// Interlaced: seven cursors.
     Adam7(Box<Adam7Rows>),
 }
@@ -149,7 +149,9 @@ impl PngDecoder {
             drop(reader);
             let bytes = input.bytes();
             let first = first_idat(bytes)?;
-            let rows = Adam7Rows::new(bytes, first, header.width, header.height, color, header.bit_depth, expander)?;
+            let rows = Adam7Rows::new(bytes, &|range| input.release(range), first, header.width, header.height, color, header.bit_depth, expander)?;
+            // The checking pass read every IDAT byte; the cursors fault back in what they read.
+            input.release(0..rows.after_idat());
             check_tail(bytes, rows.after_idat())?;
             Inner::Adam7(Box::new(rows))
         };
@@ -178,7 +180,14 @@ impl PngDecoder {
                     reader.finish().map_err(png_error)?;
                 }
             }
-            Inner::Adam7(rows) => rows.read_row(self.input.bytes(), y, row)?,
+            Inner::Adam7(rows) => {
+                rows.read_row(self.input.bytes(), y, row)?;
+                if y % 64 == 0 {
+                    for consumed in rows.take_consumed() {
+                        self.input.release(consumed);
+                    }
+                }
+            }
         }
         Ok(())
     }

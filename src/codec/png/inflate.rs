@@ -127,6 +127,7 @@ pub(crate) fn scan(
     first: Chunk,
     starts: &[u64],
     expected: u64,
+    release: &dyn Fn(std::ops::Range<usize>),
 ) -> Result<(Vec<Checkpoint>, usize)> {
     let mut input = IdatPos::start(bytes, first, true)?;
     let mut state = Box::<DecompressorOxide>::default();
@@ -134,7 +135,14 @@ pub(crate) fn scan(
     let mut ring_pos = 0usize;
     let mut total = 0u64;
     let mut checkpoints = Vec::with_capacity(starts.len());
+    let mut released_to = input.pos;
     loop {
+        // Hand back the file pages this pass has read (it reads every IDAT byte once).
+        let keep_from = input.pos.saturating_sub(crate::io::InputReader::KEEP_BEHIND);
+        if keep_from >= released_to + crate::io::InputReader::RELEASE_STEP {
+            release(released_to..keep_from);
+            released_to = keep_from;
+        }
         let (data, more) = input.input(bytes, true)?;
         // Take every checkpoint whose start this call may pass (or reach exactly).
         let room = (WINDOW - ring_pos) as u64;
@@ -195,6 +203,8 @@ pub(crate) struct Cursor {
     skip: u64,
     /// Whether the stream has ended.
     done: bool,
+    /// File offset up to which this cursor's consumed input has been handed back.
+    released_to: usize,
 }
 
 impl Cursor {
@@ -203,7 +213,21 @@ impl Cursor {
         debug_assert!(start >= cp.offset);
         let skip = start - cp.offset;
         let read_pos = cp.ring_pos;
-        Cursor { cp, read_pos, skip, done: false }
+        let released_to = cp.input.pos;
+        Cursor { cp, read_pos, skip, done: false, released_to }
+    }
+
+    /// A range of the file this cursor has read past and will not read again, once it is worth
+    /// releasing (see [`crate::io::Input::release`]); keeps [`crate::io::InputReader::KEEP_BEHIND`].
+    pub fn take_consumed(&mut self) -> Option<std::ops::Range<usize>> {
+        use crate::io::InputReader;
+        let keep_from = self.cp.input.pos.saturating_sub(InputReader::KEEP_BEHIND);
+        if keep_from >= self.released_to + InputReader::RELEASE_STEP {
+            let range = self.released_to..keep_from;
+            self.released_to = keep_from;
+            return Some(range);
+        }
+        None
     }
 
     /// Heap bytes held.
@@ -295,7 +319,7 @@ mod tests {
             let file = idat_file(&data, size, level);
             let first = chunk_at(&file, 8).unwrap();
             let starts = [0u64, 1, 32_767, 32_768, 40_000, 123_457, 299_990];
-            let (checkpoints, after) = scan(&file, first.clone(), &starts, data.len() as u64).unwrap();
+            let (checkpoints, after) = scan(&file, first.clone(), &starts, data.len() as u64, &|_| {}).unwrap();
             assert_eq!(&file[after + 4..after + 8], b"IEND");
             for (cp, &start) in checkpoints.into_iter().zip(&starts) {
                 assert!(cp.offset <= start && start - cp.offset < WINDOW as u64 + 1);
@@ -309,7 +333,7 @@ mod tests {
                 assert!(got == data[start as usize..start as usize + n], "size {size} level {level} start {start}");
             }
             // Asking for more than the stream holds is an error, not a hang.
-            let (mut cps, _) = scan(&file, first, &[299_990], data.len() as u64).unwrap();
+            let (mut cps, _) = scan(&file, first, &[299_990], data.len() as u64, &|_| {}).unwrap();
             let mut cursor = Cursor::new(cps.pop().unwrap(), 299_990);
             assert!(cursor.read_exact(&file, &mut [0u8; 11]).is_err());
         }
@@ -321,7 +345,7 @@ mod tests {
         let file = idat_file(&data, 4096, 6);
         let first = chunk_at(&file, 8).unwrap();
         // Needs more than the stream holds.
-        assert!(scan(&file, first.clone(), &[0], 50_001).is_err());
+        assert!(scan(&file, first.clone(), &[0], 50_001, &|_| {}).is_err());
         // Adler-32 trailer wrong (CRC fixed so only the checksum can tell).
         let mut bad = file.clone();
         let last_idat_end = file.len() - 12 - 4;
@@ -336,11 +360,11 @@ mod tests {
             }
             pos = c.end();
         }
-        let err = scan(&bad, first.clone(), &[0], 50_000).err().expect("Adler-32 mismatch");
+        let err = scan(&bad, first.clone(), &[0], 50_000, &|_| {}).err().expect("Adler-32 mismatch");
         assert!(err.to_string().contains("Adler-32"), "{err}");
         // A CRC error in a later chunk.
         let mut bad = file.clone();
         bad[8 + 12 + 4096 + 8 + 10] ^= 1;
-        assert!(scan(&bad, first, &[0], 50_000).is_err());
+        assert!(scan(&bad, first, &[0], 50_000, &|_| {}).is_err());
     }
 }

@@ -67,14 +67,45 @@ pub(crate) fn scale(values: &mut [f32], factor: f32) {
 /// `rows` times the number of columns in it, so `dst` holds box means.
 pub(crate) fn sum_columns(src: &[f32], dst: &mut [f32], channels: usize, k: usize, rows: u32) {
     match channels {
-        1 => sum_columns_n::<1>(src, dst, k, rows),
-        2 => sum_columns_n::<2>(src, dst, k, rows),
-        3 => sum_columns_n::<3>(src, dst, k, rows),
-        _ => sum_columns_n::<4>(src, dst, k, rows),
+        1 => sum_columns_c::<1>(src, dst, k, rows),
+        2 => sum_columns_c::<2>(src, dst, k, rows),
+        3 => sum_columns_c::<3>(src, dst, k, rows),
+        _ => sum_columns_c::<4>(src, dst, k, rows),
     }
 }
 
-fn sum_columns_n<const C: usize>(src: &[f32], dst: &mut [f32], k: usize, rows: u32) {
+/// Small box widths get loops unrolled at compile time (they are the common 8K-to-HD case,
+/// where a generic loop of two iterations per box cost as much as the kernel pass).
+fn sum_columns_c<const C: usize>(src: &[f32], dst: &mut [f32], k: usize, rows: u32) {
+    match k {
+        2 => sum_columns_ck::<C, 2>(src, dst, rows),
+        3 => sum_columns_ck::<C, 3>(src, dst, rows),
+        4 => sum_columns_ck::<C, 4>(src, dst, rows),
+        _ => sum_columns_any::<C>(src, dst, k, rows),
+    }
+}
+
+fn sum_columns_ck<const C: usize, const K: usize>(src: &[f32], dst: &mut [f32], rows: u32) {
+    let f = 1.0 / (K as f32 * rows as f32);
+    let full = src.len() / (K * C);
+    let (dst_full, dst_rest) = dst.split_at_mut(full * C);
+    for (out, pixels) in dst_full.chunks_exact_mut(C).zip(src.chunks_exact(K * C)) {
+        let mut sum = [0.0f32; C];
+        for t in 0..K {
+            for c in 0..C {
+                sum[c] += pixels[t * C + c];
+            }
+        }
+        for c in 0..C {
+            out[c] = sum[c] * f;
+        }
+    }
+    if !dst_rest.is_empty() {
+        sum_columns_any::<C>(&src[full * K * C..], dst_rest, K, rows);
+    }
+}
+
+fn sum_columns_any<const C: usize>(src: &[f32], dst: &mut [f32], k: usize, rows: u32) {
     let full = 1.0 / (k as f32 * rows as f32);
     for (out, pixels) in dst.chunks_exact_mut(C).zip(src.chunks(k * C)) {
         let mut sum = [0.0f32; C];
@@ -101,6 +132,18 @@ mod tests {
         assert_eq!(box_factor(73, 10, Kernel::Cubic), 3);
         assert_eq!(box_factor(1000, 1, Kernel::Nearest), 1);
         assert_eq!(box_factor(10, 1000, Kernel::Lanczos3), 1);
+    }
+
+    #[test]
+    fn unrolled_widths_match_the_generic_loop() {
+        let src: Vec<f32> = (0..3 * 23).map(|i| (i * 37 % 101) as f32).collect();
+        for k in 1..=5 {
+            let n = 23usize.div_ceil(k) * 3;
+            let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+            sum_columns(&src, &mut a, 3, k, 3);
+            sum_columns_any::<3>(&src, &mut b, k, 3);
+            assert_eq!(a, b, "k = {k}");
+        }
     }
 
     #[test]

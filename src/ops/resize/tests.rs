@@ -157,3 +157,45 @@ fn reads_no_row_twice_and_stops_at_the_end() {
     }
     assert!(r.read_row(&mut row).is_err());
 }
+
+/// Counts the rows pulled from a synthetic source.
+struct Counting {
+    inner: Synthetic,
+    read: u32,
+}
+
+impl RowSource for Counting {
+    fn info(&self) -> ImageInfo {
+        self.inner.info()
+    }
+    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
+        self.read += 1;
+        self.inner.read_row(row)
+    }
+    fn buffer_bytes(&self) -> usize {
+        0
+    }
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+}
+
+#[test]
+fn input_rows_is_exactly_what_each_output_row_pulls() {
+    for kernel in Kernel::ALL {
+        for (h, oh) in [(1000, 7), (97, 13), (13, 97), (50, 50), (1, 5), (5, 1), (1001, 3)] {
+            let source = Counting { inner: Synthetic::new(9, h, PixelFormat::RGB8, 1), read: 0 };
+            let mut r = Resize::new(source, 4, oh, ResizeOptions { kernel, ..Default::default() }).unwrap();
+            let mut row = vec![0; 12];
+            for j in 0..oh {
+                let need = r.input_rows(j..j + 1);
+                let upto = r.input_rows(0..j + 1);
+                assert!(need.start < need.end && need.end <= upto.end && upto.start == r.input_rows(0..1).start);
+                r.read_row(&mut row).unwrap();
+                let read = r.source_rows_read();
+                assert_eq!(read, r.source.read);
+                assert_eq!(read, upto.end, "{kernel} {h}->{oh} row {j}: read {read}, input_rows says {upto:?}");
+            }
+        }
+    }
+}

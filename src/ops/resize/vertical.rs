@@ -115,21 +115,29 @@ impl Vertical {
         self.coefficients.bytes() + (self.rows.capacity() + self.temp.capacity()) * 4
     }
 
-    /// Output row `j` (rows must be asked for in order), pulling kernel-input rows with `next`.
+    /// Output row `j` (rows must be asked for in order), pulling kernel-input rows with `next`
+    /// (given `None` for a row that no output row uses, which need only be read).
     ///
     /// The returned values may be modified by the caller (they are not read again).
     pub fn row(
         &mut self,
         j: usize,
-        mut next: impl FnMut(&mut [f32]) -> Result<()>,
+        mut next: impl FnMut(Option<&mut [f32]>) -> Result<()>,
     ) -> Result<&mut [f32]> {
         let end = self.coefficients.end(j);
         let len = self.row_len;
         match self.form {
             Form::Scatter => {
                 while self.consumed < end {
-                    next(&mut self.temp)?;
                     let r = self.consumed as usize;
+                    if (self.coefficients.starts[j] as usize) > r {
+                        // No window holds this row (nearest neighbour, trimmed windows): it is
+                        // read but not converted or resampled.
+                        next(None)?;
+                        self.consumed += 1;
+                        continue;
+                    }
+                    next(Some(&mut self.temp))?;
                     // The open rows this input row feeds: j, j + 1, ... while their window has
                     // started (every one of them ends after r, see the module notes).
                     let mut open = j;
@@ -157,7 +165,9 @@ impl Vertical {
             Form::Gather => {
                 while self.consumed < end {
                     let slot = self.consumed as usize % self.slots;
-                    next(&mut self.rows[slot * len..][..len])?;
+                    // Rows before the window are used by no later output row either.
+                    let used = self.consumed >= self.coefficients.starts[j];
+                    next(used.then(|| &mut self.rows[slot * len..][..len]))?;
                     self.consumed += 1;
                 }
                 let (start, weights) = self.coefficients.window(j);

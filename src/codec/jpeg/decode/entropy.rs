@@ -61,6 +61,10 @@ pub(crate) struct ScanCursor {
     restarts_left: u32,
     /// Set when the data ran out and truncated input is allowed: the rest of the scan is zero.
     stopped: bool,
+    /// Per scan component: only the DC coefficient is needed (sequential scans skip storing AC).
+    dc_only: [bool; 4],
+    /// For interleaved scans, the blocks of one MCU (built on first use).
+    mcu_blocks: Vec<(usize, usize, usize, usize)>,
 }
 
 fn corrupt(detail: &str) -> Error {
@@ -97,6 +101,15 @@ impl ScanCursor {
             pred: [0; 4],
             restarts_left: scan.restart_interval as u32,
             stopped: false,
+            dc_only: [false; 4],
+            mcu_blocks: Vec::new(),
+        }
+    }
+
+    /// Marks the scan components whose frame component needs only DC coefficients.
+    pub(crate) fn set_dc_only(&mut self, frame_dc_only: &[bool]) {
+        for (si, &c) in self.components.iter().enumerate() {
+            self.dc_only[si] = frame_dc_only[c];
         }
     }
 
@@ -129,23 +142,37 @@ impl ScanCursor {
             return Ok(());
         }
         if self.components.len() > 1 {
-            for mx in 0..mcus_x {
-                self.restart_check(data);
-                for si in 0..self.components.len() {
-                    let c = self.components[si];
+            if self.mcu_blocks.is_empty() {
+                // The blocks of one MCU in scan order: (scan component, frame component, offset
+                // of the block in the first MCU, step per MCU).
+                for (si, &c) in self.components.iter().enumerate() {
                     let g = geometry[c];
                     for by in 0..g.v {
                         for bx in 0..g.h {
-                            let at = (by * g.buf_cols + mx * g.h + bx) * 64;
-                            let block: &mut [i16; 64] = (&mut coefs[c][at..at + 64]).try_into().unwrap();
-                            self.decode_block(data, si, block)?;
+                            self.mcu_blocks.push((si, c, (by * g.buf_cols + bx) * 64, g.h * 64));
                         }
                     }
                 }
+            }
+            let blocks = std::mem::take(&mut self.mcu_blocks);
+            let mut result = Ok(());
+            'mcus: for mx in 0..mcus_x {
+                self.restart_check(data);
+                for &(si, c, offset, step) in &blocks {
+                    let at = offset + mx * step;
+                    let block: &mut [i16; 64] = (&mut coefs[c][at..at + 64]).try_into().unwrap();
+                    if let Err(e) = self.decode_block(data, si, block) {
+                        result = Err(e);
+                        break 'mcus;
+                    }
+                }
                 if self.reader.overrun() {
-                    return self.ran_out(allow_truncated);
+                    result = self.ran_out(allow_truncated);
+                    break;
                 }
             }
+            self.mcu_blocks = blocks;
+            return result;
         } else {
             let c = self.components[0];
             let g = geometry[c];
@@ -191,7 +218,8 @@ impl ScanCursor {
     #[inline(always)]
     fn decode_block(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
         match self.kind {
-            Kind::Sequential => self.sequential(data, si, block),
+            Kind::Sequential if self.dc_only[si] => self.sequential::<false>(data, si, block),
+            Kind::Sequential => self.sequential::<true>(data, si, block),
             Kind::DcFirst => self.dc_first(data, si, block),
             Kind::DcRefine => {
                 if self.reader.bit(data) {
@@ -215,7 +243,9 @@ impl ScanCursor {
     }
 
     #[inline(always)]
-    fn sequential(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
+    /// A sequential block; with `STORE` false the AC coefficients are decoded (to find the next
+    /// block) but not stored, for components whose IDCT reads only the DC term (1/8 scale).
+    fn sequential<const STORE: bool>(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
         let diff = self.dc_diff(data, si)?;
         self.pred[si] = self.pred[si].wrapping_add(diff);
         block[0] = self.pred[si] as i16;
@@ -227,8 +257,13 @@ impl ScanCursor {
             let fast = table.ac_fast(reader);
             if fast != 0 {
                 reader.consume((fast & 15) as u32);
+                if fast >> 8 == 0 {
+                    break; // end of block
+                }
                 k += ((fast >> 4) & 15) as usize;
-                block[ZIGZAG[k] as usize] = (fast >> 8) as i16;
+                if STORE {
+                    block[ZIGZAG[k] as usize] = (fast >> 8) as i16;
+                }
                 k += 1;
                 continue;
             }
@@ -243,7 +278,9 @@ impl ScanCursor {
             }
             k += run;
             let value = reader.receive_extend(size, data);
-            block[ZIGZAG[k.min(79)] as usize] = value as i16;
+            if STORE {
+                block[ZIGZAG[k.min(79)] as usize] = value as i16;
+            }
             k += 1;
         }
         Ok(())

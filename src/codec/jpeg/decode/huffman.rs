@@ -19,10 +19,10 @@ pub(crate) const LOOKAHEAD: u32 = 9;
 #[derive(Clone)]
 pub(crate) struct HuffTable {
     /// `(length << 8) | symbol` for codes of up to LOOKAHEAD bits, 0 when longer.
-    lookup: Box<[u16; 1 << LOOKAHEAD]>,
+    lookup: [u16; 1 << LOOKAHEAD],
     /// For AC tables: `value << 8 | run << 4 | total_bits`, with total_bits = code + magnitude
-    /// length <= LOOKAHEAD, or 0 when the fast path does not apply.
-    ac_fast: Box<[i32; 1 << LOOKAHEAD]>,
+    /// length <= LOOKAHEAD; value 0 means end of block; 0 when the fast path does not apply.
+    ac_fast: [i32; 1 << LOOKAHEAD],
     /// Largest code of each length (index 1..=16), -1 when none; `maxcode[17]` is a sentinel.
     maxcode: [i32; 18],
     /// `valptr[l] - mincode[l]`: add the code to get the index of its symbol.
@@ -39,7 +39,7 @@ impl HuffTable {
         }
         let mut values = [0u8; 256];
         values[..total].copy_from_slice(symbols);
-        let mut lookup = Box::new([0u16; 1 << LOOKAHEAD]);
+        let mut lookup = [0u16; 1 << LOOKAHEAD];
         let mut maxcode = [-1i32; 18];
         let mut valoffset = [0i32; 17];
         let mut code: u32 = 0;
@@ -69,7 +69,7 @@ impl HuffTable {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
-        let mut ac_fast = Box::new([0i32; 1 << LOOKAHEAD]);
+        let mut ac_fast = [0i32; 1 << LOOKAHEAD];
         for (i, slot) in ac_fast.iter_mut().enumerate() {
             let entry = lookup[i];
             let len = (entry >> 8) as u32;
@@ -79,6 +79,11 @@ impl HuffTable {
             let rs = (entry & 0xFF) as u32;
             let run = rs >> 4;
             let size = rs & 15;
+            if rs == 0 {
+                // End of block: value 0 marks it (a coded coefficient is never 0).
+                *slot = len as i32;
+                continue;
+            }
             if size == 0 || len + size > LOOKAHEAD {
                 continue;
             }
@@ -168,7 +173,7 @@ impl BitReader {
     }
 
     /// Fills the buffer to at least 57 bits.
-    #[inline]
+    #[inline(always)]
     fn refill(&mut self, data: &[u8]) {
         // Fast path: 8 bytes available and none of the ones needed is 0xFF.
         if !self.at_marker {
@@ -190,6 +195,13 @@ impl BitReader {
                 }
             }
         }
+        self.refill_slow(data);
+    }
+
+    /// Byte by byte, unstuffing `FF 00` and stopping at markers.
+    #[cold]
+    #[inline(never)]
+    fn refill_slow(&mut self, data: &[u8]) {
         while self.nbits <= 56 {
             let byte = if self.at_marker {
                 self.padded += 8;
@@ -201,15 +213,14 @@ impl BitReader {
                         self.padded += 8;
                         0
                     }
+                    Some(&0xFF) if data.get(self.pos + 1) == Some(&0) => {
+                        self.pos += 2;
+                        0xFF
+                    }
                     Some(&0xFF) => {
-                        if data.get(self.pos + 1) == Some(&0) {
-                            self.pos += 2;
-                            0xFF
-                        } else {
-                            self.at_marker = true;
-                            self.padded += 8;
-                            0
-                        }
+                        self.at_marker = true;
+                        self.padded += 8;
+                        0
                     }
                     Some(&b) => {
                         self.pos += 1;

@@ -11,10 +11,10 @@
 //! a simplified LL&M network; here it is a small fixed-point matrix product, close to libjpeg's
 //! results though not bit-identical. For N = 1 it is the DC term divided by 8.
 //!
-//! Arithmetic is plain `i32`: a hostile file can make the intermediate sums wrap (as they do in
-//! libjpeg); release builds wrap without checks, and the result is garbage pixels, not a panic.
+//! Arithmetic is wrapping `i32`: a hostile file can make the intermediate sums overflow (as they
+//! do in libjpeg); the result is garbage pixels, never a panic, in debug builds too.
 
-use super::simd::avx2_dispatch;
+use std::num::Wrapping as W;
 
 const CONST_BITS: u32 = 13;
 const PASS1_BITS: u32 = 2;
@@ -38,64 +38,123 @@ type Lanes = [i32; 8];
 /// outputs of each lane, descaled by `shift` with `bias` added before the shift.
 #[inline(always)]
 fn idct8_lanes(v: &[Lanes; 8], shift: u32, bias: i32) -> [Lanes; 8] {
+    // Wrapping arithmetic: what the hardware does anyway, and no overflow panic in debug builds
+    // on hostile coefficients.
+    let c = W;
     let mut out = [[0i32; 8]; 8];
-    let round = (1 << (shift - 1)) + (bias << shift);
+    let round = c((1 << (shift - 1)) + (bias << shift));
+    let shift = shift as usize;
     for l in 0..8 {
         // Even part.
-        let z2 = v[2][l];
-        let z3 = v[6][l];
-        let z1 = (z2 + z3) * FIX_0_541196100;
-        let tmp2 = z1 - z3 * FIX_1_847759065;
-        let tmp3 = z1 + z2 * FIX_0_765366865;
-        let tmp0 = (v[0][l] + v[4][l]) << CONST_BITS;
-        let tmp1 = (v[0][l] - v[4][l]) << CONST_BITS;
+        let z2 = c(v[2][l]);
+        let z3 = c(v[6][l]);
+        let z1 = (z2 + z3) * c(FIX_0_541196100);
+        let tmp2 = z1 - z3 * c(FIX_1_847759065);
+        let tmp3 = z1 + z2 * c(FIX_0_765366865);
+        let tmp0 = (c(v[0][l]) + c(v[4][l])) << CONST_BITS as usize;
+        let tmp1 = (c(v[0][l]) - c(v[4][l])) << CONST_BITS as usize;
         let tmp10 = tmp0 + tmp3;
         let tmp13 = tmp0 - tmp3;
         let tmp11 = tmp1 + tmp2;
         let tmp12 = tmp1 - tmp2;
         // Odd part.
-        let t0 = v[7][l];
-        let t1 = v[5][l];
-        let t2 = v[3][l];
-        let t3 = v[1][l];
+        let t0 = c(v[7][l]);
+        let t1 = c(v[5][l]);
+        let t2 = c(v[3][l]);
+        let t3 = c(v[1][l]);
         let z1 = t0 + t3;
         let z2 = t1 + t2;
         let z3 = t0 + t2;
         let z4 = t1 + t3;
-        let z5 = (z3 + z4) * FIX_1_175875602;
-        let t0 = t0 * FIX_0_298631336;
-        let t1 = t1 * FIX_2_053119869;
-        let t2 = t2 * FIX_3_072711026;
-        let t3 = t3 * FIX_1_501321110;
-        let z1 = -z1 * FIX_0_899976223;
-        let z2 = -z2 * FIX_2_562915447;
-        let z3 = -z3 * FIX_1_961570560 + z5;
-        let z4 = -z4 * FIX_0_390180644 + z5;
+        let z5 = (z3 + z4) * c(FIX_1_175875602);
+        let t0 = t0 * c(FIX_0_298631336);
+        let t1 = t1 * c(FIX_2_053119869);
+        let t2 = t2 * c(FIX_3_072711026);
+        let t3 = t3 * c(FIX_1_501321110);
+        let z1 = z1 * c(-FIX_0_899976223);
+        let z2 = z2 * c(-FIX_2_562915447);
+        let z3 = z3 * c(-FIX_1_961570560) + z5;
+        let z4 = z4 * c(-FIX_0_390180644) + z5;
         let t0 = t0 + z1 + z3;
         let t1 = t1 + z2 + z4;
         let t2 = t2 + z2 + z3;
         let t3 = t3 + z1 + z4;
-        out[0][l] = (tmp10 + t3 + round) >> shift;
-        out[7][l] = (tmp10 - t3 + round) >> shift;
-        out[1][l] = (tmp11 + t2 + round) >> shift;
-        out[6][l] = (tmp11 - t2 + round) >> shift;
-        out[2][l] = (tmp12 + t1 + round) >> shift;
-        out[5][l] = (tmp12 - t1 + round) >> shift;
-        out[3][l] = (tmp13 + t0 + round) >> shift;
-        out[4][l] = (tmp13 - t0 + round) >> shift;
+        out[0][l] = ((tmp10 + t3 + round) >> shift).0;
+        out[7][l] = ((tmp10 - t3 + round) >> shift).0;
+        out[1][l] = ((tmp11 + t2 + round) >> shift).0;
+        out[6][l] = ((tmp11 - t2 + round) >> shift).0;
+        out[2][l] = ((tmp12 + t1 + round) >> shift).0;
+        out[5][l] = ((tmp12 - t1 + round) >> shift).0;
+        out[3][l] = ((tmp13 + t0 + round) >> shift).0;
+        out[4][l] = ((tmp13 - t0 + round) >> shift).0;
     }
     out
 }
 
-#[inline(always)]
-fn transpose(m: &[Lanes; 8]) -> [Lanes; 8] {
-    let mut t = [[0i32; 8]; 8];
-    for (i, row) in m.iter().enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            t[j][i] = v;
+/// An 8x8 transpose of 32-bit lanes, portable or with AVX2 shuffles.
+trait Transpose {
+    fn transpose(m: &[Lanes; 8]) -> [Lanes; 8];
+}
+
+/// Element by element; the compiler moves the values through memory.
+struct Portable;
+
+impl Transpose for Portable {
+    #[inline(always)]
+    fn transpose(m: &[Lanes; 8]) -> [Lanes; 8] {
+        let mut t = [[0i32; 8]; 8];
+        for (i, row) in m.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                t[j][i] = v;
+            }
+        }
+        t
+    }
+}
+
+/// Three rounds of unpacks and lane permutes, in registers. Only instantiated inside functions
+/// compiled with AVX2 enabled (see `idct_8x8_row`).
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Transpose for Avx2 {
+    #[inline(always)]
+    fn transpose(m: &[Lanes; 8]) -> [Lanes; 8] {
+        use std::arch::x86_64::*;
+        let r: [__m256i; 8] = bytemuck::cast(*m);
+        // SAFETY: these are register-only AVX2 instructions; `Avx2` is used only from
+        // `idct_row_avx2`, which is compiled with AVX2 and called only when the CPU has it.
+        unsafe {
+            let t0 = _mm256_unpacklo_epi32(r[0], r[1]);
+            let t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+            let t2 = _mm256_unpacklo_epi32(r[2], r[3]);
+            let t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+            let t4 = _mm256_unpacklo_epi32(r[4], r[5]);
+            let t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+            let t6 = _mm256_unpacklo_epi32(r[6], r[7]);
+            let t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+            let u0 = _mm256_unpacklo_epi64(t0, t2);
+            let u1 = _mm256_unpackhi_epi64(t0, t2);
+            let u2 = _mm256_unpacklo_epi64(t1, t3);
+            let u3 = _mm256_unpackhi_epi64(t1, t3);
+            let u4 = _mm256_unpacklo_epi64(t4, t6);
+            let u5 = _mm256_unpackhi_epi64(t4, t6);
+            let u6 = _mm256_unpacklo_epi64(t5, t7);
+            let u7 = _mm256_unpackhi_epi64(t5, t7);
+            let out = [
+                _mm256_permute2x128_si256(u0, u4, 0x20),
+                _mm256_permute2x128_si256(u1, u5, 0x20),
+                _mm256_permute2x128_si256(u2, u6, 0x20),
+                _mm256_permute2x128_si256(u3, u7, 0x20),
+                _mm256_permute2x128_si256(u0, u4, 0x31),
+                _mm256_permute2x128_si256(u1, u5, 0x31),
+                _mm256_permute2x128_si256(u2, u6, 0x31),
+                _mm256_permute2x128_si256(u3, u7, 0x31),
+            ];
+            bytemuck::cast(out)
         }
     }
-    t
 }
 
 #[inline(always)]
@@ -103,25 +162,43 @@ fn clamp_u8(v: i32) -> u8 {
     v.clamp(0, 255) as u8
 }
 
-avx2_dispatch! {
-    /// Transforms blocks `b0..b1` of a row of blocks (`coefs[b * 64..]`, natural order) into
-    /// `out`, block `b` at column `b * 8`, rows `stride` apart.
-    pub(crate) fn idct_8x8_row(coefs: &[i16], quant: &[u16; 64], out: &mut [u8], stride: usize, b0: usize, b1: usize) {
-        for b in b0..b1 {
-            let block: &[i16; 64] = coefs[b * 64..b * 64 + 64].try_into().unwrap();
-            idct_8x8(block, quant, &mut out[b * 8..], stride);
+/// Transforms blocks `b0..b1` of a row of blocks (`coefs[b * 64..]`, natural order) into
+/// `out`, block `b` at column `b * 8`, rows `stride` apart.
+pub(crate) fn idct_8x8_row(coefs: &[i16], quant: &[u16; 64], out: &mut [u8], stride: usize, b0: usize, b1: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        fn idct_row_avx2(coefs: &[i16], quant: &[u16; 64], out: &mut [u8], stride: usize, b0: usize, b1: usize) {
+            idct_row::<Avx2>(coefs, quant, out, stride, b0, b1)
         }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked on the line above.
+            return unsafe { idct_row_avx2(coefs, quant, out, stride, b0, b1) };
+        }
+    }
+    idct_row::<Portable>(coefs, quant, out, stride, b0, b1)
+}
+
+#[inline(always)]
+fn idct_row<T: Transpose>(coefs: &[i16], quant: &[u16; 64], out: &mut [u8], stride: usize, b0: usize, b1: usize) {
+    for b in b0..b1 {
+        let block: &[i16; 64] = coefs[b * 64..b * 64 + 64].try_into().unwrap();
+        idct_8x8::<T>(block, quant, &mut out[b * 8..], stride);
     }
 }
 
 /// Dequantises `coefs` (natural order) with `quant` and writes the 8x8 samples to `out`, row
 /// `y` at `out[y * stride..][..8]`.
 #[inline(always)]
-pub(crate) fn idct_8x8(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
-    if coefs[1..].iter().all(|&c| c == 0) {
+fn idct_8x8<T: Transpose>(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
+    let mut ac = 0i16;
+    for &c in &coefs[1..] {
+        ac |= c;
+    }
+    if ac == 0 {
         // DC only: libjpeg's shortcuts give the same value for every sample.
-        let dc = coefs[0] as i32 * quant[0] as i32;
-        let v = clamp_u8(((dc << PASS1_BITS) + (1 << (PASS1_BITS + 2)) >> (PASS1_BITS + 3)) + 128);
+        let dc = (coefs[0] as i32).wrapping_mul(quant[0] as i32);
+        let v = clamp_u8(((dc << PASS1_BITS).wrapping_add(1 << (PASS1_BITS + 2)) >> (PASS1_BITS + 3)) + 128);
         for y in 0..8 {
             out[y * stride..y * stride + 8].fill(v);
         }
@@ -131,15 +208,15 @@ pub(crate) fn idct_8x8(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], str
     let mut rows = [[0i32; 8]; 8];
     for k in 0..8 {
         for l in 0..8 {
-            rows[k][l] = coefs[k * 8 + l] as i32 * quant[k * 8 + l] as i32;
+            rows[k][l] = (coefs[k * 8 + l] as i32).wrapping_mul(quant[k * 8 + l] as i32);
         }
     }
     let ws = idct8_lanes(&rows, CONST_BITS - PASS1_BITS, 0);
     // ws[y][x] = column pass output at row y, column x. Pass 2 on rows: lane = row.
-    let t = transpose(&ws);
+    let t = T::transpose(&ws);
     let res = idct8_lanes(&t, CONST_BITS + PASS1_BITS + 3, 128);
     // res[x][y] = sample at row y, column x.
-    let res = transpose(&res);
+    let res = T::transpose(&res);
     for (y, row) in res.iter().enumerate() {
         let dst = &mut out[y * stride..y * stride + 8];
         for (d, &v) in dst.iter_mut().zip(row) {
@@ -184,40 +261,47 @@ impl Reduced {
             4 => reduced::<4>(&self.m4, coefs, quant, out, stride),
             2 => reduced::<2>(&self.m2, coefs, quant, out, stride),
             _ => {
-                let dc = coefs[0] as i32 * quant[0] as i32;
-                out[0] = clamp_u8(((dc + 4) >> 3) + 128);
+                let dc = (coefs[0] as i32).wrapping_mul(quant[0] as i32);
+                out[0] = clamp_u8((dc.wrapping_add(4) >> 3) + 128);
             }
         }
     }
 }
 
+/// Frequencies whose basis functions average to zero over every group of 8/N samples (the
+/// columns of the matrix that are all zero) are skipped: 4 for N = 4; 2, 4, 6 for N = 2.
 fn reduced<const N: usize>(m: &[[i32; 8]; N], coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
-    let mut f = [[0i32; 8]; 8];
-    for v in 0..8 {
-        for u in 0..8 {
-            f[v][u] = coefs[v * 8 + u] as i32 * quant[v * 8 + u] as i32;
-        }
-    }
+    const ACTIVE4: [usize; 7] = [0, 1, 2, 3, 5, 6, 7];
+    const ACTIVE2: [usize; 5] = [0, 1, 3, 5, 7];
+    let active: &[usize] = if N == 4 { &ACTIVE4 } else { &ACTIVE2 };
     // Pass 1 along columns: tmp[y][u] = sum_v m[y][v] F[v][u].
     let shift1 = CONST_BITS - PASS1_BITS;
     let mut tmp = [[0i32; 8]; N];
-    for y in 0..N {
-        for u in 0..8 {
-            let mut s = 0;
-            for v in 0..8 {
-                s += m[y][v] * f[v][u];
+    for &v in active {
+        let row = &coefs[v * 8..v * 8 + 8];
+        if row.iter().all(|&c| c == 0) {
+            continue;
+        }
+        for &u in active {
+            let f = (row[u] as i32).wrapping_mul(quant[v * 8 + u] as i32);
+            for y in 0..N {
+                tmp[y][u] = tmp[y][u].wrapping_add(m[y][v].wrapping_mul(f));
             }
-            tmp[y][u] = (s + (1 << (shift1 - 1))) >> shift1;
+        }
+    }
+    for row in tmp.iter_mut() {
+        for t in row.iter_mut() {
+            *t = t.wrapping_add(1 << (shift1 - 1)) >> shift1;
         }
     }
     let shift2 = CONST_BITS + PASS1_BITS;
     for y in 0..N {
         for x in 0..N {
-            let mut s = 0;
-            for u in 0..8 {
-                s += m[x][u] * tmp[y][u];
+            let mut s = 0i32;
+            for &u in active {
+                s = s.wrapping_add(m[x][u].wrapping_mul(tmp[y][u]));
             }
-            out[y * stride + x] = clamp_u8(((s + (1 << (shift2 - 1))) >> shift2) + 128);
+            out[y * stride + x] = clamp_u8((s.wrapping_add(1 << (shift2 - 1)) >> shift2) + 128);
         }
     }
 }
@@ -260,7 +344,10 @@ mod tests {
             }
             let quant = [4u16; 64];
             let mut out = [0u8; 64];
-            idct_8x8(&coefs, &quant, &mut out, 8);
+            idct_8x8::<Portable>(&coefs, &quant, &mut out, 8);
+            let mut dispatched = [0u8; 64];
+            idct_8x8_row(&coefs, &quant, &mut dispatched, 8, 0, 1);
+            assert_eq!(out, dispatched, "portable and AVX2 versions differ");
             let exact = reference(&coefs, &quant);
             for i in 0..64 {
                 assert!((out[i] as f64 - exact[i]).abs() <= 1.0, "{} vs {}", out[i], exact[i]);

@@ -179,7 +179,7 @@ pub(crate) fn parse(bytes: &[u8], mode: ParseMode) -> Result<Parsed> {
         let body_start = pos + 2;
         pos += len;
         match marker {
-            0xC0 | 0xC1 | 0xC2 => {
+            0xC0..=0xC2 => {
                 if frame.is_some() {
                     return Err(err("more than one frame header"));
                 }
@@ -199,33 +199,17 @@ pub(crate) fn parse(bytes: &[u8], mode: ParseMode) -> Result<Parsed> {
                 }
                 restart_interval = be16(body, 0).unwrap_or(0);
             }
-            0xDC => {
-                if body.len() >= 2 {
-                    dnl_height = Some(be16(body, 0).unwrap_or(0) as u32);
+            0xDC if body.len() >= 2 => dnl_height = Some(be16(body, 0).unwrap_or(0) as u32),
+            0xE0 if body.starts_with(b"JFIF\0") => jfif = true,
+            0xE1 if orientation.is_none() => {
+                if let Some(tiff) = exif::tiff_from_app1(body) {
+                    orientation = exif::orientation(tiff);
                 }
             }
-            0xE0 => {
-                if body.starts_with(b"JFIF\0") {
-                    jfif = true;
-                }
+            0xE2 if body.len() >= 14 && body.starts_with(b"ICC_PROFILE\0") => {
+                icc_chunks.push((body[12], body[13], body_start + 14, body_start + body.len()));
             }
-            0xE1 => {
-                if orientation.is_none() {
-                    if let Some(tiff) = exif::tiff_from_app1(body) {
-                        orientation = exif::orientation(tiff);
-                    }
-                }
-            }
-            0xE2 => {
-                if body.len() >= 14 && body.starts_with(b"ICC_PROFILE\0") {
-                    icc_chunks.push((body[12], body[13], body_start + 14, body_start + body.len()));
-                }
-            }
-            0xEE => {
-                if body.len() >= 12 && body.starts_with(b"Adobe") {
-                    adobe_transform = Some(body[11]);
-                }
-            }
+            0xEE if body.len() >= 12 && body.starts_with(b"Adobe") => adobe_transform = Some(body[11]),
             0xDA => {
                 let Some(f) = frame.as_ref() else {
                     return Err(err("scan before the frame header"));

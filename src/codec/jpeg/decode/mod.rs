@@ -180,6 +180,7 @@ pub struct JpegDecoder {
     /// First MCU row whose blocks are transformed (rows above the region are only entropy-decoded).
     first_idct_row: usize,
     context: bool,
+    progressive: bool,
     allow_truncated: bool,
     counter: RowCounter,
 }
@@ -280,9 +281,11 @@ impl JpegDecoder {
         }
 
         // Cursors for the scans that matter at this scale.
+        let dc_only: Vec<bool> = components.iter().map(|c| c.size == 1).collect();
         let mut cursors = Vec::new();
         for scan in &parsed.scans {
-            let cursor = ScanCursor::new(scan, frame.progressive);
+            let mut cursor = ScanCursor::new(scan, frame.progressive);
+            cursor.set_dc_only(&dc_only);
             if frame.progressive && cursor.spectral_start() > 0 {
                 let size = components[cursor.components()[0]].size;
                 if cursor.spectral_start() > last_needed_coefficient(size) {
@@ -315,6 +318,7 @@ impl JpegDecoder {
             decoded: 0,
             first_idct_row,
             context,
+            progressive: frame.progressive,
             allow_truncated: options.allow_truncated,
             counter: RowCounter::new(region.height),
         })
@@ -327,8 +331,13 @@ impl JpegDecoder {
 
     /// Entropy-decodes MCU row `row` with every cursor, then transforms its blocks.
     fn decode_mcu_row(&mut self, row: usize) -> Result<()> {
-        for c in &mut self.coefs {
-            c.fill(0);
+        for (c, comp) in self.coefs.iter_mut().zip(&self.components) {
+            if comp.size == 1 && !self.progressive {
+                // Only DC coefficients are stored and read.
+                c.iter_mut().step_by(64).for_each(|v| *v = 0);
+            } else {
+                c.fill(0);
+            }
         }
         let data = self.input.bytes();
         for cursor in &mut self.cursors {
