@@ -2,6 +2,7 @@
 //!
 //! * `cover_16k_orient6`: a 16384x16384 JPEG tagged with EXIF orientation 6, auto-oriented and
 //!   cut to 1200x630 with fit cover at top-right, encoded as JPEG: at most 8 MiB of heap.
+//! * `rotate_scratch_6000x4000`: a quarter turn through a mapped scratch file, heap <= 2 MiB.
 //! * `chain_N`: random chains (orientation, crop, resize with any fit and position, flatten,
 //!   shrink-on-load, PNG or JPEG out) on random inputs (PNG in all eight pixel formats, gray and
 //!   colour JPEG, sizes 1..20000 px on a side, at most ~1.2 MP so the binary runs in about two
@@ -258,6 +259,28 @@ fn main() {
                 &format!("predicted {} measured {}", human(plan.heap_bytes as u64), human(peak)),
             );
         }
+    }
+
+    // A quarter turn of a frame too big for the heap goes through a mapped scratch file: the heap
+    // stays at a few rows while 72 MB of frame is written and read back.
+    let name = "rotate_scratch_6000x4000";
+    let rotate = || {
+        Pipeline::from_source(Box::new(Synthetic::new(6000, 4000, PixelFormat::RGB8, 2))).rotate(90).format(Format::Png)
+    };
+    if let Some(peak) = t.measure(name, || (), |_| {
+        rotate().write_to(&mut std::io::sink()).unwrap();
+    }) {
+        let plan = rotate().plan().unwrap();
+        t.check(
+            "quarter turn via scratch file keeps the heap small",
+            plan.scratch_bytes >= 72_000_000 && peak <= 2 << 20,
+            &format!("peak {}, scratch {}", human(peak), human(plan.scratch_bytes)),
+        );
+        t.check(
+            "scratch plan predicts the peak",
+            plan.heap_bytes as u64 >= peak && plan.heap_bytes as u64 <= 2 * peak,
+            &format!("predicted {} measured {}", human(plan.heap_bytes as u64), human(peak)),
+        );
     }
 
     // Random chains.

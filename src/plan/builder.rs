@@ -57,8 +57,8 @@ pub struct Pipeline {
     jpeg: JpegEncoder,
     budget: Budget,
     shrink_on_load: bool,
-    /// The first invalid call (reported by `plan`, so that the chain stays fluent).
-    deferred: Option<Error>,
+    /// The first invalid call's message (reported by `plan`, so that the chain stays fluent).
+    deferred: Option<String>,
 }
 
 /// What a run did and measured.
@@ -125,7 +125,11 @@ impl Pipeline {
     }
 
     fn defer(mut self, error: Error) -> Self {
-        self.deferred.get_or_insert(error);
+        let message = match error {
+            Error::Parameter(m) => m,
+            other => other.to_string(),
+        };
+        self.deferred.get_or_insert(message);
         self
     }
 
@@ -303,8 +307,8 @@ impl Pipeline {
     }
 
     fn plan_for(&self, format: Option<Format>) -> Result<Plan> {
-        if let Some(e) = &self.deferred {
-            return Err(Error::parameter(e.to_string()));
+        if let Some(message) = &self.deferred {
+            return Err(Error::parameter(message));
         }
         // The input's header.
         let (input_format, input, exif) = match &self.origin {
@@ -544,6 +548,12 @@ impl Pipeline {
             }
         }
         let output_format = format.or(input_format).unwrap_or(Format::Png);
+        if output_format == Format::Jpeg && (current.width > 65535 || current.height > 65535) {
+            return Err(Error::parameter(format!(
+                "JPEG cannot store a {}x{} image (at most 65535 on each side)",
+                current.width, current.height
+            )));
+        }
         stages.push(StagePlan {
             name: format!("{} encode", output_format.name()),
             output: current,
