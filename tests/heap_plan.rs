@@ -4,8 +4,8 @@
 //!   cut to 1200x630 with fit cover at top-right, encoded as JPEG: at most 8 MiB of heap.
 //! * `rotate_scratch_6000x4000`: a quarter turn through a mapped scratch file, heap <= 2 MiB.
 //! * `chain_N`: random chains (orientation, crop, resize with any fit and position, flatten,
-//!   shrink-on-load, PNG or JPEG out) on random inputs (PNG in all eight pixel formats, gray and
-//!   colour JPEG, sizes 1..20000 px on a side, at most ~1.2 MP so the binary runs in about two
+//!   shrink-on-load, PNG or JPEG out) on random inputs (PNG in all eight pixel formats, Adam7
+//!   PNG in every colour type and depth, gray and colour JPEG, baseline and progressive, sizes 1..20000 px on a side, at most ~1.2 MP so the binary runs in about two
 //!   minutes). For each, the predicted peak must be at least the measured one and at most twice it.
 //!
 //! Each scenario runs in a child process (see `support/heap.rs`); input files are generated
@@ -31,6 +31,7 @@ use stripflow::synth::Synthetic;
 use stripflow::PixelFormat;
 use support::fixtures::{self, JpegSpec};
 use support::heap::{human, HeapTests};
+use support::interlaced::{interlaced_png, RawFormat};
 
 /// splitmix64: a small deterministic generator.
 struct Rng(u64);
@@ -66,6 +67,10 @@ struct Case {
     height: u32,
     input: Format,
     format: PixelFormat,
+    /// Interlaced PNG layout (any colour type and depth), if the input is interlaced.
+    interlaced: Option<RawFormat>,
+    /// Progressive JPEG.
+    progressive: bool,
     orientation: Orientation,
     auto_orient: bool,
     crop: Option<(u32, u32, u32, u32)>,
@@ -118,7 +123,13 @@ fn draw(seed: u64) -> Case {
             height = (height / 2).max(1)
         }
     }
-    let input = if r.below(3) == 0 { Format::Jpeg } else { Format::Png };
+    let kind = r.below(6);
+    let input = if kind < 2 { Format::Jpeg } else { Format::Png };
+    let interlaced = (kind == 2).then(|| {
+        let all = RawFormat::all();
+        all[r.below(all.len() as u64) as usize]
+    });
+    let progressive = kind == 1;
     let format = match input {
         Format::Jpeg => {
             if r.below(4) == 0 {
@@ -146,6 +157,8 @@ fn draw(seed: u64) -> Case {
         height,
         input,
         format,
+        interlaced,
+        progressive,
         orientation,
         auto_orient: r.coin(),
         crop,
@@ -158,8 +171,16 @@ fn draw(seed: u64) -> Case {
     }
 }
 
-/// The input file of a case, written once with stripflow's own encoders.
+/// The input file of a case, written once: plain PNG and baseline JPEG with stripflow's own
+/// encoders, interlaced PNG and progressive JPEG with the support generators.
 fn input_file(c: &Case) -> PathBuf {
+    if let Some(raw) = c.interlaced {
+        return interlaced_png(c.width, c.height, raw, 3);
+    }
+    if c.progressive {
+        let spec = JpegSpec { progressive: true, grayscale: c.format == PixelFormat::GRAY8, ..JpegSpec::default() };
+        return fixtures::jpeg(c.width, c.height, spec, 3);
+    }
     let ext = if c.input == Format::Jpeg { "jpg" } else { "png" };
     let path = fixtures::cache_dir().join(format!("plan-{}x{}-{}.{ext}", c.width, c.height, c.format));
     if !path.exists() {

@@ -93,6 +93,10 @@ pub fn resize_build_bytes(width: u32, height: u32) -> usize {
     4 * (width as usize + height as usize) + 1024
 }
 
+/// Heap an interlaced PNG decoder needs beyond its buffer account while it is built (the png
+/// crate's header reader and the checkpointing inflate pass), measured with dhat.
+pub const ADAM7_TRANSIENT: usize = 48 * 1024;
+
 /// Heap of the JPEG decoder: its buffer account plus what parsing the markers keeps (tables,
 /// lookahead Huffman tables, scan list), measured as about 5 KiB plus 4 KiB per component.
 pub fn jpeg_decoder_bytes(buffer_bytes: usize, components: usize) -> usize {

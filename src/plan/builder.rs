@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::budget::{
-    encoder_bytes, human, jpeg_decoder_bytes, png_sequential_decoder_bytes, resize_build_bytes, Budget,
+    encoder_bytes, human, jpeg_decoder_bytes, png_sequential_decoder_bytes, ADAM7_TRANSIENT, resize_build_bytes, Budget,
     HEAP_FRAME_LIMIT, JOB_OVERHEAD,
 };
 use super::{Plan, Recipe, StagePlan};
@@ -617,7 +617,7 @@ impl Pipeline {
                 _ => {
                     let h = read_header(input.bytes())?;
                     if h.interlaced {
-                        PngDecoder::new(input.clone())?.buffer_bytes() + 8 * 1024
+                        PngDecoder::new(input.clone())?.buffer_bytes() + ADAM7_TRANSIENT
                     } else {
                         let channels = match h.color_type {
                             "gray" | "palette" => 1,
