@@ -105,7 +105,7 @@ pub fn jpeg_decoder_bytes(buffer_bytes: usize, components: usize) -> usize {
 
 /// Raw bytes the png crate may inflate beyond the last row a crop asks for (at least 8 rows),
 /// counted in the decoder's prediction.
-pub const PNG_READ_AHEAD_BYTES: u64 = 16 * 1024;
+pub const PNG_READ_AHEAD_BYTES: u64 = 32 * 1024;
 
 /// Heap of the PNG decoder on a non-interlaced file, measured with dhat for png 0.18 (widths
 /// 1..20000, heights 1..3000): about 29 KiB of inflater state, plus the inflated-data buffer.
