@@ -6,7 +6,6 @@ use stripflow::ops::crop::Gravity;
 use stripflow::ops::fit::Fit;
 use stripflow::pipeline::{chain_names, drain};
 use stripflow::plan::Pipeline;
-use stripflow::RowSource;
 
 fn fixture(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exif-orientation").join(name)

@@ -450,7 +450,7 @@ impl Pipeline {
         let before = !orientation.streams() && needs_resize && current.pixels() < scaled.0 as u64 * scaled.1 as u64;
         let storage_for = |frame: ImageInfo| -> Storage {
             if orientation.streams()
-                || (ScratchImage::bytes_for(frame, Storage::Heap) as usize) <= HEAP_FRAME_LIMIT
+                || (ScratchImage::bytes_for(frame, Storage::Heap) as usize) <= HEAP_FRAME_LIMIT.min(budget.max_memory / 4)
                 || budget.no_scratch
             {
                 Storage::Heap
