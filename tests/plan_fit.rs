@@ -265,3 +265,32 @@ fn plan_is_printable_and_json() {
     let json = plan.to_json();
     assert!(json.starts_with('{') && json.ends_with('}') && json.contains("\"heap_bytes\":"));
 }
+
+#[test]
+fn planned_chains_do_not_depend_on_strip_height() {
+    let run = |strip: u32, o: Orientation, fit: Fit| {
+        let (_, mut rows) = Pipeline::from_source(Box::new(Synthetic::new(97, 61, PixelFormat::RGBA16, 3)))
+            .orient(o)
+            .crop(3, 5, 50, 40)
+            .resize(33, 47)
+            .fit(fit)
+            .position(Gravity::BottomLeft)
+            .flatten([1, 2, 3])
+            .into_rows()
+            .unwrap();
+        let mut out = Vec::new();
+        drain(&mut *rows, strip, |s, _| {
+            out.extend_from_slice(s);
+            Ok(())
+        })
+        .unwrap();
+        out
+    };
+    for o in [Orientation::Identity, Orientation::FlipHorizontal, Orientation::Transverse] {
+        for fit in Fit::ALL {
+            let whole = run(u32::MAX, o, fit);
+            assert_eq!(run(1, o, fit), whole, "{o:?} {fit:?}");
+            assert_eq!(run(7, o, fit), whole, "{o:?} {fit:?}");
+        }
+    }
+}
