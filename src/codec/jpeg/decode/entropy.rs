@@ -65,6 +65,8 @@ pub(crate) struct ScanCursor {
     dc_only: [bool; 4],
     /// For interleaved scans, the blocks of one MCU (built on first use).
     mcu_blocks: Vec<(usize, usize, usize, usize)>,
+    /// File offset up to which this scan's consumed data has been handed back.
+    released_to: usize,
 }
 
 fn corrupt(detail: &str) -> Error {
@@ -103,7 +105,21 @@ impl ScanCursor {
             stopped: false,
             dc_only: [false; 4],
             mcu_blocks: Vec::new(),
+            released_to: scan.data_start,
         }
+    }
+
+    /// A range of this scan's data the cursor has read past, once it is worth releasing (see
+    /// [`crate::io::Input::release`]); each scan owns a disjoint part of the file.
+    pub(crate) fn take_consumed(&mut self) -> Option<std::ops::Range<usize>> {
+        use crate::io::InputReader;
+        let keep_from = self.reader.pos.saturating_sub(InputReader::KEEP_BEHIND);
+        if keep_from >= self.released_to + InputReader::RELEASE_STEP {
+            let range = self.released_to..keep_from;
+            self.released_to = keep_from;
+            return Some(range);
+        }
+        None
     }
 
     /// Marks the scan components whose frame component needs only DC coefficients.

@@ -109,10 +109,23 @@ fn next_marker(bytes: &[u8], mut pos: usize) -> Option<(u8, usize)> {
 
 /// The position of the marker that ends entropy-coded data starting at `pos` (the `FF` of it),
 /// or `None` if the data runs to the end of the file.
-pub(crate) fn find_scan_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
+#[cfg(test)]
+pub(crate) fn find_scan_end(bytes: &[u8], pos: usize) -> Option<usize> {
+    find_scan_end_releasing(bytes, pos, &|_| {})
+}
+
+/// [`find_scan_end`], handing each 4 MiB of data it has walked past to `release` (the caller
+/// maps the file and gives those pages back: this walk touches every byte of every scan).
+fn find_scan_end_releasing(bytes: &[u8], mut pos: usize, release: &dyn Fn(std::ops::Range<usize>)) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const STEP: usize = crate::io::InputReader::RELEASE_STEP;
+    let mut released_to = pos;
     loop {
+        if pos >= released_to + STEP {
+            release(released_to..pos);
+            released_to = pos;
+        }
         // Skip eight bytes at a time while none of them is 0xFF.
         while let Some(chunk) = bytes.get(pos..pos + 8) {
             let inv = !u64::from_le_bytes(chunk.try_into().unwrap());
@@ -138,6 +151,11 @@ pub(crate) fn find_scan_end(bytes: &[u8], mut pos: usize) -> Option<usize> {
 
 /// Walks the file. See the module documentation.
 pub(crate) fn parse(bytes: &[u8], mode: ParseMode) -> Result<Parsed> {
+    parse_releasing(bytes, mode, &|_| {})
+}
+
+/// [`parse`], handing the entropy-coded data it walks past to `release`.
+pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(std::ops::Range<usize>)) -> Result<Parsed> {
     if bytes.len() < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8 {
         return Err(err("not a JPEG file (no SOI marker)"));
     }
@@ -240,7 +258,7 @@ pub(crate) fn parse(bytes: &[u8], mode: ParseMode) -> Result<Parsed> {
                 }
                 scan.data_start = pos;
                 seen_sos = true;
-                match find_scan_end(bytes, pos) {
+                match find_scan_end_releasing(bytes, pos, release) {
                     Some(end) => {
                         scan.data_end = end;
                         pos = end;

@@ -2,12 +2,12 @@
 //! row by row while holding one MCU row (plus context) of state.
 //!
 //! Layers, each in its own module:
-//! * [`markers`]: the first pass over the file: segments, tables, and where each scan's data is.
-//! * [`huffman`]: lookahead Huffman tables and the bit reader.
-//! * [`entropy`]: one resumable cursor per scan, decoding one MCU row at a time.
-//! * [`idct`]: dequantisation and the 8x8 / reduced inverse DCTs.
-//! * [`upsample`] and [`color`]: libjpeg's fancy upsampling and colour conversion.
-//! * [`metadata`]: what the headers say, without decoding pixels.
+//! * `markers`: the first pass over the file: segments, tables, and where each scan's data is.
+//! * `huffman`: lookahead Huffman tables and the bit reader.
+//! * `entropy`: one resumable cursor per scan, decoding one MCU row at a time.
+//! * `idct`: dequantisation and the 8x8 / reduced inverse DCTs.
+//! * `upsample` and `color`: libjpeg's fancy upsampling and colour conversion.
+//! * `metadata`: what the headers say, without decoding pixels.
 //!
 //! For every MCU row, every scan's cursor decodes that row's blocks, in file order, into a
 //! coefficient buffer of one MCU row; the blocks are then transformed into a ring of three MCU
@@ -36,7 +36,7 @@ pub use metadata::{read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
 
 use entropy::{BlockGeometry, ScanCursor};
 use idct::Reduced;
-use markers::{parse, ParseMode};
+use markers::{parse_releasing, ParseMode};
 use upsample::Upsample;
 
 use crate::error::{Error, Result};
@@ -199,7 +199,7 @@ impl JpegDecoder {
         if !matches!(denominator, 1 | 2 | 4 | 8) {
             return Err(Error::parameter(format!("JPEG scale 1/{denominator} (use 1, 2, 4 or 8)")));
         }
-        let parsed = parse(input.bytes(), ParseMode::Full)?;
+        let parsed = parse_releasing(input.bytes(), ParseMode::Full, &|range| input.release(range))?;
         if !parsed.complete && !options.allow_truncated {
             return Err(Error::format("JPEG", "file is truncated (no EOI marker after the last scan)"));
         }
@@ -342,6 +342,9 @@ impl JpegDecoder {
         let data = self.input.bytes();
         for cursor in &mut self.cursors {
             cursor.decode_row(data, row, &self.geometry, self.mcus_x, &mut self.coefs, self.allow_truncated)?;
+            if let Some(consumed) = cursor.take_consumed() {
+                self.input.release(consumed);
+            }
         }
         if row < self.first_idct_row {
             return Ok(());
