@@ -60,7 +60,10 @@ pub struct ScratchImage {
 
 impl std::fmt::Debug for ScratchImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScratchImage").field("info", &self.info).field("storage", &self.storage()).finish()
+        f.debug_struct("ScratchImage")
+            .field("info", &self.info)
+            .field("storage", &self.storage())
+            .finish()
     }
 }
 
@@ -89,8 +92,12 @@ impl ScratchImage {
         }
         let bytes = Self::bytes_for(info, storage);
         let (tile_w, tile_h) = Self::tile(info, storage);
-        let len = usize::try_from(bytes)
-            .map_err(|_| Error::limits(format!("a {}x{} frame does not fit in the address space", info.width, info.height)))?;
+        let len = usize::try_from(bytes).map_err(|_| {
+            Error::limits(format!(
+                "a {}x{} frame does not fit in the address space",
+                info.width, info.height
+            ))
+        })?;
         let pixels = match storage {
             Storage::Heap => Pixels::Heap(vec![0; len]),
             Storage::Mapped => {
@@ -215,7 +222,11 @@ mod tests {
     #[test]
     fn rows_and_columns_round_trip_in_both_storages() {
         for storage in [Storage::Heap, Storage::Mapped] {
-            let info = ImageInfo { width: 150, height: 77, format: PixelFormat::RGB16 };
+            let info = ImageInfo {
+                width: 150,
+                height: 77,
+                format: PixelFormat::RGB16,
+            };
             let mut s = ScratchImage::new(info, storage).unwrap();
             let value = |x: u32, y: u32, b: usize| ((x * 7 + y * 13 + b as u32 * 3) % 251) as u8;
             for y in 0..77 {
@@ -224,15 +235,25 @@ mod tests {
             }
             let mut row = vec![0; 150 * 6];
             s.read_line(0, 40, 1, 0, &mut row);
-            assert!(row.iter().enumerate().all(|(i, &v)| v == value(i as u32 / 6, 40, i % 6)));
+            assert!(row
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| v == value(i as u32 / 6, 40, i % 6)));
             let mut column = vec![0; 77 * 6];
             s.read_line(149, 76, 0, -1, &mut column);
-            assert!(column.iter().enumerate().all(|(i, &v)| v == value(149, 76 - i as u32 / 6, i % 6)));
+            assert!(column
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| v == value(149, 76 - i as u32 / 6, i % 6)));
             assert_eq!(s.storage(), storage);
             assert_eq!(s.heap_bytes() > 0, storage == Storage::Heap);
             assert!(s.write_row(77, &row).is_err());
         }
-        let info = ImageInfo { width: 65, height: 1, format: PixelFormat::GRAY8 };
+        let info = ImageInfo {
+            width: 65,
+            height: 1,
+            format: PixelFormat::GRAY8,
+        };
         assert_eq!(ScratchImage::bytes_for(info, Storage::Mapped), 2 * 64 * 64);
         assert_eq!(ScratchImage::bytes_for(info, Storage::Heap), 65);
     }

@@ -2,9 +2,10 @@
 //!
 //! * `cover_16k_orient6`: a 16384x16384 JPEG tagged with EXIF orientation 6, auto-oriented and
 //!   cut to 1200x630 with fit cover at top-right, encoded as JPEG: at most 8 MiB of heap.
+//! * `rotate_scratch_6000x4000`: a quarter turn through a mapped scratch file, heap <= 2 MiB.
 //! * `chain_N`: random chains (orientation, crop, resize with any fit and position, flatten,
-//!   shrink-on-load, PNG or JPEG out) on random inputs (PNG in all eight pixel formats, gray and
-//!   colour JPEG, sizes 1..20000 px on a side, at most ~1.2 MP so the binary runs in about two
+//!   shrink-on-load, PNG or JPEG out) on random inputs (PNG in all eight pixel formats, Adam7
+//!   PNG in every colour type and depth, gray and colour JPEG, baseline and progressive, sizes 1..20000 px on a side, at most ~1.2 MP so the binary runs in about two
 //!   minutes). For each, the predicted peak must be at least the measured one and at most twice it.
 //!
 //! Each scenario runs in a child process (see `support/heap.rs`); input files are generated
@@ -30,6 +31,7 @@ use stripflow::synth::Synthetic;
 use stripflow::PixelFormat;
 use support::fixtures::{self, JpegSpec};
 use support::heap::{human, HeapTests};
+use support::interlaced::{interlaced_png, RawFormat};
 
 /// splitmix64: a small deterministic generator.
 struct Rng(u64);
@@ -65,6 +67,10 @@ struct Case {
     height: u32,
     input: Format,
     format: PixelFormat,
+    /// Interlaced PNG layout (any colour type and depth), if the input is interlaced.
+    interlaced: Option<RawFormat>,
+    /// Progressive JPEG.
+    progressive: bool,
     orientation: Orientation,
     auto_orient: bool,
     crop: Option<(u32, u32, u32, u32)>,
@@ -95,7 +101,11 @@ fn case(i: u64) -> Case {
             let (ow, oh) = c.orientation.output_size(c.width, c.height);
             let (cw, ch) = c.crop.map_or((ow, oh), |(_, _, w, h)| (w, h));
             let (tw, th) = c.target.unwrap_or((None, None));
-            let options = FitOptions { fit: c.fit, position: c.position, ..Default::default() };
+            let options = FitOptions {
+                fit: c.fit,
+                position: c.position,
+                ..Default::default()
+            };
             let g = geometry((cw, ch), tw, th, &options).unwrap();
             g.canvas.0 as u64 * g.canvas.1 as u64 <= 3_000_000 && g.canvas.0 <= 65535 && g.canvas.1 <= 65535
         })
@@ -113,7 +123,13 @@ fn draw(seed: u64) -> Case {
             height = (height / 2).max(1)
         }
     }
-    let input = if r.below(3) == 0 { Format::Jpeg } else { Format::Png };
+    let kind = r.below(6);
+    let input = if kind < 2 { Format::Jpeg } else { Format::Png };
+    let interlaced = (kind == 2).then(|| {
+        let all = RawFormat::all();
+        all[r.below(all.len() as u64) as usize]
+    });
+    let progressive = kind == 1;
     let format = match input {
         Format::Jpeg => {
             if r.below(4) == 0 {
@@ -141,6 +157,8 @@ fn draw(seed: u64) -> Case {
         height,
         input,
         format,
+        interlaced,
+        progressive,
         orientation,
         auto_orient: r.coin(),
         crop,
@@ -153,8 +171,16 @@ fn draw(seed: u64) -> Case {
     }
 }
 
-/// The input file of a case, written once with stripflow's own encoders.
+/// The input file of a case, written once: plain PNG and baseline JPEG with stripflow's own
+/// encoders, interlaced PNG and progressive JPEG with the support generators.
 fn input_file(c: &Case) -> PathBuf {
+    if let Some(raw) = c.interlaced {
+        return interlaced_png(c.width, c.height, raw, 3);
+    }
+    if c.progressive {
+        let spec = JpegSpec { progressive: true, grayscale: c.format == PixelFormat::GRAY8, ..JpegSpec::default() };
+        return fixtures::jpeg(c.width, c.height, spec, 3);
+    }
     let ext = if c.input == Format::Jpeg { "jpg" } else { "png" };
     let path = fixtures::cache_dir().join(format!("plan-{}x{}-{}.{ext}", c.width, c.height, c.format));
     if !path.exists() {
@@ -173,7 +199,11 @@ fn input_file(c: &Case) -> PathBuf {
 }
 
 fn pipeline(path: &PathBuf, c: &Case) -> Pipeline {
-    let mut p = Pipeline::open(path).unwrap().orient(c.orientation).format(c.output).shrink_on_load(c.shrink_on_load);
+    let mut p = Pipeline::open(path)
+        .unwrap()
+        .orient(c.orientation)
+        .format(c.output)
+        .shrink_on_load(c.shrink_on_load);
     if c.auto_orient {
         p = p.auto_orient();
     }
@@ -239,7 +269,11 @@ fn main() {
         if let Some(peak) = peak {
             let plan = pipeline_16k_plan();
             println!("{plan}");
-            t.check("16K orientation 6 cover 1200x630 top-right to JPEG <= 8 MiB", peak <= 8 << 20, &format!("peak {}", human(peak)));
+            t.check(
+                "16K orientation 6 cover 1200x630 top-right to JPEG <= 8 MiB",
+                peak <= 8 << 20,
+                &format!("peak {}", human(peak)),
+            );
             t.check(
                 "16K plan predicts the peak",
                 plan.heap_bytes as u64 >= peak && plan.heap_bytes as u64 <= 2 * peak,
@@ -248,8 +282,33 @@ fn main() {
         }
     }
 
+    // A quarter turn of a frame too big for the heap goes through a mapped scratch file: the heap
+    // stays at a few rows while 72 MB of frame is written and read back.
+    let name = "rotate_scratch_6000x4000";
+    let rotate = || {
+        Pipeline::from_source(Box::new(Synthetic::new(6000, 4000, PixelFormat::RGB8, 2))).rotate(90).format(Format::Png)
+    };
+    if let Some(peak) = t.measure(name, || (), |_| {
+        rotate().write_to(&mut std::io::sink()).unwrap();
+    }) {
+        let plan = rotate().plan().unwrap();
+        t.check(
+            "quarter turn via scratch file keeps the heap small",
+            plan.scratch_bytes >= 72_000_000 && peak <= 2 << 20,
+            &format!("peak {}, scratch {}", human(peak), human(plan.scratch_bytes)),
+        );
+        t.check(
+            "scratch plan predicts the peak",
+            plan.heap_bytes as u64 >= peak && plan.heap_bytes as u64 <= 2 * peak,
+            &format!("predicted {} measured {}", human(plan.heap_bytes as u64), human(peak)),
+        );
+    }
+
     // Random chains.
-    let cases: u64 = std::env::var("STRIPFLOW_PLAN_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let cases: u64 = std::env::var("STRIPFLOW_PLAN_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
     let (mut worst_low, mut worst_high) = (f64::MAX, 0f64);
     for i in 0..cases {
         let name = format!("chain_{i}");
@@ -270,7 +329,15 @@ fn main() {
             if !ok || std::env::var("STRIPFLOW_PLAN_VERBOSE").is_ok() {
                 println!("{c:?}\n{plan}");
             }
-            t.check(&name, ok, &format!("predicted/measured {ratio:.2}: {} / {}", human(plan.heap_bytes as u64), human(peak)));
+            t.check(
+                &name,
+                ok,
+                &format!(
+                    "predicted/measured {ratio:.2}: {} / {}",
+                    human(plan.heap_bytes as u64),
+                    human(peak)
+                ),
+            );
         }
     }
     if worst_high > 0.0 {

@@ -10,7 +10,9 @@ use stripflow::plan::Pipeline;
 use stripflow::{ImageInfo, RowSource};
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/exif-orientation").join(name)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/exif-orientation")
+        .join(name)
 }
 
 fn decode(p: Pipeline) -> (ImageInfo, Vec<u8>) {
@@ -32,7 +34,9 @@ fn mean_diff(a: &[u8], b: &[u8]) -> f64 {
 fn check(thumbnail: bool) {
     for set in ["Landscape", "Portrait"] {
         let open = |n: u32| {
-            let p = Pipeline::open(fixture(&format!("{set}_{n}.jpg"))).unwrap().auto_orient();
+            let p = Pipeline::open(fixture(&format!("{set}_{n}.jpg")))
+                .unwrap()
+                .auto_orient();
             if thumbnail {
                 p.resize(256, 256).fit(Fit::Inside)
             } else {

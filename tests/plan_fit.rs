@@ -64,7 +64,15 @@ fn oriented(o: Orientation, img: &Memory) -> Memory {
             out.extend_from_slice(&img.pixels[at..at + bpp]);
         }
     }
-    Memory { info: ImageInfo { width: ow, height: oh, ..img.info }, pixels: out, next: 0 }
+    Memory {
+        info: ImageInfo {
+            width: ow,
+            height: oh,
+            ..img.info
+        },
+        pixels: out,
+        next: 0,
+    }
 }
 
 fn crop(img: &Memory, x: u32, y: u32, w: u32, h: u32) -> Memory {
@@ -74,7 +82,15 @@ fn crop(img: &Memory, x: u32, y: u32, w: u32, h: u32) -> Memory {
         let at = (row as usize * img.info.width as usize + x as usize) * bpp;
         out.extend_from_slice(&img.pixels[at..at + w as usize * bpp]);
     }
-    Memory { info: ImageInfo { width: w, height: h, ..img.info }, pixels: out, next: 0 }
+    Memory {
+        info: ImageInfo {
+            width: w,
+            height: h,
+            ..img.info
+        },
+        pixels: out,
+        next: 0,
+    }
 }
 
 fn reference(
@@ -110,7 +126,14 @@ fn reference(
             }
         }
     }
-    (ImageInfo { width: cw, height: ch, format }, out)
+    (
+        ImageInfo {
+            width: cw,
+            height: ch,
+            format,
+        },
+        out,
+    )
 }
 
 fn max_diff(a: &[u8], b: &[u8]) -> u8 {
@@ -123,12 +146,29 @@ fn fit_position_matrix_matches_whole_image_reference() {
     let mut cases = 0;
     for (w, h) in [(157, 101), (101, 157)] {
         for format in [PixelFormat::RGB8, PixelFormat::GRAYA8] {
-            let whole = Memory { info: ImageInfo { width: w, height: h, format }, pixels: pixels(Synthetic::new(w, h, format, 9)), next: 0 };
+            let whole = Memory {
+                info: ImageInfo {
+                    width: w,
+                    height: h,
+                    format,
+                },
+                pixels: pixels(Synthetic::new(w, h, format, 9)),
+                next: 0,
+            };
             for o in [Orientation::Identity, Orientation::Rotate90, Orientation::FlipVertical] {
-                for target in [(Some(60), Some(60)), (Some(50), Some(90)), (Some(240), Some(170)), (Some(45), None)] {
+                for target in [
+                    (Some(60), Some(60)),
+                    (Some(50), Some(90)),
+                    (Some(240), Some(170)),
+                    (Some(45), None),
+                ] {
                     for fit in Fit::ALL {
                         for position in Gravity::ALL {
-                            let options = FitOptions { fit, position, ..Default::default() };
+                            let options = FitOptions {
+                                fit,
+                                position,
+                                ..Default::default()
+                            };
                             let (info, expected) = reference(&whole, o, target, &options, background);
                             let (plan, rows) = Pipeline::from_source(Box::new(Synthetic::new(w, h, format, 9)))
                                 .orient(o)
@@ -142,7 +182,10 @@ fn fit_position_matrix_matches_whole_image_reference() {
                             assert_eq!(plan.output, info);
                             let got = pixels(rows);
                             let d = max_diff(&got, &expected);
-                            assert!(d <= 1, "{w}x{h} {format} {o:?} {target:?} {fit:?} {position:?}: max diff {d}\n{plan}");
+                            assert!(
+                                d <= 1,
+                                "{w}x{h} {format} {o:?} {target:?} {fit:?} {position:?}: max diff {d}\n{plan}"
+                            );
                             cases += 1;
                         }
                     }
@@ -157,7 +200,15 @@ fn fit_position_matrix_matches_whole_image_reference() {
 fn crop_before_resize_is_in_upright_coordinates() {
     let (w, h) = (90, 60);
     let format = PixelFormat::RGB8;
-    let whole = Memory { info: ImageInfo { width: w, height: h, format }, pixels: pixels(Synthetic::new(w, h, format, 4)), next: 0 };
+    let whole = Memory {
+        info: ImageInfo {
+            width: w,
+            height: h,
+            format,
+        },
+        pixels: pixels(Synthetic::new(w, h, format, 4)),
+        next: 0,
+    };
     let up = oriented(Orientation::Rotate270, &whole);
     let expected = crop(&up, 5, 20, 30, 40).pixels;
     let (_, rows) = Pipeline::from_source(Box::new(Synthetic::new(w, h, format, 4)))
@@ -166,9 +217,17 @@ fn crop_before_resize_is_in_upright_coordinates() {
         .into_rows()
         .unwrap();
     assert_eq!(pixels(rows), expected);
-    let outside = Pipeline::from_source(Box::new(Synthetic::new(w, h, format, 4))).rotate(90).crop(0, 0, 61, 10).plan();
+    let outside = Pipeline::from_source(Box::new(Synthetic::new(w, h, format, 4)))
+        .rotate(90)
+        .crop(0, 0, 61, 10)
+        .plan();
     assert!(matches!(outside, Err(Error::Parameter(_))));
-    assert!(matches!(Pipeline::from_source(Box::new(Synthetic::new(w, h, format, 4))).rotate(45).plan(), Err(Error::Parameter(_))));
+    assert!(matches!(
+        Pipeline::from_source(Box::new(Synthetic::new(w, h, format, 4)))
+            .rotate(45)
+            .plan(),
+        Err(Error::Parameter(_))
+    ));
 }
 
 #[test]
@@ -185,10 +244,53 @@ fn plan_is_printable_and_json() {
     println!("{text}\n{}", plan.to_json());
     assert!(text.contains("resize") && text.contains("orient rotate 90") && text.contains("pad"));
     let names: Vec<&str> = plan.stages.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["row source", "resize", "orient rotate 90", "pad", "flatten", "png encode"]);
+    assert_eq!(
+        names,
+        [
+            "row source",
+            "resize",
+            "orient rotate 90",
+            "pad",
+            "flatten",
+            "png encode"
+        ]
+    );
     let resized = &plan.stages[1].output;
-    assert_eq!((resized.width, resized.height), (200, 150), "resized in stored orientation, turned after");
+    assert_eq!(
+        (resized.width, resized.height),
+        (200, 150),
+        "resized in stored orientation, turned after"
+    );
     assert_eq!((plan.output.width, plan.output.height), (300, 200));
     let json = plan.to_json();
     assert!(json.starts_with('{') && json.ends_with('}') && json.contains("\"heap_bytes\":"));
+}
+
+#[test]
+fn planned_chains_do_not_depend_on_strip_height() {
+    let run = |strip: u32, o: Orientation, fit: Fit| {
+        let (_, mut rows) = Pipeline::from_source(Box::new(Synthetic::new(97, 61, PixelFormat::RGBA16, 3)))
+            .orient(o)
+            .crop(3, 5, 50, 40)
+            .resize(33, 47)
+            .fit(fit)
+            .position(Gravity::BottomLeft)
+            .flatten([1, 2, 3])
+            .into_rows()
+            .unwrap();
+        let mut out = Vec::new();
+        drain(&mut *rows, strip, |s, _| {
+            out.extend_from_slice(s);
+            Ok(())
+        })
+        .unwrap();
+        out
+    };
+    for o in [Orientation::Identity, Orientation::FlipHorizontal, Orientation::Transverse] {
+        for fit in Fit::ALL {
+            let whole = run(u32::MAX, o, fit);
+            assert_eq!(run(1, o, fit), whole, "{o:?} {fit:?}");
+            assert_eq!(run(7, o, fit), whole, "{o:?} {fit:?}");
+        }
+    }
 }

@@ -62,10 +62,11 @@ impl FromStr for Fit {
     /// Parses `cover`, `contain`, `fill`, `inside` or `outside`.
     fn from_str(s: &str) -> Result<Fit> {
         let s = s.trim().to_ascii_lowercase();
-        Fit::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| Error::parameter(format!("unknown fit '{s}' (expected cover, contain, fill, inside or outside)")))
+        Fit::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
+            Error::parameter(format!(
+                "unknown fit '{s}' (expected cover, contain, fill, inside or outside)"
+            ))
+        })
     }
 }
 
@@ -121,7 +122,10 @@ pub fn crop_offset(position: Gravity, outer: (u32, u32), inner: (u32, u32)) -> (
         _ => free,
     };
     let (fx, fy) = position.fractions();
-    (along(outer.0.saturating_sub(inner.0), fx), along(outer.1.saturating_sub(inner.1), fy))
+    (
+        along(outer.0.saturating_sub(inner.0), fx),
+        along(outer.1.saturating_sub(inner.1), fy),
+    )
 }
 
 /// The geometry of resizing an `input` (width, height) to `width` and/or `height` with
@@ -221,7 +225,10 @@ mod tests {
     use super::*;
 
     fn fit(fit: Fit) -> FitOptions {
-        FitOptions { fit, ..Default::default() }
+        FitOptions {
+            fit,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -252,7 +259,10 @@ mod tests {
     #[test]
     fn without_enlargement_and_reduction() {
         let small = (100, 50);
-        let opts = FitOptions { without_enlargement: true, ..fit(Fit::Cover) };
+        let opts = FitOptions {
+            without_enlargement: true,
+            ..fit(Fit::Cover)
+        };
         // Cover 200x200 of a 100x50 image: no enlargement, crop to min(target, resized).
         let g = geometry(small, Some(200), Some(200), &opts).unwrap();
         assert_eq!(g.canvas, (100, 50));
@@ -262,11 +272,17 @@ mod tests {
         assert_eq!((g.resized, g.canvas), ((100, 50), (80, 50)));
         assert_eq!(g.source, Rect::new(10, 0, 80, 50));
         // Contain pads even without enlargement: canvas max(target, resized).
-        let opts = FitOptions { without_enlargement: true, ..fit(Fit::Contain) };
+        let opts = FitOptions {
+            without_enlargement: true,
+            ..fit(Fit::Contain)
+        };
         let g = geometry(small, Some(200), Some(200), &opts).unwrap();
         assert_eq!((g.scaled, g.canvas, g.offset), ((100, 50), (200, 200), (50, 75)));
         // Without reduction: a downscale keeps the input size.
-        let opts = FitOptions { without_reduction: true, ..fit(Fit::Inside) };
+        let opts = FitOptions {
+            without_reduction: true,
+            ..fit(Fit::Inside)
+        };
         let g = geometry((1000, 800), Some(100), Some(100), &opts).unwrap();
         assert_eq!(g.canvas, (1000, 800));
         let g = geometry((10, 8), Some(100), Some(100), &opts).unwrap();
@@ -277,7 +293,16 @@ mod tests {
     fn cover_crop_positions_and_source_mapping() {
         // 1000x700 -> 300x300: shrink 7/3 both ways, resized 429x300, crop 300x300.
         let at = |position| {
-            geometry((1000, 700), Some(300), Some(300), &FitOptions { position, ..Default::default() }).unwrap()
+            geometry(
+                (1000, 700),
+                Some(300),
+                Some(300),
+                &FitOptions {
+                    position,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
         };
         let c = at(Gravity::Centre);
         assert_eq!(c.resized, (429, 300));
@@ -288,17 +313,37 @@ mod tests {
         assert_eq!(at(Gravity::TopLeft).source, Rect::new(0, 0, 700, 700));
         assert_eq!(at(Gravity::Right).crop.unwrap().x, 129);
         assert_eq!(at(Gravity::Right).source, Rect::new(301, 0, 699, 700));
-        assert_eq!(at(Gravity::BottomRight).source.x + at(Gravity::BottomRight).source.width, 1000);
+        assert_eq!(
+            at(Gravity::BottomRight).source.x + at(Gravity::BottomRight).source.width,
+            1000
+        );
         // Portrait: the vertical axis is cropped.
-        let p = geometry((700, 1000), Some(300), Some(300), &FitOptions { position: Gravity::Bottom, ..Default::default() })
-            .unwrap();
+        let p = geometry(
+            (700, 1000),
+            Some(300),
+            Some(300),
+            &FitOptions {
+                position: Gravity::Bottom,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(p.crop, Some(Rect::new(0, 129, 300, 300)));
         assert_eq!(p.source.y + p.source.height, 1000);
         // Every source rectangle lies inside the input, whatever the sizes.
         for (iw, ih) in [(1, 1), (3, 1000), (999, 2), (4000, 3000)] {
             for (w, h) in [(1, 1), (7, 300), (1200, 630), (5000, 2)] {
                 for position in Gravity::ALL {
-                    let g = geometry((iw, ih), Some(w), Some(h), &FitOptions { position, ..Default::default() }).unwrap();
+                    let g = geometry(
+                        (iw, ih),
+                        Some(w),
+                        Some(h),
+                        &FitOptions {
+                            position,
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
                     g.source.check_inside(iw, ih).unwrap();
                     assert_eq!(g.canvas, (w.min(g.resized.0), h.min(g.resized.1)));
                 }
@@ -309,15 +354,32 @@ mod tests {
     #[test]
     fn contain_offsets_by_position() {
         let at = |position| {
-            geometry((400, 200), Some(300), Some(300), &FitOptions { fit: Fit::Contain, position, ..Default::default() })
-                .unwrap()
+            geometry(
+                (400, 200),
+                Some(300),
+                Some(300),
+                &FitOptions {
+                    fit: Fit::Contain,
+                    position,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
         };
         assert_eq!(at(Gravity::Centre).scaled, (300, 150));
         assert_eq!(at(Gravity::Centre).offset, (0, 75));
         assert_eq!(at(Gravity::Top).offset, (0, 0));
         assert_eq!(at(Gravity::Bottom).offset, (0, 150));
-        let odd = geometry((400, 200), Some(300), Some(301), &FitOptions { fit: Fit::Contain, ..Default::default() })
-            .unwrap();
+        let odd = geometry(
+            (400, 200),
+            Some(300),
+            Some(301),
+            &FitOptions {
+                fit: Fit::Contain,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(odd.offset, (0, 75));
     }
 

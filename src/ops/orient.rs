@@ -70,7 +70,9 @@ impl Orientation {
             90 => Ok(Orientation::Rotate90),
             180 => Ok(Orientation::Rotate180),
             270 => Ok(Orientation::Rotate270),
-            _ => Err(Error::parameter(format!("rotation by {degrees} degrees: only multiples of 90 are supported"))),
+            _ => Err(Error::parameter(format!(
+                "rotation by {degrees} degrees: only multiples of 90 are supported"
+            ))),
         }
     }
 
@@ -90,7 +92,10 @@ impl Orientation {
 
     /// The orientation with these parts.
     pub fn from_parts(swap: bool, flip_x: bool, flip_y: bool) -> Orientation {
-        *Self::ALL.iter().find(|o| o.parts() == (swap, flip_x, flip_y)).expect("all eight combinations exist")
+        *Self::ALL
+            .iter()
+            .find(|o| o.parts() == (swap, flip_x, flip_y))
+            .expect("all eight combinations exist")
     }
 
     /// Whether width and height trade places.
@@ -142,7 +147,10 @@ impl Orientation {
 
     /// The orientation that undoes this one.
     pub fn inverse(self) -> Orientation {
-        *Self::ALL.iter().find(|o| self.then(**o) == Orientation::Identity).expect("a group has inverses")
+        *Self::ALL
+            .iter()
+            .find(|o| self.then(**o) == Orientation::Identity)
+            .expect("a group has inverses")
     }
 
     /// A rectangle `(x, y, w, h)` of the output mapped back to input coordinates, for an input
@@ -192,7 +200,10 @@ pub struct Flop<S> {
 impl<S: RowSource> Flop<S> {
     /// Mirrors `source` left to right.
     pub fn new(source: S) -> Self {
-        Flop { info: source.info(), source }
+        Flop {
+            info: source.info(),
+            source,
+        }
     }
 }
 
@@ -253,7 +264,11 @@ impl<S: RowSource> Reorient<S> {
     pub fn new(source: S, orientation: Orientation, storage: Storage) -> Result<Self> {
         let input = source.info();
         let (width, height) = orientation.output_size(input.width, input.height);
-        let info = ImageInfo { width, height, format: input.format };
+        let info = ImageInfo {
+            width,
+            height,
+            format: input.format,
+        };
         Ok(Reorient {
             frame: ScratchImage::new(input, storage)?,
             input_row: vec![0; input.row_bytes()],
@@ -466,10 +481,22 @@ mod tests {
 
     #[test]
     fn buffer_prediction_matches() {
-        let input = ImageInfo { width: 100, height: 30, format: PixelFormat::RGB8 };
+        let input = ImageInfo {
+            width: 100,
+            height: 30,
+            format: PixelFormat::RGB8,
+        };
         for storage in [Storage::Heap, Storage::Mapped] {
-            let stage = Reorient::new(Synthetic::new(100, 30, PixelFormat::RGB8, 0), Orientation::Rotate90, storage).unwrap();
-            assert_eq!(stage.buffer_bytes(), Reorient::<Synthetic>::predicted_buffer_bytes(input, storage));
+            let stage = Reorient::new(
+                Synthetic::new(100, 30, PixelFormat::RGB8, 0),
+                Orientation::Rotate90,
+                storage,
+            )
+            .unwrap();
+            assert_eq!(
+                stage.buffer_bytes(),
+                Reorient::<Synthetic>::predicted_buffer_bytes(input, storage)
+            );
         }
     }
 }

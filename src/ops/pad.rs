@@ -51,7 +51,11 @@ impl<S: RowSource> Pad<S> {
             )));
         }
         Ok(Pad {
-            info: ImageInfo { width, height, format: input.format },
+            info: ImageInfo {
+                width,
+                height,
+                format: input.format,
+            },
             background: pixel_bytes(background, input.format),
             rows: RowCounter::new(height),
             input,
@@ -158,6 +162,9 @@ mod tests {
     fn background_in_every_format() {
         assert_eq!(pixel_bytes([255, 0, 0, 255], PixelFormat::RGB8), vec![255, 0, 0]);
         assert_eq!(pixel_bytes([255, 255, 255, 0], PixelFormat::GRAYA8), vec![255, 0]);
-        assert_eq!(pixel_bytes([0, 0, 255, 255], PixelFormat::RGBA16)[4..6], 65535u16.to_ne_bytes());
+        assert_eq!(
+            pixel_bytes([0, 0, 255, 255], PixelFormat::RGBA16)[4..6],
+            65535u16.to_ne_bytes()
+        );
     }
 }

@@ -20,7 +20,8 @@ pub const DEFAULT_MAX_MEMORY: usize = 256 << 20;
 pub const DEFAULT_LIMIT_INPUT_PIXELS: u64 = 268_402_689;
 
 /// Frames of at most this many bytes are held on the heap by a whole-frame transform; larger
-/// ones go to a memory-mapped scratch file (unless scratch files are disabled).
+/// ones (or ones over a quarter of the budget) go to a memory-mapped scratch file, unless
+/// scratch files are disabled.
 pub const HEAP_FRAME_LIMIT: usize = 4 << 20;
 
 /// Fixed heap of a job beyond its buffers: the plan itself, stage boxes, the output writer's
@@ -40,7 +41,11 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { max_memory: DEFAULT_MAX_MEMORY, limit_input_pixels: DEFAULT_LIMIT_INPUT_PIXELS, no_scratch: false }
+        Budget {
+            max_memory: DEFAULT_MAX_MEMORY,
+            limit_input_pixels: DEFAULT_LIMIT_INPUT_PIXELS,
+            no_scratch: false,
+        }
     }
 }
 
@@ -89,6 +94,10 @@ pub fn resize_build_bytes(width: u32, height: u32) -> usize {
     4 * (width as usize + height as usize) + 1024
 }
 
+/// Heap an interlaced PNG decoder needs beyond its buffer account while it is built (the png
+/// crate's header reader and the checkpointing inflate pass), measured with dhat.
+pub const ADAM7_TRANSIENT: usize = 48 * 1024;
+
 /// Heap of the JPEG decoder: its buffer account plus what parsing the markers keeps (tables,
 /// lookahead Huffman tables, scan list), measured as about 5 KiB plus 4 KiB per component.
 pub fn jpeg_decoder_bytes(buffer_bytes: usize, components: usize) -> usize {
@@ -97,12 +106,12 @@ pub fn jpeg_decoder_bytes(buffer_bytes: usize, components: usize) -> usize {
 
 /// Raw bytes the png crate may inflate beyond the last row a crop asks for (at least 8 rows),
 /// counted in the decoder's prediction.
-pub const PNG_READ_AHEAD_BYTES: u64 = 16 * 1024;
+pub const PNG_READ_AHEAD_BYTES: u64 = 32 * 1024;
 
 /// Heap of the PNG decoder on a non-interlaced file, measured with dhat for png 0.18 (widths
 /// 1..20000, heights 1..3000): about 29 KiB of inflater state, plus the inflated-data buffer.
 /// That buffer holds at most about twice the raw data inflated, never less than ~64 KiB once the
-/// image has that much data, and at most about 320 KiB plus 9 raw rows.
+/// image has that much data, and at most a plateau of about 336 KiB or 8 to 16 raw rows.
 ///
 /// `rows` is the number of rows read (a crop stops the decoder early), `height` the image's.
 pub fn png_sequential_decoder_bytes(width: u32, rows: u32, height: u32, bits_per_pixel: u32) -> usize {
@@ -110,7 +119,10 @@ pub fn png_sequential_decoder_bytes(width: u32, rows: u32, height: u32, bits_per
     let raw_total = raw_row * height as u64;
     let ahead = PNG_READ_AHEAD_BYTES.div_ceil(raw_row).max(8);
     let raw_read = raw_row * (rows as u64 + ahead).min(height as u64);
-    let buffer = (2 * raw_total + 4096).min((2 * raw_read + 4096).max(64 * 1024)).min(320 * 1024 + 9 * raw_row);
+    // Large images: a plateau of ~336 KiB, or ~8 rows when rows are wide (up to ~16 rows when
+    // the whole image is only a few rows).
+    let cap = (336 * 1024).max(17 * raw_row / 2).max((2 * raw_total + 4096).min(33 * raw_row / 2));
+    let buffer = (2 * raw_total + 4096).min((2 * raw_read + 4096).max(64 * 1024)).min(cap);
     (29 * 1024 + buffer) as usize
 }
 

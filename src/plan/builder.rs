@@ -5,7 +5,10 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::budget::{encoder_bytes, human, jpeg_decoder_bytes, png_sequential_decoder_bytes, resize_build_bytes, Budget, HEAP_FRAME_LIMIT, JOB_OVERHEAD};
+use super::budget::{
+    encoder_bytes, human, jpeg_decoder_bytes, png_sequential_decoder_bytes, ADAM7_TRANSIENT, resize_build_bytes, Budget,
+    HEAP_FRAME_LIMIT, JOB_OVERHEAD,
+};
 use super::{Plan, Recipe, StagePlan};
 use crate::codec::jpeg::decode::{read_metadata, scaled_size, DecodeOptions, JpegDecoder, Region};
 use crate::codec::jpeg::encode::JpegEncoder;
@@ -54,8 +57,8 @@ pub struct Pipeline {
     jpeg: JpegEncoder,
     budget: Budget,
     shrink_on_load: bool,
-    /// The first invalid call (reported by `plan`, so that the chain stays fluent).
-    deferred: Option<Error>,
+    /// The first invalid call's message (reported by `plan`, so that the chain stays fluent).
+    deferred: Option<String>,
 }
 
 /// What a run did and measured.
@@ -122,7 +125,11 @@ impl Pipeline {
     }
 
     fn defer(mut self, error: Error) -> Self {
-        self.deferred.get_or_insert(error);
+        let message = match error {
+            Error::Parameter(m) => m,
+            other => other.to_string(),
+        };
+        self.deferred.get_or_insert(message);
         self
     }
 
@@ -300,8 +307,8 @@ impl Pipeline {
     }
 
     fn plan_for(&self, format: Option<Format>) -> Result<Plan> {
-        if let Some(e) = &self.deferred {
-            return Err(Error::parameter(e.to_string()));
+        if let Some(message) = &self.deferred {
+            return Err(Error::parameter(message));
         }
         // The input's header.
         let (input_format, input, exif) = match &self.origin {
@@ -310,7 +317,15 @@ impl Pipeline {
                 match Format::sniff(bytes) {
                     Some(Format::Png) => {
                         let h = read_header(bytes)?;
-                        (Some(Format::Png), ImageInfo { width: h.width, height: h.height, format: h.output }, h.orientation)
+                        (
+                            Some(Format::Png),
+                            ImageInfo {
+                                width: h.width,
+                                height: h.height,
+                                format: h.output,
+                            },
+                            h.orientation,
+                        )
                     }
                     Some(Format::Jpeg) => {
                         let m = read_metadata(bytes)?;
@@ -319,7 +334,15 @@ impl Pipeline {
                         } else {
                             crate::pixel::PixelFormat::RGB8
                         };
-                        (Some(Format::Jpeg), ImageInfo { width: m.width, height: m.height, format }, m.orientation)
+                        (
+                            Some(Format::Jpeg),
+                            ImageInfo {
+                                width: m.width,
+                                height: m.height,
+                                format,
+                            },
+                            m.orientation,
+                        )
                     }
                     None => return Err(Error::unsupported("input", "unknown format (not PNG or JPEG)")),
                 }
@@ -339,13 +362,22 @@ impl Pipeline {
         let (w, h) = (input.width, input.height);
 
         // Orientation, crop and fit, in upright coordinates.
-        let exif_orientation = if self.auto_orient { exif.and_then(Orientation::from_exif) } else { None };
+        let exif_orientation = if self.auto_orient {
+            exif.and_then(Orientation::from_exif)
+        } else {
+            None
+        };
         let orientation = exif_orientation.unwrap_or_default().then(self.user_orientation);
         let oriented = orientation.output_size(w, h);
         let crop = self.crop.unwrap_or(Rect::new(0, 0, oriented.0, oriented.1));
         crop.check_inside(oriented.0, oriented.1)?;
         let g = geometry((crop.width, crop.height), self.width, self.height, &self.fit)?;
-        let upright = (crop.x + g.source.x, crop.y + g.source.y, g.source.width, g.source.height);
+        let upright = (
+            crop.x + g.source.x,
+            crop.y + g.source.y,
+            g.source.width,
+            g.source.height,
+        );
         let (sx, sy, sw, sh) = orientation.source_rect(upright, w, h);
         let source_rect = Rect::new(sx, sy, sw, sh);
         let swap = orientation.swaps_dimensions();
@@ -373,35 +405,10 @@ impl Pipeline {
         let crop_stage = (!is_jpeg && !whole).then_some(region);
 
         let mut stages = Vec::new();
-        // The decoder: built to read its buffer account (headers only, no pixel decoded).
-        let decoded_format = input.format;
-        let decoder_bytes = match &self.origin {
-            Origin::Encoded(input) => match input_format {
-                Some(Format::Jpeg) => {
-                    let decoder = JpegDecoder::new(input.clone(), jpeg_options(shrink, decode_region))?;
-                    jpeg_decoder_bytes(decoder.buffer_bytes(), decoder.metadata().components as usize)
-                }
-                _ => {
-                    let h = read_header(input.bytes())?;
-                    if h.interlaced {
-                        PngDecoder::new(input.clone())?.buffer_bytes() + 8 * 1024
-                    } else {
-                        let channels = match h.color_type {
-                            "gray" | "palette" => 1,
-                            "gray-alpha" => 2,
-                            "rgb" => 3,
-                            _ => 4,
-                        };
-png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.bit_depth as u32)
-                    }
-                }
-            },
-            Origin::Rows(source) => chain_buffer_bytes(&**source),
-        };
         let after_decode = ImageInfo {
             width: if is_jpeg { rw } else { dw },
             height: if is_jpeg { rh } else { dh },
-            format: decoded_format,
+            format: input.format,
         };
         let mut detail = Vec::new();
         if shrink > 1 {
@@ -417,13 +424,17 @@ png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.
                 None => "row source".into(),
             },
             output: after_decode,
-            heap_bytes: decoder_bytes,
+            heap_bytes: 0, // filled in below, once the rest is known to fit
             scratch_bytes: 0,
             detail: detail.join(", "),
         });
         let mut current = after_decode;
         if let Some(r) = crop_stage {
-            let out = ImageInfo { width: r.width, height: r.height, format: current.format };
+            let out = ImageInfo {
+                width: r.width,
+                height: r.height,
+                format: current.format,
+            };
             stages.push(StagePlan {
                 name: "crop".into(),
                 output: out,
@@ -438,7 +449,10 @@ png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.
         let needs_resize = (current.width, current.height) != scaled;
         let before = !orientation.streams() && needs_resize && current.pixels() < scaled.0 as u64 * scaled.1 as u64;
         let storage_for = |frame: ImageInfo| -> Storage {
-            if orientation.streams() || (ScratchImage::bytes_for(frame, Storage::Heap) as usize) <= HEAP_FRAME_LIMIT || budget.no_scratch {
+            if orientation.streams()
+                || (ScratchImage::bytes_for(frame, Storage::Heap) as usize) <= HEAP_FRAME_LIMIT.min(budget.max_memory / 4)
+                || budget.no_scratch
+            {
                 Storage::Heap
             } else {
                 Storage::Mapped
@@ -447,7 +461,11 @@ png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.
         let orient_stage = |current: &mut ImageInfo, stages: &mut Vec<StagePlan>| -> (Orientation, Storage) {
             let storage = storage_for(*current);
             let (ow, oh) = orientation.output_size(current.width, current.height);
-            let out = ImageInfo { width: ow, height: oh, format: current.format };
+            let out = ImageInfo {
+                width: ow,
+                height: oh,
+                format: current.format,
+            };
             let (heap, scratch, detail) = if orientation.streams() {
                 (0, 0, "streams".to_string())
             } else {
@@ -479,7 +497,11 @@ png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.
                     current.width, current.height
                 )));
             }
-            let out = ImageInfo { width: tw, height: th, format: current.format };
+            let out = ImageInfo {
+                width: tw,
+                height: th,
+                format: current.format,
+            };
             stages.push(StagePlan {
                 name: "resize".into(),
                 output: out,
@@ -490,10 +512,15 @@ png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.
             current = out;
             resize = Some((tw, th));
         }
-        let orient_after = (has_orientation && orient_before.is_none()).then(|| orient_stage(&mut current, &mut stages));
+        let orient_after =
+            (has_orientation && orient_before.is_none()).then(|| orient_stage(&mut current, &mut stages));
         let mut pad = None;
         if g.pads() {
-            let out = ImageInfo { width: g.canvas.0, height: g.canvas.1, format: current.format };
+            let out = ImageInfo {
+                width: g.canvas.0,
+                height: g.canvas.1,
+                format: current.format,
+            };
             stages.push(StagePlan {
                 name: "pad".into(),
                 output: out,
@@ -521,6 +548,12 @@ png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.
             }
         }
         let output_format = format.or(input_format).unwrap_or(Format::Png);
+        if output_format == Format::Jpeg && (current.width > 65535 || current.height > 65535) {
+            return Err(Error::parameter(format!(
+                "JPEG cannot store a {}x{} image (at most 65535 on each side)",
+                current.width, current.height
+            )));
+        }
         stages.push(StagePlan {
             name: format!("{} encode", output_format.name()),
             output: current,
@@ -534,7 +567,7 @@ png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.
 
         let heap_bytes = stages.iter().map(|s| s.heap_bytes).sum::<usize>() + JOB_OVERHEAD;
         let scratch_bytes = stages.iter().map(|s| s.scratch_bytes).sum();
-        let plan = Plan {
+        let mut plan = Plan {
             input_format,
             input,
             exif_orientation: exif,
@@ -549,9 +582,63 @@ png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.
             heap_bytes,
             scratch_bytes,
             budget,
-            recipe: Recipe { crop: crop_stage, orient_before, resize, orient_after, pad, flatten },
+            recipe: Recipe {
+                crop: crop_stage,
+                orient_before,
+                resize,
+                orient_after,
+                pad,
+                flatten,
+            },
         };
-        if heap_bytes > budget.max_memory {
+        // Refuse early when the rest is over budget already: the decoder's account needs a walk
+        // of the file's markers, the slow part of planning a huge JPEG.
+        if plan.heap_bytes > budget.max_memory {
+            return Err(Error::limits(over_budget(&plan)));
+        }
+        // The JPEG decoder's coefficient row is a lower bound of its buffers, known from the
+        // header: refuse with it before walking the markers when it already does not fit.
+        if let (Origin::Encoded(input), Some(Format::Jpeg)) = (&self.origin, input_format) {
+            let lower = jpeg_coefficient_row_bytes(&read_metadata(input.bytes())?);
+            if plan.heap_bytes + lower > budget.max_memory {
+                plan.stages[0].heap_bytes = lower;
+                plan.heap_bytes += lower;
+                plan.stages[0].detail = "at least its coefficient row".into();
+                return Err(Error::limits(over_budget(&plan)));
+            }
+        }
+        // The decoder: built to read its buffer account (headers only, no pixel decoded).
+        let decoder_bytes = match &self.origin {
+            Origin::Encoded(input) => match input_format {
+                Some(Format::Jpeg) => {
+                    let decoder = JpegDecoder::new(input.clone(), jpeg_options(shrink, decode_region))?;
+                    jpeg_decoder_bytes(decoder.buffer_bytes(), decoder.metadata().components as usize)
+                }
+                _ => {
+                    let h = read_header(input.bytes())?;
+                    if h.interlaced {
+                        PngDecoder::new(input.clone())?.buffer_bytes() + ADAM7_TRANSIENT
+                    } else {
+                        let channels = match h.color_type {
+                            "gray" | "palette" => 1,
+                            "gray-alpha" => 2,
+                            "rgb" => 3,
+                            _ => 4,
+                        };
+                        png_sequential_decoder_bytes(
+                            w,
+                            (ry + rh).min(h.height),
+                            h.height,
+                            channels * h.bit_depth as u32,
+                        )
+                    }
+                }
+            },
+            Origin::Rows(source) => chain_buffer_bytes(&**source),
+        };
+        plan.stages[0].heap_bytes = decoder_bytes;
+        plan.heap_bytes += decoder_bytes;
+        if plan.heap_bytes > budget.max_memory {
             return Err(Error::limits(over_budget(&plan)));
         }
         Ok(plan)
@@ -605,27 +692,58 @@ png_sequential_decoder_bytes(w, (ry + rh).min(h.height), h.height, channels * h.
     }
 }
 
+/// Bytes of one MCU row of DCT coefficients (16-bit, 64 per block, every component): the JPEG
+/// decoder allocates at least this at any scale.
+fn jpeg_coefficient_row_bytes(m: &crate::codec::jpeg::decode::JpegMetadata) -> usize {
+    let hmax = m.sampling.iter().map(|s| s.0 as usize).max().unwrap_or(1).max(1);
+    let mcus_x = (m.width as usize).div_ceil(8 * hmax);
+    m.sampling
+        .iter()
+        .map(|&(h, v)| h as usize * v as usize * mcus_x * 64 * 2)
+        .sum()
+}
+
 fn jpeg_options(shrink: u8, region: Option<Rect>) -> DecodeOptions {
     DecodeOptions {
         scale_denominator: shrink,
-        region: region.map(|r| Region { x: r.x, y: r.y, width: r.width, height: r.height }),
+        region: region.map(|r| Region {
+            x: r.x,
+            y: r.y,
+            width: r.width,
+            height: r.height,
+        }),
         ..Default::default()
     }
 }
 
 /// The error message of a plan over budget: what it needs, where, and what would help.
 fn over_budget(plan: &Plan) -> String {
-    let biggest = plan.stages.iter().max_by_key(|s| s.heap_bytes).expect("a plan has stages");
+    let biggest = plan
+        .stages
+        .iter()
+        .max_by_key(|s| s.heap_bytes)
+        .expect("a plan has stages");
     let mut message = format!(
         "the job needs {} of heap but the budget is {}; the largest part is {} with {} ({})",
         human(plan.heap_bytes as u64),
         human(plan.budget.max_memory as u64),
         biggest.name,
         human(biggest.heap_bytes as u64),
-        if biggest.detail.is_empty() { "its row buffers" } else { &biggest.detail }
+        if biggest.detail.is_empty() {
+            "its row buffers"
+        } else {
+            &biggest.detail
+        }
     );
+    let mut parts: Vec<&StagePlan> = plan.stages.iter().filter(|s| s.heap_bytes > 0).collect();
+    parts.sort_by_key(|s| std::cmp::Reverse(s.heap_bytes));
+    let list: Vec<String> = parts
+        .iter()
+        .map(|s| format!("{} {}", s.name, human(s.heap_bytes as u64)))
+        .collect();
+    message.push_str(&format!("; all parts: {}", list.join(", ")));
     if plan.budget.no_scratch && biggest.name.starts_with("orient") {
-        message.push_str(": scratch files are disabled, so the whole frame must be held on the heap");
+        message.push_str(". Scratch files are disabled, so the whole frame must be held on the heap");
     }
     message
 }
@@ -635,7 +753,10 @@ fn build(origin: Origin, plan: &Plan, background: Rgba, resize_options: ResizeOp
     let r = &plan.recipe;
     let mut source: Box<dyn RowSource> = match origin {
         Origin::Encoded(input) => match plan.input_format {
-            Some(Format::Jpeg) => Box::new(JpegDecoder::new(input, jpeg_options(plan.shrink_on_load, plan.decode_region))?),
+            Some(Format::Jpeg) => Box::new(JpegDecoder::new(
+                input,
+                jpeg_options(plan.shrink_on_load, plan.decode_region),
+            )?),
             _ => Box::new(PngDecoder::new(input)?),
         },
         Origin::Rows(source) => source,
@@ -644,7 +765,11 @@ fn build(origin: Origin, plan: &Plan, background: Rgba, resize_options: ResizeOp
         source = Box::new(Crop::new(source, rect)?);
     }
     let orient = |source: Box<dyn RowSource>, (o, storage): (Orientation, Storage)| -> Result<Box<dyn RowSource>> {
-        Ok(if o.streams() { Box::new(Flop::new(source)) } else { Box::new(Reorient::new(source, o, storage)?) })
+        Ok(if o.streams() {
+            Box::new(Flop::new(source))
+        } else {
+            Box::new(Reorient::new(source, o, storage)?)
+        })
     };
     if let Some(o) = r.orient_before {
         source = orient(source, o)?;

@@ -134,7 +134,11 @@ impl fmt::Display for Plan {
             self.source_rect.height,
             self.source_rect.x,
             self.source_rect.y,
-            if self.shrink_on_load > 1 { format!(", shrink-on-load 1/{}", self.shrink_on_load) } else { String::new() },
+            if self.shrink_on_load > 1 {
+                format!(", shrink-on-load 1/{}", self.shrink_on_load)
+            } else {
+                String::new()
+            },
             self.decode_region.map_or(String::new(), |r| format!(
                 ", crop-on-load {}x{} at {},{}",
                 r.width, r.height, r.x, r.y
@@ -172,7 +176,11 @@ impl fmt::Display for Plan {
             "memory  peak heap {} of {} budget, scratch {}",
             human(self.heap_bytes as u64),
             human(self.budget.max_memory as u64),
-            if self.scratch_bytes > 0 { human(self.scratch_bytes) } else { "none".to_string() }
+            if self.scratch_bytes > 0 {
+                human(self.scratch_bytes)
+            } else {
+                "none".to_string()
+            }
         )
     }
 }
@@ -194,11 +202,19 @@ fn json_str(s: &str) -> String {
 }
 
 fn json_info(i: &ImageInfo) -> String {
-    format!("{{\"width\":{},\"height\":{},\"format\":{}}}", i.width, i.height, json_str(&i.format.to_string()))
+    format!(
+        "{{\"width\":{},\"height\":{},\"format\":{}}}",
+        i.width,
+        i.height,
+        json_str(&i.format.to_string())
+    )
 }
 
 fn json_rect(r: &Rect) -> String {
-    format!("{{\"x\":{},\"y\":{},\"width\":{},\"height\":{}}}", r.x, r.y, r.width, r.height)
+    format!(
+        "{{\"x\":{},\"y\":{},\"width\":{},\"height\":{}}}",
+        r.x, r.y, r.width, r.height
+    )
 }
 
 impl Plan {

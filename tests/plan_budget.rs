@@ -1,0 +1,142 @@
+//! The budget: a plan over the heap budget or the pixel limit is refused with
+//! [`Error::Limits`] naming what it needs and why, before any pixel is decoded, and fast.
+
+mod support;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use stripflow::plan::Pipeline;
+use stripflow::synth::Synthetic;
+use stripflow::{Error, ImageInfo, PixelFormat, Result, RowSource};
+use support::fixtures::{self, JpegSpec};
+
+/// A synthetic source that counts the rows read from it.
+struct Counting {
+    inner: Synthetic,
+    reads: Rc<Cell<u64>>,
+}
+
+impl RowSource for Counting {
+    fn info(&self) -> ImageInfo {
+        self.inner.info()
+    }
+    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
+        self.reads.set(self.reads.get() + 1);
+        self.inner.read_row(row)
+    }
+    fn buffer_bytes(&self) -> usize {
+        self.inner.buffer_bytes()
+    }
+    fn name(&self) -> &'static str {
+        "counting"
+    }
+}
+
+fn counting(w: u32, h: u32) -> (Box<dyn RowSource>, Rc<Cell<u64>>) {
+    let reads = Rc::new(Cell::new(0));
+    (
+        Box::new(Counting {
+            inner: Synthetic::new(w, h, PixelFormat::RGB8, 1),
+            reads: reads.clone(),
+        }),
+        reads,
+    )
+}
+
+fn limits_message(r: Result<impl std::fmt::Debug>) -> String {
+    match r {
+        Err(Error::Limits(m)) => m,
+        other => panic!("expected a limits error, got {other:?}"),
+    }
+}
+
+#[test]
+fn over_budget_is_refused_before_any_row_is_read() {
+    // A quarter turn of a 20000x12000 frame with scratch files disabled: 720 MB on the heap.
+    let (source, reads) = counting(20000, 12000);
+    let p = Pipeline::from_source(source).rotate(90).no_scratch();
+    let m = limits_message(p.write_to(&mut std::io::sink()));
+    assert!(
+        m.contains("orient rotate 90") && m.contains("Scratch files are disabled") && m.contains("256.00 MiB"),
+        "{m}"
+    );
+    assert_eq!(reads.get(), 0, "no row may be read");
+
+    // The same with scratch files allowed goes to a mapped file and fits.
+    let (source, _) = counting(20000, 12000);
+    let plan = Pipeline::from_source(source).rotate(90).plan().unwrap();
+    assert!(
+        plan.scratch_bytes >= 20000 * 12000 * 3 && plan.heap_bytes < 4 << 20,
+        "{plan}"
+    );
+
+    // A tiny budget names the stage that needs the most.
+    let (source, reads) = counting(8000, 100);
+    let m = limits_message(
+        Pipeline::from_source(source)
+            .resize(16000, 200)
+            .max_memory(64 * 1024)
+            .write_to(&mut std::io::sink()),
+    );
+    assert!(
+        m.contains("the job needs") && m.contains("64.0 KiB") && m.contains("largest part is resize"),
+        "{m}"
+    );
+    assert_eq!(reads.get(), 0);
+}
+
+#[test]
+fn pixel_limit() {
+    let (source, reads) = counting(1000, 1000);
+    let m = limits_message(Pipeline::from_source(source).limit_input_pixels(999_999).plan());
+    assert!(m.contains("1000x1000 = 1000000 pixels") && m.contains("999999"), "{m}");
+    assert_eq!(reads.get(), 0);
+    let (source, _) = counting(1000, 1000);
+    assert!(Pipeline::from_source(source)
+        .limit_input_pixels(1_000_000)
+        .plan()
+        .is_ok());
+    // The default is sharp's 0x3FFF * 0x3FFF.
+    let (source, _) = counting(16384, 16383);
+    limits_message(Pipeline::from_source(source).plan());
+}
+
+#[test]
+fn a_16k_jpeg_over_budget_fails_fast() {
+    let path = fixtures::jpeg(16384, 16384, JpegSpec::default(), 1);
+    let started = Instant::now();
+    let result = Pipeline::open(&path)
+        .unwrap()
+        .limit_input_pixels(16384 * 16384)
+        .rotate(90)
+        .no_scratch()
+        .plan();
+    let elapsed = started.elapsed();
+    let m = limits_message(result);
+    println!("refused in {:.1} ms: {m}", elapsed.as_secs_f64() * 1000.0);
+    assert!(
+        m.contains("768.00 MiB") || m.contains("GiB") || m.contains("MiB"),
+        "{m}"
+    );
+    assert!(elapsed.as_millis() < 50, "planning took {elapsed:?}");
+    // Over budget because of the decoder's own buffers (a 16384-wide MCU row at full scale):
+    // the markers are walked (no pixel decoded) to get its account.
+    let started = Instant::now();
+    let result = Pipeline::open(&path)
+        .unwrap()
+        .limit_input_pixels(16384 * 16384)
+        .max_memory(1 << 20)
+        .plan();
+    let elapsed = started.elapsed();
+    let m = limits_message(result);
+    println!("refused in {:.1} ms: {m}", elapsed.as_secs_f64() * 1000.0);
+    assert!(
+        m.contains("jpeg decode 768.0 KiB") && m.contains("budget is 1.00 MiB"),
+        "{m}"
+    );
+    assert!(elapsed.as_millis() < 50, "planning took {elapsed:?}");
+    // And the default pixel limit refuses it before that.
+    limits_message(Pipeline::open(&path).unwrap().plan());
+}
