@@ -294,3 +294,28 @@ fn planned_chains_do_not_depend_on_strip_height() {
         }
     }
 }
+
+#[test]
+fn transparent_contain_background_adds_alpha_for_png() {
+    let plan = |format| {
+        Pipeline::from_source(Box::new(Synthetic::new(40, 20, PixelFormat::RGB8, 1)))
+            .resize(30, 30)
+            .fit(Fit::Contain)
+            .background([0, 0, 0, 0])
+            .format(format)
+            .plan()
+            .unwrap()
+    };
+    assert_eq!(plan(stripflow::codec::Format::Png).output.format, PixelFormat::RGBA8);
+    assert_eq!(plan(stripflow::codec::Format::Jpeg).output.format, PixelFormat::RGB8);
+    let (_, rows) = Pipeline::from_source(Box::new(Synthetic::new(40, 20, PixelFormat::RGB8, 1)))
+        .resize(30, 30)
+        .fit(Fit::Contain)
+        .background([0, 0, 0, 0])
+        .into_rows()
+        .unwrap();
+    let px = pixels(rows);
+    // Rows 0..7 are padding (transparent), the middle row is opaque image.
+    assert_eq!(&px[..4], &[0, 0, 0, 0]);
+    assert_eq!(px[15 * 30 * 4 + 3], 255);
+}

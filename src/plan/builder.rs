@@ -514,8 +514,31 @@ impl Pipeline {
         }
         let orient_after =
             (has_orientation && orient_before.is_none()).then(|| orient_stage(&mut current, &mut stages));
+        let output_format = format.or(input_format).unwrap_or(Format::Png);
         let mut pad = None;
+        let mut add_alpha = false;
         if g.pads() {
+            // A transparent background needs an alpha channel, as sharp adds one (PNG output
+            // only; a JPEG would flatten it again).
+            if self.background[3] < 255
+                && !current.format.color.has_alpha()
+                && output_format == Format::Png
+                && self.flatten.is_none()
+            {
+                let out = ImageInfo {
+                    format: crate::pixel::PixelFormat::new(current.format.color.with_alpha(), current.format.depth),
+                    ..current
+                };
+                stages.push(StagePlan {
+                    name: "add alpha".into(),
+                    output: out,
+                    heap_bytes: current.row_bytes(),
+                    scratch_bytes: 0,
+                    detail: "for the transparent background".into(),
+                });
+                current = out;
+                add_alpha = true;
+            }
             let out = ImageInfo {
                 width: g.canvas.0,
                 height: g.canvas.1,
@@ -547,7 +570,6 @@ impl Pipeline {
                 flatten = Some(bg);
             }
         }
-        let output_format = format.or(input_format).unwrap_or(Format::Png);
         if output_format == Format::Jpeg && (current.width > 65535 || current.height > 65535) {
             return Err(Error::parameter(format!(
                 "JPEG cannot store a {}x{} image (at most 65535 on each side)",
@@ -587,6 +609,7 @@ impl Pipeline {
                 orient_before,
                 resize,
                 orient_after,
+                add_alpha,
                 pad,
                 flatten,
             },
@@ -779,6 +802,11 @@ fn build(origin: Origin, plan: &Plan, background: Rgba, resize_options: ResizeOp
     }
     if let Some(o) = r.orient_after {
         source = orient(source, o)?;
+    }
+    if r.add_alpha {
+        let info = source.info();
+        let format = crate::pixel::PixelFormat::new(info.format.color.with_alpha(), info.format.depth);
+        source = Box::new(Convert::new(source, format, [0, 0, 0]));
     }
     if let Some(((cw, ch), (x, y))) = r.pad {
         source = Box::new(Pad::new(source, cw, ch, x, y, background)?);

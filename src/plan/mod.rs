@@ -108,6 +108,8 @@ pub(crate) struct Recipe {
     pub resize: Option<(u32, u32)>,
     /// Orientation after the resize.
     pub orient_after: Option<(Orientation, Storage)>,
+    /// Add an (opaque) alpha channel before padding with a transparent background.
+    pub add_alpha: bool,
     /// Pad: canvas size and offset.
     pub pad: Option<((u32, u32), (u32, u32))>,
     /// Flatten onto this background (drops alpha).
