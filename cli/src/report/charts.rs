@@ -1,7 +1,7 @@
 //! The report's SVG charts, drawn with plotters' SVG backend.
 //!
 //! - `memory_vs_megapixels.svg`: peak memory vs input megapixels (log-log), one line per tool, for
-//!   256-wide thumbnails of RGB PNGs of every size in the matrix;
+//!   256-wide thumbnails of square RGB PNGs of four sizes;
 //! - `heap_vs_height.svg`: the same job on PNGs of one width and growing height;
 //! - `heap_vs_scale.svg`: one JPEG resized by factors from 1/8192 to 1, plus the big upscale;
 //! - `time_per_job.svg`: median wall time per job and tool (log scale, horizontal bars).
@@ -23,7 +23,7 @@ use super::Results;
 
 /// Chart files, with their titles, in the order the report shows them.
 pub const CHARTS: [(&str, &str); 4] = [
-    ("memory_vs_megapixels.svg", "Peak memory vs input megapixels (256-wide thumbnail of an RGB PNG)"),
+    ("memory_vs_megapixels.svg", "Peak memory vs input megapixels (256-wide thumbnail of a square RGB PNG)"),
     ("heap_vs_height.svg", "Peak memory vs image height (256-wide thumbnail of a PNG of fixed width)"),
     ("heap_vs_scale.svg", "Peak memory vs scale factor (one JPEG resized to many widths; the 256x upscale)"),
     ("time_per_job.svg", "Median wall time per job and tool"),

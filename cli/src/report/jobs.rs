@@ -103,7 +103,7 @@ impl Op {
 /// A chart a job feeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Series {
-    /// Peak memory vs input megapixels: 256-wide thumbnails of RGB PNGs of every size.
+    /// Peak memory vs input megapixels: 256-wide thumbnails of square RGB PNGs of four sizes.
     Megapixels,
     /// Peak heap vs image height: 256-wide thumbnails of PNGs of one width and growing height.
     Height,
@@ -179,6 +179,8 @@ pub fn matrix(preset: Preset) -> Vec<Job> {
         Job::new(sq(ProgressiveJpeg, big), Op::Width(thumb), "jpg", &[]),
         Job::new(sq(PngRgb, base), Op::Width(thumb), "png", &[Megapixels]),
         Job::new(sq(PngRgb, big), Op::Width(thumb), "png", &[Megapixels]),
+        Job::new(sq(PngRgb, base / 4), Op::Width(thumb), "png", &[Megapixels]),
+        Job::new(sq(PngRgb, base / 2), Op::Width(thumb), "png", &[Megapixels]),
         Job::new(sq(PngRgba, base), Op::Width(thumb), "png", &[]),
         Job::new(sq(PngRgba, big), Op::Width(thumb), "png", &[]),
         Job::new(sq(InterlacedPngRgb, base), Op::Width(thumb), "png", &[]),
@@ -196,7 +198,7 @@ pub fn matrix(preset: Preset) -> Vec<Job> {
         jobs.push(Job::new(sq(Jpeg, base), Op::Width(w), "jpg", &[Scale]));
     }
     for &h in heights {
-        jobs.push(Job::new(InputSpec { kind: PngRgb, width: big, height: h }, Op::Width(thumb), "png", &[Height, Megapixels]));
+        jobs.push(Job::new(InputSpec { kind: PngRgb, width: big, height: h }, Op::Width(thumb), "png", &[Height]));
     }
     // Merge duplicates (same id), keeping the first position and the union of the series.
     let mut out: Vec<Job> = Vec::new();
@@ -245,6 +247,7 @@ mod tests {
             let (_, big, _) = preset.sizes();
             let square = jobs.iter().find(|j| j.id == format!("png-rgb-{big}x{big}-w256-png")).unwrap();
             assert!(square.series.contains(&Series::Height) && square.series.contains(&Series::Megapixels));
+            assert_eq!(jobs.iter().filter(|j| j.series.contains(&Series::Megapixels)).count(), 4);
         }
     }
 

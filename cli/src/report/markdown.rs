@@ -192,9 +192,11 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
     writeln!(
         w,
         "- Commands: stripflow `stripflow convert IN OUT --width 256` (and `--crop WxH --gravity bottom-right`, \
-         `--crop WxH --gravity centre --resize 1200x630` for cover); libvips `vips thumbnail` / `vips crop` / `vips copy`; \
+         `--resize 1200x630 --fit cover`; JPEG shrink-on-load is on by default); libvips `vips thumbnail` / `vips crop` / `vips copy`; \
          ImageMagick `convert IN -thumbnail 256x OUT` (`-gravity SouthEast -crop`, `-thumbnail WxH^ -extent WxH`) under the \
-         system's default policy; djpeg decodes only (PPM out, `-scale M/8` DCT scaling, `-crop`), a floor for the JPEG \
+         distribution's default `policy.xml` (see `convert -list policy`: on Debian width and height 16KP, area 128MP, \
+         memory 256MiB, disk 1GiB), so its refusals are results (its PNG reader says only \"no images defined\" where its \
+         JPEG reader names the limit); djpeg decodes only (PPM out, `-scale M/8` DCT scaling, `-crop`), a floor for the JPEG \
          decode part, not the same job; Pillow `bench/pillow_job.py` (`Image.thumbnail`, `ImageOps.fit`, \
          decompression-bomb limit lifted); the image crate decodes the whole frame (`stripflow report baseline`, \
          allocation limit lifted). stripflow is single-threaded; libvips uses every core."

@@ -53,6 +53,9 @@ pub struct ReportArgs {
     /// Only these tools, comma-separated (stripflow, vips, imagemagick, djpeg, pillow, image).
     #[arg(long, value_delimiter = ',')]
     pub tools: Option<Vec<String>>,
+    /// Only the jobs whose id contains one of these comma-separated strings (e.g. `16384x16384`).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Option<Vec<String>>,
     /// Seconds after which a run is killed and reported as timed out (default 120 with --quick, else 240).
     #[arg(long)]
     pub timeout: Option<u64>,
@@ -150,7 +153,13 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         }
     }
 
-    let jobs = jobs::matrix(preset);
+    let mut jobs = jobs::matrix(preset);
+    if let Some(only) = &args.only {
+        jobs.retain(|j| only.iter().any(|o| j.id.contains(o.as_str())));
+        if jobs.is_empty() {
+            bail!("--only {} matches no job", only.join(","));
+        }
+    }
     eprintln!("report: {} jobs, {} timed runs each, preset {}", jobs.len(), runs, preset.name());
     let specs = jobs::distinct_inputs(&jobs);
     let inputs = inputs::ensure_all(&specs, &cache)?;
@@ -229,12 +238,9 @@ fn measure(
                 if row[i].missing.is_some() || row[i].not_applicable {
                     continue;
                 }
-                // A tool that failed once (refused, crashed, timed out) is not retried.
-                if row[i].runs.iter().any(|m| !m.ok) {
-                    continue;
-                }
-                // One long run is a stable figure; repeating it would cost more than it tells.
-                if row[i].runs.first().is_some_and(|m| m.wall > repeat_limit) {
+                // A tool that failed once (refused, crashed, timed out) is not retried, and one long
+                // run is a stable figure: repeating it would cost more than it tells.
+                if row[i].runs.iter().any(|m| !m.ok) || row[i].runs.first().is_some_and(|m| m.wall > repeat_limit) {
                     bar.inc(1);
                     continue;
                 }

@@ -4,7 +4,8 @@
 //! settings: JPEG quality 85 with 4:2:0 chroma, PNG with fast (level 1) deflate, Lanczos-3 where
 //! the tool lets one choose a resize kernel.
 //!
-//! - stripflow: `stripflow convert IN OUT --width 256` etc. (single-threaded, streaming).
+//! - stripflow: `stripflow convert IN OUT --width 256`, `--crop WxH --gravity bottom-right`,
+//!   `--resize WxH --fit cover` (single-threaded, streaming, JPEG shrink-on-load by default).
 //! - libvips: `vips thumbnail` (shrink-on-load, streaming, threaded), `vips crop`, `vips copy`.
 //! - ImageMagick: `convert IN -thumbnail 256x OUT` etc. with the system's default policy.
 //! - djpeg (libjpeg-turbo): JPEG inputs only, and only the decode half of a job: it writes PPM,
@@ -115,17 +116,7 @@ impl Tool {
                     Op::CropBottomRight(cw, ch) => {
                         a.extend([s("--crop"), s(&format!("{cw}x{ch}")), s("--gravity"), s("bottom-right")])
                     }
-                    Op::Cover(cw, ch) => {
-                        let (_, _, aw, ah) = Op::cover_crop(w, h, cw, ch);
-                        a.extend([
-                            s("--crop"),
-                            s(&format!("{aw}x{ah}")),
-                            s("--gravity"),
-                            s("centre"),
-                            s("--resize"),
-                            s(&format!("{cw}x{ch}")),
-                        ])
-                    }
+                    Op::Cover(cw, ch) => a.extend([s("--resize"), s(&format!("{cw}x{ch}")), s("--fit"), s("cover")]),
                     Op::Transcode => {}
                 }
                 a.extend([s("--quality"), s("85"), s("--compression"), s("1")]);
