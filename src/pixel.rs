@@ -120,6 +120,18 @@ impl PixelFormat {
     /// 16-bit RGBA.
     pub const RGBA16: PixelFormat = PixelFormat::new(ColorType::Rgba, BitDepth::Sixteen);
 
+    /// Every format, 8-bit first, for tests and exhaustive checks.
+    pub const ALL: [PixelFormat; 8] = [
+        PixelFormat::GRAY8,
+        PixelFormat::GRAYA8,
+        PixelFormat::RGB8,
+        PixelFormat::RGBA8,
+        PixelFormat::GRAY16,
+        PixelFormat::GRAYA16,
+        PixelFormat::RGB16,
+        PixelFormat::RGBA16,
+    ];
+
     /// A format from its parts.
     pub const fn new(color: ColorType, depth: BitDepth) -> Self {
         PixelFormat { color, depth }

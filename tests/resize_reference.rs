@@ -293,16 +293,7 @@ fn every_kernel_every_factor_rgb8_and_rgba8() {
 
 #[test]
 fn every_format_and_linear_light() {
-    let formats = [
-        PixelFormat::GRAY8,
-        PixelFormat::GRAYA8,
-        PixelFormat::RGB8,
-        PixelFormat::RGBA8,
-        PixelFormat::GRAY16,
-        PixelFormat::GRAYA16,
-        PixelFormat::RGB16,
-        PixelFormat::RGBA16,
-    ];
+    let formats = PixelFormat::ALL;
     let mut worst16 = 0.0f64;
     for format in formats {
         for linear_light in [false, true] {
@@ -425,16 +416,7 @@ fn random_shapes_match_the_reference() {
         state ^= state << 17;
         state % n
     };
-    let formats = [
-        PixelFormat::GRAY8,
-        PixelFormat::GRAYA8,
-        PixelFormat::RGB8,
-        PixelFormat::RGBA8,
-        PixelFormat::GRAY16,
-        PixelFormat::GRAYA16,
-        PixelFormat::RGB16,
-        PixelFormat::RGBA16,
-    ];
+    let formats = PixelFormat::ALL;
     for case in 0..300 {
         let (iw, ih) = (1 + next(90) as u32, 1 + next(90) as u32);
         let (ow, oh) = (1 + next(120) as u32, 1 + next(120) as u32);

@@ -117,16 +117,7 @@ mod tests {
 
     #[test]
     fn round_trips_every_format_through_the_png_crate() {
-        for format in [
-            PixelFormat::GRAY8,
-            PixelFormat::GRAYA8,
-            PixelFormat::RGB8,
-            PixelFormat::RGBA8,
-            PixelFormat::GRAY16,
-            PixelFormat::GRAYA16,
-            PixelFormat::RGB16,
-            PixelFormat::RGBA16,
-        ] {
+        for format in PixelFormat::ALL {
             let (w, h) = (31, 19);
             let mut png_bytes = Vec::new();
             let mut source = Synthetic::new(w, h, format, 5);

@@ -46,21 +46,12 @@ fn collect(source: &mut dyn RowSource, strip: u32) -> Vec<u8> {
     out
 }
 
-const FORMATS: [PixelFormat; 8] = [
-    PixelFormat::GRAY8,
-    PixelFormat::GRAYA8,
-    PixelFormat::RGB8,
-    PixelFormat::RGBA8,
-    PixelFormat::GRAY16,
-    PixelFormat::GRAYA16,
-    PixelFormat::RGB16,
-    PixelFormat::RGBA16,
-];
+
 
 #[test]
 fn predicted_bytes_match_and_strip_height_does_not_matter() {
     let sizes = [(37, 29, 5, 4), (37, 29, 90, 71), (300, 200, 7, 3), (20, 20, 20, 20), (5, 300, 40, 2)];
-    for format in FORMATS {
+    for format in PixelFormat::ALL {
         for kernel in Kernel::ALL {
             for linear_light in [false, true] {
                 let options = ResizeOptions { kernel, linear_light, ..Default::default() };
@@ -82,7 +73,7 @@ fn predicted_bytes_match_and_strip_height_does_not_matter() {
 
 #[test]
 fn constant_image_stays_constant() {
-    for format in FORMATS {
+    for format in PixelFormat::ALL {
         let bytes = format.bytes_per_pixel();
         let (w, h) = (23u32, 17u32);
         let pixel: Vec<u8> = match format.depth {
