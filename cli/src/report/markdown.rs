@@ -97,7 +97,7 @@ fn machine() -> Vec<(String, String)> {
 }
 
 /// The best whole-job peer of a row (smallest value of `key`), excluding stripflow and djpeg.
-fn best_peer<'a>(row: &'a [Cell], key: impl Fn(&Cell) -> Option<f64>) -> Option<(&'a Cell, f64)> {
+fn best_peer(row: &[Cell], key: impl Fn(&Cell) -> Option<f64>) -> Option<(&Cell, f64)> {
     row.iter()
         .filter(|c| c.tool != Tool::Stripflow && c.tool.whole_job())
         .filter_map(|c| key(c).map(|v| (c, v)))
