@@ -192,7 +192,8 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
     writeln!(
         w,
         "- Commands: stripflow `stripflow convert IN OUT --width 256` (and `--crop WxH --gravity bottom-right`, \
-         `--resize 1200x630 --fit cover`; JPEG shrink-on-load is on by default); libvips `vips thumbnail` / `vips crop` / `vips copy`; \
+         `--resize 1200x630 --fit cover`; JPEG shrink-on-load is on by default; `--limit-input-pixels 0` lifts its sharp-like \
+         default input limit of 16383x16383 pixels); libvips `vips thumbnail` / `vips crop` / `vips copy`; \
          ImageMagick `convert IN -thumbnail 256x OUT` (`-gravity SouthEast -crop`, `-thumbnail WxH^ -extent WxH`) under the \
          distribution's default `policy.xml` (see `convert -list policy`: on Debian width and height 16KP, area 128MP, \
          memory 256MiB, disk 1GiB), so its refusals are results (its PNG reader says only \"no images defined\" where its \
