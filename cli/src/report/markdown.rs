@@ -160,9 +160,10 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
         w,
         "- **peak private RSS** is the highest `RssAnon` (anonymous memory: heap, pixel buffers, stacks) read from \
          `/proc/PID/status` every {} ms while the run lasts. It matters for stripflow, which memory-maps its input: \
-         `ru_maxrss` counts the mapped file's resident pages (clean page cache the kernel can drop under pressure), so \
-         stripflow's RSS grows with the input *file* size while its private memory does not. Peers read their input \
-         through small buffers, so for them the two figures differ by code and libraries only.",
+         `ru_maxrss` counts the mapped file's resident pages (clean page cache the kernel can drop under pressure). \
+         stripflow releases the pages behind its sequential readers (`MADV_DONTNEED`), so only a window of the file \
+         stays resident; where a reader revisits the file (the seven passes of an Adam7 PNG) more of it does. Peers \
+         read their input through small buffers, so for them the two figures differ by code and libraries only.",
         super::runner::SAMPLE_MS
     )?;
     writeln!(
