@@ -97,7 +97,7 @@ fn machine() -> Vec<(String, String)> {
 }
 
 /// The best whole-job peer of a row (smallest value of `key`), excluding stripflow and djpeg.
-fn best_peer<'a>(row: &'a [Cell], key: impl Fn(&Cell) -> Option<f64>) -> Option<(&'a Cell, f64)> {
+fn best_peer(row: &[Cell], key: impl Fn(&Cell) -> Option<f64>) -> Option<(&Cell, f64)> {
     row.iter()
         .filter(|c| c.tool != Tool::Stripflow && c.tool.whole_job())
         .filter_map(|c| key(c).map(|v| (c, v)))
@@ -160,9 +160,10 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
         w,
         "- **peak private RSS** is the highest `RssAnon` (anonymous memory: heap, pixel buffers, stacks) read from \
          `/proc/PID/status` every {} ms while the run lasts. It matters for stripflow, which memory-maps its input: \
-         `ru_maxrss` counts the mapped file's resident pages (clean page cache the kernel can drop under pressure), so \
-         stripflow's RSS grows with the input *file* size while its private memory does not. Peers read their input \
-         through small buffers, so for them the two figures differ by code and libraries only.",
+         `ru_maxrss` counts the mapped file's resident pages (clean page cache the kernel can drop under pressure). \
+         stripflow releases the pages behind its sequential readers (`MADV_DONTNEED`), so only a window of the file \
+         stays resident; where a reader revisits the file (the seven passes of an Adam7 PNG) more of it does. Peers \
+         read their input through small buffers, so for them the two figures differ by code and libraries only.",
         super::runner::SAMPLE_MS
     )?;
     writeln!(
@@ -192,7 +193,8 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
     writeln!(
         w,
         "- Commands: stripflow `stripflow convert IN OUT --width 256` (and `--crop WxH --gravity bottom-right`, \
-         `--resize 1200x630 --fit cover`; JPEG shrink-on-load is on by default); libvips `vips thumbnail` / `vips crop` / `vips copy`; \
+         `--resize 1200x630 --fit cover`; JPEG shrink-on-load is on by default; `--limit-input-pixels 0` lifts its sharp-like \
+         default input limit of 16383x16383 pixels); libvips `vips thumbnail` / `vips crop` / `vips copy`; \
          ImageMagick `convert IN -thumbnail 256x OUT` (`-gravity SouthEast -crop`, `-thumbnail WxH^ -extent WxH`) under the \
          distribution's default `policy.xml` (see `convert -list policy`: on Debian width and height 16KP, area 128MP, \
          memory 256MiB, disk 1GiB), so its refusals are results (its PNG reader says only \"no images defined\" where its \

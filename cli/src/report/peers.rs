@@ -119,7 +119,9 @@ impl Tool {
                     Op::Cover(cw, ch) => a.extend([s("--resize"), s(&format!("{cw}x{ch}")), s("--fit"), s("cover")]),
                     Op::Transcode => {}
                 }
-                a.extend([s("--quality"), s("85"), s("--compression"), s("1")]);
+                // The input-pixel limit (sharp's 16383x16383 by default) is lifted, as Pillow's and
+                // the image crate's are: the report is about images beyond it.
+                a.extend([s("--quality"), s("85"), s("--compression"), s("1"), s("--limit-input-pixels"), s("0")]);
             }
             Tool::Vips => {
                 let out = if jpeg_out {

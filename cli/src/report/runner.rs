@@ -225,8 +225,10 @@ pub fn measured(exe: &Path, argv: &[OsString], env: &[(OsString, OsString)], tim
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let line = stdout.lines().find_map(|l| l.strip_prefix("STRIPFLOW_EXEC "));
-    let mut m = Measurement::default();
-    m.dhat_peak = stderr.lines().find_map(|l| l.strip_prefix("STRIPFLOW_DHAT_PEAK ")).and_then(|v| v.trim().parse().ok());
+    let mut m = Measurement {
+        dhat_peak: stderr.lines().find_map(|l| l.strip_prefix("STRIPFLOW_DHAT_PEAK ")).and_then(|v| v.trim().parse().ok()),
+        ..Default::default()
+    };
     let Some(line) = line else {
         m.error = Some(format!("launcher failed: {}", last_line(&stderr)));
         return Ok(m);
