@@ -26,18 +26,7 @@ const SIDE: u32 = 16384;
 /// Height of the tall image of the flat-in-height check.
 const TALL: u32 = 65000;
 
-/// A writer that counts and discards.
-struct CountingSink(u64);
-
-impl std::io::Write for CountingSink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len() as u64;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::CountingSink;
 
 /// Points TMPDIR at a folder that cannot be written (it does not exist, inside a read-only
 /// folder), so a decoder that tried to spool to a temporary file would fail.

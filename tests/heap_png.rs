@@ -45,18 +45,7 @@ fn to_png(png: PathBuf) {
     assert!(out.0 > 1 << 20, "encoded {} bytes", out.0);
 }
 
-/// A writer that counts and discards.
-struct CountingSink(u64);
-
-impl std::io::Write for CountingSink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len() as u64;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::CountingSink;
 
 fn main() {
     let mut t = HeapTests::new();

@@ -15,40 +15,16 @@
 //! alpha is at least 1/16.
 
 use stripflow::ops::resize::{Kernel, Resize, ResizeOptions};
-use stripflow::pipeline::{drain, RowCounter};
+use stripflow::pipeline::{drain, MemorySource};
 use stripflow::pixel::{BitDepth, ImageInfo, PixelFormat};
 use stripflow::synth::Synthetic;
-use stripflow::{Result, RowSource};
+use stripflow::RowSource;
 
 /// A whole image as a source.
-struct Image {
-    info: ImageInfo,
-    data: Vec<u8>,
-    next: RowCounter,
-}
+type Image = MemorySource;
 
-impl Image {
-    fn new(info: ImageInfo, data: Vec<u8>) -> Self {
-        Image { info, data, next: RowCounter::new(info.height) }
-    }
-}
-
-impl RowSource for Image {
-    fn info(&self) -> ImageInfo {
-        self.info
-    }
-    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
-        let y = self.next.advance()? as usize;
-        let n = self.info.row_bytes();
-        row.copy_from_slice(&self.data[y * n..][..n]);
-        Ok(())
-    }
-    fn buffer_bytes(&self) -> usize {
-        0
-    }
-    fn name(&self) -> &'static str {
-        "image"
-    }
+fn image(info: ImageInfo, data: Vec<u8>) -> Image {
+    MemorySource::new(info, data).unwrap()
 }
 
 fn read_all(source: &mut dyn RowSource) -> Vec<u8> {
@@ -64,7 +40,7 @@ fn read_all(source: &mut dyn RowSource) -> Vec<u8> {
 fn synthetic(width: u32, height: u32, format: PixelFormat, seed: u32) -> Image {
     let mut s = Synthetic::new(width, height, format, seed);
     let info = s.info();
-    Image::new(info, read_all(&mut s))
+    image(info, read_all(&mut s))
 }
 
 fn samples(info: &ImageInfo, data: &[u8]) -> Vec<f64> {
@@ -220,9 +196,9 @@ fn reference(info: &ImageInfo, data: &[u8], w: usize, h: usize, options: &Resize
 /// Resizes `image` with the stage and with the reference; panics past the tolerance. Returns the
 /// largest difference.
 fn compare(image: &Image, w: u32, h: u32, options: ResizeOptions) -> f64 {
-    let info = image.info;
-    let expected = reference(&info, &image.data, w as usize, h as usize, &options);
-    let mut stage = Resize::new(Image::new(info, image.data.clone()), w, h, options).unwrap();
+    let info = image.info();
+    let expected = reference(&info, &image.data(), w as usize, h as usize, &options);
+    let mut stage = Resize::new(image.clone(), w, h, options).unwrap();
     let got_info = stage.info();
     assert_eq!((got_info.width, got_info.height, got_info.format), (w, h, info.format));
     let got = samples(&got_info, &read_all(&mut stage));
@@ -316,7 +292,7 @@ fn every_format_and_linear_light() {
 
 fn solid(width: u32, height: u32, format: PixelFormat, pixel: &[u8]) -> Image {
     let data = pixel.iter().copied().cycle().take(pixel.len() * (width * height) as usize).collect();
-    Image::new(ImageInfo { width, height, format }, data)
+    image(ImageInfo { width, height, format }, data)
 }
 
 #[test]
@@ -346,13 +322,13 @@ fn downscale_to_one_pixel_is_the_mean() {
     // symmetric kernel weighs them equally: the result is the mean of the image.
     for format in [PixelFormat::RGB8, PixelFormat::GRAYA16] {
         let image = synthetic(400, 300, format, 5);
-        let v = samples(&image.info, &image.data);
+        let v = samples(&image.info(), &image.data());
         let ch = format.channels();
         let mean: Vec<f64> =
             (0..ch).map(|c| v.iter().skip(c).step_by(ch).sum::<f64>() / (400.0 * 300.0)).collect();
         for kernel in Kernel::ALL.into_iter().filter(|&k| k != Kernel::Nearest) {
             let options = ResizeOptions { kernel, premultiply_alpha: false, ..Default::default() };
-            let mut r = Resize::new(Image::new(image.info, image.data.clone()), 1, 1, options).unwrap();
+            let mut r = Resize::new(image.clone(), 1, 1, options).unwrap();
             let got = samples(&r.info(), &read_all(&mut r));
             for c in 0..ch {
                 assert!((got[c] - mean[c]).abs() <= 0.5 + 1e-3, "{format} {kernel} channel {c}: {} vs {}", got[c], mean[c]);
@@ -370,12 +346,12 @@ fn red_square(size: u32, from: u32, to: u32) -> Image {
             data[i..i + 4].copy_from_slice(&[255, 0, 0, 255]);
         }
     }
-    Image::new(ImageInfo { width: size, height: size, format: PixelFormat::RGBA8 }, data)
+    image(ImageInfo { width: size, height: size, format: PixelFormat::RGBA8 }, data)
 }
 
 /// The largest departure from pure red over the pixels with alpha > 0.
 fn fringe(image: &Image, size: u32, options: ResizeOptions) -> u8 {
-    let mut r = Resize::new(Image::new(image.info, image.data.clone()), size, size, options).unwrap();
+    let mut r = Resize::new(image.clone(), size, size, options).unwrap();
     let out = read_all(&mut r);
     let mut worst = 0u8;
     let mut visible = 0;

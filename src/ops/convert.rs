@@ -152,28 +152,9 @@ mod tests {
     use super::*;
     use crate::pixel::ColorType;
 
-    /// A one-row source of given bytes.
-    struct OneRow(ImageInfo, Vec<u8>, RowCounter);
-    impl RowSource for OneRow {
-        fn info(&self) -> ImageInfo {
-            self.0
-        }
-        fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
-            self.2.advance()?;
-            row.copy_from_slice(&self.1);
-            Ok(())
-        }
-        fn buffer_bytes(&self) -> usize {
-            0
-        }
-        fn name(&self) -> &'static str {
-            "test"
-        }
-    }
-
     fn convert(format: PixelFormat, bytes: Vec<u8>, to: PixelFormat, bg: Background) -> Vec<u8> {
         let width = (bytes.len() / format.bytes_per_pixel()) as u32;
-        let src = OneRow(ImageInfo { width, height: 1, format }, bytes, RowCounter::new(1));
+        let src = crate::pipeline::MemorySource::new(ImageInfo { width, height: 1, format }, bytes).unwrap();
         let mut c = Convert::new(src, to, bg);
         let mut out = vec![0; to.row_bytes(width)];
         c.read_row(&mut out).unwrap();

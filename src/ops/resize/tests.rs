@@ -1,39 +1,13 @@
 //! Unit tests of the stage as a whole (the reference comparison lives in tests/resize_*.rs).
 
 use super::*;
-use crate::pipeline::drain;
+use crate::pipeline::{drain, MemorySource};
 use crate::pixel::PixelFormat;
 use crate::synth::Synthetic;
 
 /// A whole image held in memory, as a source.
-struct Image {
-    info: ImageInfo,
-    data: Vec<u8>,
-    next: RowCounter,
-}
-
-impl Image {
-    fn new(width: u32, height: u32, format: PixelFormat, data: Vec<u8>) -> Self {
-        Image { info: ImageInfo { width, height, format }, data, next: RowCounter::new(height) }
-    }
-}
-
-impl RowSource for Image {
-    fn info(&self) -> ImageInfo {
-        self.info
-    }
-    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
-        let y = self.next.advance()? as usize;
-        let n = self.info.row_bytes();
-        row.copy_from_slice(&self.data[y * n..][..n]);
-        Ok(())
-    }
-    fn buffer_bytes(&self) -> usize {
-        0
-    }
-    fn name(&self) -> &'static str {
-        "image"
-    }
+fn image(width: u32, height: u32, format: PixelFormat, data: Vec<u8>) -> MemorySource {
+    MemorySource::new(ImageInfo { width, height, format }, data).unwrap()
 }
 
 fn collect(source: &mut dyn RowSource, strip: u32) -> Vec<u8> {
@@ -89,7 +63,7 @@ fn constant_image_stays_constant() {
             for linear_light in [false, true] {
                 for (ow, oh) in [(1, 1), (5, 3), (23, 17), (100, 61), (2, 90)] {
                     let options = ResizeOptions { kernel, linear_light, ..Default::default() };
-                    let mut r = Resize::new(Image::new(w, h, format, data.clone()), ow, oh, options).unwrap();
+                    let mut r = Resize::new(image(w, h, format, data.clone()), ow, oh, options).unwrap();
                     let out = collect(&mut r, 4);
                     for px in out.chunks_exact(bytes) {
                         assert_eq!(px, &pixel[..], "{format} {kernel} linear {linear_light} -> {ow}x{oh}");
