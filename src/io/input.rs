@@ -1,30 +1,15 @@
-//! Where bytes come from and go to, without holding a file on the heap.
-//!
-//! [`Input`] is a read-only view of the encoded image: a memory map of a file, or of a temporary
-//! spool file when the input cannot be mapped (standard input, a socket). Decoders take slices of
-//! it; several decoding cursors can read different parts of it at once, at no cost.
-//!
-//! A mapped page that has been read counts in the process's resident set (RSS) until the kernel
-//! reclaims it, so a decoder that reads a 400 MB file front to back would show 400 MB of RSS
-//! though its heap is 1 MB. Decoders therefore hand back what they have consumed with
-//! [`Input::release`] (`madvise(MADV_DONTNEED)` on a read-only file mapping: the pages leave the
-//! process but stay in the page cache, and a later read simply faults them in again, so a
-//! release is never wrong, only possibly slow). [`InputReader`], the `Read + BufRead + Seek` view,
-//! does it by itself as it moves forward.
-//!
-//! [`AtomicOutput`] writes to a temporary file in the target's folder and renames it into place
-//! only when [`AtomicOutput::commit`] is called: a failed run leaves no partial file and never
-//! clobbers an existing output.
+//! [`Input`]: the encoded image as a read-only, cheaply cloneable view, and [`InputReader`],
+//! its `Read + BufRead + Seek` cursor that hands back the pages it has passed.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use memmap2::Mmap;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A read-only, cheaply cloneable view of an encoded image.
 #[derive(Clone)]
@@ -210,70 +195,9 @@ impl AsRef<[u8]> for Input {
     }
 }
 
-/// A file being written: a temporary file beside the target, renamed into place on commit.
-///
-/// Dropping it without [`AtomicOutput::commit`] deletes the temporary file, so a failed run
-/// leaves nothing behind and an existing file at the target is untouched.
-pub struct AtomicOutput {
-    target: PathBuf,
-    writer: BufWriter<tempfile::NamedTempFile>,
-}
-
-impl AtomicOutput {
-    /// Starts writing the file that will become `target`.
-    pub fn create(target: impl AsRef<Path>) -> Result<AtomicOutput> {
-        let target = target.as_ref().to_path_buf();
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = target.file_name().ok_or_else(|| Error::parameter("output path has no file name"))?;
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", name.to_string_lossy()))
-            .suffix(".partial")
-            .tempfile_in(&dir)?;
-        Ok(AtomicOutput { target, writer: BufWriter::with_capacity(64 * 1024, temp) })
-    }
-
-    /// Flushes, syncs and renames the file into place.
-    pub fn commit(self) -> Result<()> {
-        let temp = self.writer.into_inner().map_err(|e| Error::Io(e.into_error()))?;
-        temp.as_file().sync_all()?;
-        temp.persist(&self.target).map_err(|e| Error::Io(e.error))?;
-        Ok(())
-    }
-}
-
-impl Write for AtomicOutput {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dropped_output_leaves_nothing_and_keeps_existing_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("out.png");
-        std::fs::write(&target, b"old").unwrap();
-        {
-            let mut out = AtomicOutput::create(&target).unwrap();
-            out.write_all(b"half").unwrap();
-        }
-        assert_eq!(std::fs::read(&target).unwrap(), b"old");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        let mut out = AtomicOutput::create(&target).unwrap();
-        out.write_all(b"new").unwrap();
-        out.commit().unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
 
     #[test]
     fn reader_reads_seeks_and_releases_without_changing_bytes() {
