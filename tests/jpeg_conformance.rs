@@ -189,7 +189,7 @@ fn check_file_against_oracles(path: &Path, check_jpeg_decoder: bool) -> usize {
         check_close(&format!("{label} vs djpeg"), &ours, reference);
         oracles += 1;
     }
-    let rgb = read_metadata(&std::fs::read(path).unwrap()).unwrap().color_space == JpegColorSpace::Rgb;
+    let rgb = read_metadata(&Input::open(path).unwrap()).unwrap().color_space == JpegColorSpace::Rgb;
     if check_jpeg_decoder && rgb {
         println!("note: {label}: jpeg-decoder decodes Adobe-RGB files as YCbCr; not compared");
     } else if check_jpeg_decoder {
@@ -221,7 +221,7 @@ fn jpegsuite_matches_djpeg_and_jpeg_decoder() {
             if name.contains("x12_") {
                 let err = JpegDecoder::new(Input::open(&path).unwrap(), DecodeOptions::default()).unwrap_err();
                 assert!(matches!(err, Error::Unsupported { .. }), "{name}: {err}");
-                assert_eq!(read_metadata(&std::fs::read(&path).unwrap()).unwrap().bits_per_sample, 12);
+                assert_eq!(read_metadata(&Input::open(&path).unwrap()).unwrap().bits_per_sample, 12);
                 continue;
             }
             if check_file_against_oracles(&path, true) == 0 {
@@ -245,7 +245,7 @@ fn exif_photos_match_and_report_orientation() {
         assert!(check_file_against_oracles(&path, true) > 0);
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let n: u8 = name.rsplit('_').next().unwrap().parse().unwrap();
-        let meta = read_metadata(&std::fs::read(&path).unwrap()).unwrap();
+        let meta = read_metadata(&Input::open(&path).unwrap()).unwrap();
         assert_eq!(meta.orientation, if n == 0 { None } else { Some(n) }, "{name}");
     }
 }
@@ -341,7 +341,7 @@ fn cjpeg_files() -> Vec<PathBuf> {
 fn generated_files_match_djpeg() {
     for path in jpeg_encoder_files().iter().chain(cjpeg_files().iter()) {
         let ours = decode(path);
-        let meta = read_metadata(&std::fs::read(path).unwrap()).unwrap();
+        let meta = read_metadata(&Input::open(path).unwrap()).unwrap();
         assert_eq!((ours.width, ours.height), (meta.width as usize, meta.height as usize));
         if let Some(reference) = djpeg(path, 1) {
             check_close(&path.display().to_string(), &ours, &reference);
@@ -374,7 +374,7 @@ fn scaled_decode_is_close_to_djpeg_scale() {
     files.push(fixture_dir("jpegsuite").join("progressive_huffman/32x32x8_ycbcr_2x2_2x1_1x2.jpg"));
     files.push(fixture_dir("jpegsuite").join("baseline/32x32x8_cmyk.jpg"));
     for path in &files {
-        let meta = read_metadata(&std::fs::read(path).unwrap()).unwrap();
+        let meta = read_metadata(&Input::open(path).unwrap()).unwrap();
         for denominator in [2u8, 4, 8] {
             let ours = scaled(path, denominator);
             let (w, h) = scaled_size(meta.width, meta.height, denominator);
@@ -567,7 +567,7 @@ fn corrupted_files_never_panic() {
             for allow_truncated in [false, true] {
                 // Ok or Err are both fine; a panic or hang is not.
                 let _ = decode_bytes(b.clone(), DecodeOptions { allow_truncated, ..Default::default() });
-                let _ = read_metadata(&b);
+                let _ = read_metadata(&Input::from_bytes(b.clone()));
             }
         }
     }
@@ -603,7 +603,7 @@ fn motion_jpeg_without_huffman_tables_uses_the_standard_ones() {
 fn metadata_reports_headers_and_reassembles_icc_chunks() {
     let path = fixtures::jpeg(40, 30, JpegSpec { restart_interval: 4, ..JpegSpec::default() }, 9);
     let bytes = std::fs::read(&path).unwrap();
-    let meta = read_metadata(&bytes).unwrap();
+    let meta = read_metadata(&Input::from_bytes(bytes.clone())).unwrap();
     assert_eq!((meta.width, meta.height, meta.components), (40, 30, 3));
     assert_eq!(meta.sampling, vec![(2, 2), (1, 1), (1, 1)]);
     assert!(!meta.progressive);
@@ -624,19 +624,19 @@ fn metadata_reports_headers_and_reassembles_icc_chunks() {
         with_icc.extend(body);
     }
     with_icc.extend_from_slice(&bytes[2..]);
-    let meta = read_metadata(&with_icc).unwrap();
+    let meta = read_metadata(&Input::from_bytes(with_icc.clone())).unwrap();
     assert_eq!(meta.icc_profile.as_deref(), Some(&profile[..]));
     // The pixels do not change.
     assert_eq!(decode_bytes(with_icc, DecodeOptions::default()).unwrap(), decode(&path));
 
-    let cmyk = read_metadata(&std::fs::read(fixture_dir("jpegsuite").join("baseline/32x32x8_cmyk.jpg")).unwrap()).unwrap();
+    let cmyk = read_metadata(&Input::open(fixture_dir("jpegsuite").join("baseline/32x32x8_cmyk.jpg")).unwrap()).unwrap();
     assert_eq!((cmyk.color_space, cmyk.adobe_transform, cmyk.components), (JpegColorSpace::Cmyk, Some(0), 4));
-    let prog = read_metadata(&std::fs::read(fixture_dir("jpegsuite").join("progressive_huffman/32x32x8_grayscale.jpg")).unwrap()).unwrap();
+    let prog = read_metadata(&Input::open(fixture_dir("jpegsuite").join("progressive_huffman/32x32x8_grayscale.jpg")).unwrap()).unwrap();
     assert!(prog.progressive);
     assert_eq!(prog.color_space, JpegColorSpace::Gray);
-    let dnl = read_metadata(&std::fs::read(fixture_dir("jpegsuite").join("baseline/32x32x8_dnl.jpg")).unwrap()).unwrap();
+    let dnl = read_metadata(&Input::open(fixture_dir("jpegsuite").join("baseline/32x32x8_dnl.jpg")).unwrap()).unwrap();
     assert_eq!(dnl.height, 32);
-    let photo = read_metadata(&std::fs::read(fixture_dir("exif-orientation").join("Portrait_6.jpg")).unwrap()).unwrap();
+    let photo = read_metadata(&Input::open(fixture_dir("exif-orientation").join("Portrait_6.jpg")).unwrap()).unwrap();
     assert!(photo.jfif);
     assert_eq!(photo.orientation, Some(6));
 }

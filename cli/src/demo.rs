@@ -137,8 +137,8 @@ pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
             }
             Ok(())
         })?;
-        let thumb = probe::read_metadata(Input::open(&thumb_png)?.bytes())?;
-        let jpg = probe::read_metadata(Input::open(&full_jpg)?.bytes())?;
+        let thumb = probe::read_metadata(&Input::open(&thumb_png)?)?;
+        let jpg = probe::read_metadata(&Input::open(&full_jpg)?)?;
         ensure!((jpg.width, jpg.height) == (size, size), "JPEG is {}x{}", jpg.width, jpg.height);
         ensure!(thumb.width == 256, "thumbnail is {} wide", thumb.width);
         Ok(format!("crop identical ({rows} rows), JPEG {size}x{size}, thumbnail {}x{}", thumb.width, thumb.height))

@@ -102,7 +102,7 @@ pub(crate) fn open_input(path: &str) -> Result<Input> {
 
 fn info(path: &str, json: bool) -> Result<()> {
     let input = open_input(path)?;
-    let meta = probe::read_metadata(input.bytes()).with_context(|| path.to_string())?;
+    let meta = probe::read_metadata(&input).with_context(|| path.to_string())?;
     if json {
         println!("{}", meta.to_json());
     } else {

@@ -81,8 +81,15 @@ impl std::fmt::Display for Metadata {
     }
 }
 
-/// The format of `bytes`, or a [`Error::Format`] error saying it is not an image stripflow reads.
-pub fn sniff(bytes: &[u8]) -> Result<Format> {
+/// Bytes at the start of an input that [`sniff`] reads to recognise its format.
+const SIGNATURE_BYTES: usize = 16;
+
+/// The format of `input` from its first bytes, or a [`Error::Format`] error saying it is not an
+/// image stripflow reads.
+pub fn sniff(input: &Input) -> Result<Format> {
+    let mut head = [0u8; SIGNATURE_BYTES];
+    let got = input.read_at(0, &mut head)?;
+    let bytes = &head[..got];
     Format::sniff(bytes).ok_or_else(|| {
         if bytes.is_empty() {
             Error::format("image", "the input is empty")
@@ -92,11 +99,12 @@ pub fn sniff(bytes: &[u8]) -> Result<Format> {
     })
 }
 
-/// Reads the metadata of a PNG or JPEG from its header, without decoding pixels.
-pub fn read_metadata(bytes: &[u8]) -> Result<Metadata> {
-    match sniff(bytes)? {
+/// Reads the metadata of a PNG or JPEG from its header, without decoding pixels (reading a
+/// bounded prefix of the input, or walking its markers by position).
+pub fn read_metadata(input: &Input) -> Result<Metadata> {
+    match sniff(input)? {
         Format::Png => {
-            let h = crate::codec::png::decode::read_header(bytes)?;
+            let h = crate::codec::png::decode::read_header(input)?;
             Ok(Metadata {
                 format: Format::Png,
                 width: h.width,
@@ -110,7 +118,7 @@ pub fn read_metadata(bytes: &[u8]) -> Result<Metadata> {
             })
         }
         Format::Jpeg => {
-            let m = crate::codec::jpeg::decode::read_metadata(bytes)?;
+            let m = crate::codec::jpeg::decode::read_metadata(input)?;
             Ok(Metadata {
                 format: Format::Jpeg,
                 width: m.width,
@@ -133,7 +141,7 @@ pub fn open(input: Input) -> Result<Box<dyn RowSource>> {
 
 /// Opens `input` as a row source; `jpeg` options (scale, region) apply to JPEG input only.
 pub fn open_with(input: Input, jpeg: DecodeOptions) -> Result<Box<dyn RowSource>> {
-    match sniff(input.bytes())? {
+    match sniff(&input)? {
         Format::Png => Ok(Box::new(PngDecoder::new(input)?)),
         Format::Jpeg => Ok(Box::new(JpegDecoder::new(input, jpeg)?)),
     }

@@ -1,16 +1,18 @@
 //! Where bytes come from and go to, without holding a file on the heap.
 //!
-//! [`Input`] is a read-only view of the encoded image: a memory map of a file, or of a temporary
-//! spool file when the input cannot be mapped (standard input, a socket). Decoders take slices of
-//! it; several decoding cursors can read different parts of it at once, at no cost.
+//! [`Input`] is a read-only source of the encoded image. A file is read with positioned reads
+//! (`pread`) into buffers that each reader owns and bounds: the png crate's [`InputReader`] one
+//! of 32 KiB, the JPEG marker walk and every scan cursor, the Adam7 checking pass and its seven
+//! cursors one (crate-private) `Window` each, of a few KiB to 64 KiB. A file that another
+//! process truncates while it is read is then an error ("input ended early"), never a `SIGBUS`
+//! as with a memory map, and its pages are never counted in the process's resident set.
+//! Standard input is copied to an unnamed temporary file first (nothing is left behind).
 //!
-//! A mapped page that has been read counts in the process's resident set (RSS) until the kernel
-//! reclaims it, so a decoder that reads a 400 MB file front to back would show 400 MB of RSS
-//! though its heap is 1 MB. Decoders therefore hand back what they have consumed with
-//! [`Input::release`] (`madvise(MADV_DONTNEED)` on a read-only file mapping: the pages leave the
-//! process but stay in the page cache, and a later read simply faults them in again, so a
-//! release is never wrong, only possibly slow). [`InputReader`], the `Read + BufRead + Seek` view,
-//! does it by itself as it moves forward.
+//! Bytes already in memory are read in place, and so is a file mapped on request
+//! ([`Input::open_mapped`], which carries the SIGBUS risk). Mapped pages that were read count
+//! in the process's resident set until the kernel reclaims them, so readers hand back what they
+//! have moved past, by position ([`Input::release`]: `madvise(MADV_DONTNEED)` on the read-only
+//! map; the pages stay in the page cache and a later read faults them in again).
 //!
 //! [`AtomicOutput`] writes to a temporary file in the target's folder and renames it into place
 //! only when [`AtomicOutput::commit`] is called: a failed run leaves no partial file and never
@@ -18,6 +20,9 @@
 
 mod input;
 mod output;
+mod window;
 
+pub(crate) use input::is_input_ended;
 pub use input::{Input, InputReader};
 pub use output::AtomicOutput;
+pub(crate) use window::Window;

@@ -313,10 +313,11 @@ impl Pipeline {
         // The input's header.
         let (input_format, input, exif) = match &self.origin {
             Origin::Encoded(input) => {
-                let bytes = input.bytes();
-                match Format::sniff(bytes) {
+                let mut head = [0u8; 16];
+                let head_len = input.read_at(0, &mut head)?;
+                match Format::sniff(&head[..head_len]) {
                     Some(Format::Png) => {
-                        let h = read_header(bytes)?;
+                        let h = read_header(input)?;
                         (
                             Some(Format::Png),
                             ImageInfo {
@@ -328,7 +329,7 @@ impl Pipeline {
                         )
                     }
                     Some(Format::Jpeg) => {
-                        let m = read_metadata(bytes)?;
+                        let m = read_metadata(input)?;
                         let format = if m.components == 1 {
                             crate::pixel::PixelFormat::GRAY8
                         } else {
@@ -622,7 +623,7 @@ impl Pipeline {
         // The JPEG decoder's coefficient row is a lower bound of its buffers, known from the
         // header: refuse with it before walking the markers when it already does not fit.
         if let (Origin::Encoded(input), Some(Format::Jpeg)) = (&self.origin, input_format) {
-            let lower = jpeg_coefficient_row_bytes(&read_metadata(input.bytes())?);
+            let lower = jpeg_coefficient_row_bytes(&read_metadata(input)?);
             if plan.heap_bytes + lower > budget.max_memory {
                 plan.stages[0].heap_bytes = lower;
                 plan.heap_bytes += lower;
@@ -638,7 +639,7 @@ impl Pipeline {
                     jpeg_decoder_bytes(decoder.buffer_bytes(), decoder.metadata().components as usize)
                 }
                 _ => {
-                    let h = read_header(input.bytes())?;
+                    let h = read_header(input)?;
                     if h.interlaced {
                         PngDecoder::new(input.clone())?.buffer_bytes() + ADAM7_TRANSIENT
                     } else {
@@ -653,7 +654,7 @@ impl Pipeline {
                             (ry + rh).min(h.height),
                             h.height,
                             channels * h.bit_depth as u32,
-                        )
+                        ) + crate::io::InputReader::buffer_bytes_for(input)
                     }
                 }
             },

@@ -7,14 +7,16 @@
 //! (the offsets follow from width, height and bits per pixel); then seven cursors resume from
 //! those checkpoints. Image row `y` takes one row from each pass that has a row on `y` (by
 //! `y mod 8`), unfilters it against that pass's previous row and scatters its pixels to
-//! `x = start + k * step`. Memory: seven 32 KiB windows and inflater states, two rows per pass.
-//! See `inflate.rs` for the checkpoint mechanics.
+//! `x = start + k * step`. Memory: seven 32 KiB windows and inflater states, two rows per pass,
+//! and, for a file read by position, seven 16 KiB input windows. See `inflate.rs` for the
+//! checkpoint mechanics.
 
 use super::chunks::Chunk;
 use super::expand::{bits_per_pixel, raw_row_bytes, Expander, PngColor};
 use super::filter::unfilter;
 use super::inflate::{scan, Cursor};
 use crate::error::{Error, Result};
+use crate::io::Input;
 
 /// One Adam7 pass: where its first pixel lies and the steps between its pixels, as (x, y).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +91,11 @@ pub(crate) struct Adam7Rows {
 }
 
 impl Adam7Rows {
-    /// Scans the `IDAT` stream that starts with chunk `first` of `bytes` and prepares the seven
-    /// cursors. Fails on a corrupt or truncated stream. `release` is handed the file ranges the
-    /// scan has read past (see [`crate::io::Input::release`]).
+    /// Scans the `IDAT` stream that starts with chunk `first` of `input` and prepares the seven
+    /// cursors. Fails on a corrupt or truncated stream.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
-        bytes: &[u8],
-        release: &dyn Fn(std::ops::Range<usize>),
+        input: &Input,
         first: Chunk,
         width: u32,
         height: u32,
@@ -119,14 +120,14 @@ impl Adam7Rows {
         if geometry.iter().any(|g| g.3 > row_limit) {
             return Err(Error::limits("PNG row too large for this machine"));
         }
-        let (checkpoints, after_idat) = scan(bytes, first, &starts, offset, release)?;
+        let (checkpoints, after_idat) = scan(input, first, &starts, offset)?;
         let mut checkpoints = checkpoints.into_iter().zip(starts);
         let passes = geometry
             .into_iter()
             .map(|(pass, w, nonempty, row)| {
                 let cursor = if nonempty {
                     let (cp, start) = checkpoints.next().expect("one checkpoint per non-empty pass");
-                    Some(Cursor::new(cp, start))
+                    Some(Cursor::new(cp, start, input))
                 } else {
                     None
                 };
@@ -156,19 +157,14 @@ impl Adam7Rows {
             + 256 * 4
     }
 
-    /// File ranges the cursors have read past, for [`crate::io::Input::release`].
-    pub fn take_consumed(&mut self) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
-        self.passes.iter_mut().filter_map(|p| p.cursor.as_mut()?.take_consumed())
-    }
-
     /// Decodes image row `y` (rows must be asked for in order) into `out`.
-    pub fn read_row(&mut self, bytes: &[u8], y: u32, out: &mut [u8]) -> Result<()> {
+    pub fn read_row(&mut self, input: &Input, y: u32, out: &mut [u8]) -> Result<()> {
         for p in &mut self.passes {
             let Some(cursor) = p.cursor.as_mut() else { continue };
             if !p.pass.has_row(y) {
                 continue;
             }
-            cursor.read_exact(bytes, &mut p.current)?;
+            cursor.read_exact(input, &mut p.current)?;
             let filter = p.current[0];
             unfilter(filter, &mut p.current[1..], &p.previous[1..], self.filter_bpp)?;
             std::mem::swap(&mut p.current, &mut p.previous);

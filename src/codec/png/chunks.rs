@@ -31,10 +31,17 @@ impl Chunk {
 }
 
 /// The chunk whose header starts at `pos`; an error if header, data or CRC run past the end.
+/// (For bytes in memory; the decoder reads chunks by position, `inflate::read_chunk`.)
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn chunk_at(bytes: &[u8], pos: usize) -> Result<Chunk> {
-    let header = bytes
-        .get(pos..pos.saturating_add(8))
-        .ok_or_else(|| Error::format("PNG", format!("file truncated: no chunk header at offset {pos}")))?;
+    chunk_from_header(bytes.get(pos..pos.saturating_add(8)), pos, bytes.len())
+}
+
+/// The chunk whose eight header bytes (`None`: fewer were left) start at `pos` of a file
+/// `file_len` bytes long; an error if header, data or CRC run past the end.
+pub(crate) fn chunk_from_header(header: Option<&[u8]>, pos: usize, file_len: usize) -> Result<Chunk> {
+    let header =
+        header.ok_or_else(|| Error::format("PNG", format!("file truncated: no chunk header at offset {pos}")))?;
     let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
     if length > MAX_CHUNK_LENGTH {
         return Err(Error::format("PNG", format!("chunk length {length} at offset {pos} is too large")));
@@ -42,7 +49,7 @@ pub(crate) fn chunk_at(bytes: &[u8], pos: usize) -> Result<Chunk> {
     let kind = [header[4], header[5], header[6], header[7]];
     let start = pos + 8;
     let end = start + length;
-    if end.saturating_add(4) > bytes.len() {
+    if end.saturating_add(4) > file_len {
         return Err(Error::format(
             "PNG",
             format!("file truncated inside chunk {} at offset {pos}", String::from_utf8_lossy(&kind)),
@@ -52,6 +59,7 @@ pub(crate) fn chunk_at(bytes: &[u8], pos: usize) -> Result<Chunk> {
 }
 
 /// Checks the CRC-32 stored after `chunk` against its type and data.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn check_crc(bytes: &[u8], chunk: &Chunk) -> Result<()> {
     let stored = &bytes[chunk.data.end..chunk.data.end + 4];
     let stored = u32::from_be_bytes([stored[0], stored[1], stored[2], stored[3]]);

@@ -1,9 +1,10 @@
-//! The streaming PNG decoder: a [`RowSource`] over a mapped file, for every colour type and bit
+//! The streaming PNG decoder: a [`RowSource`] over an [`Input`], for every colour type and bit
 //! depth, interlaced or not, in memory proportional to the image width.
 //!
 //! * Non-interlaced files are streamed by the png crate's `Reader::read_row`, which keeps a
 //!   window of the inflated stream and the previous row: about 150 KiB plus the larger of
-//!   128 KiB and 8 rows, whatever the height (measured with dhat, `tests/heap_png.rs`). Like
+//!   128 KiB and 8 rows, whatever the height (measured with dhat, `tests/heap_png.rs`); it reads
+//!   a file through an [`InputReader`]'s 32 KiB buffer. Like
 //!   libpng, the png crate stops inflating once it has every row, so a corruption hidden behind
 //!   a forged chunk CRC that only lengthens the stream can go unnoticed there; the interlaced
 //!   path always inflates to the end and checks the Adler-32.
@@ -17,11 +18,12 @@
 use std::io::{BufRead, Seek};
 
 use super::adam7::Adam7Rows;
-use super::chunks::{check_crc, chunk_at, Chunk, SIGNATURE};
+use super::chunks::{Chunk, SIGNATURE};
+use super::inflate::{check_chunk_crc, read_chunk};
 use super::expand::{output_format, raw_row_bytes, Expander, PngColor};
 use crate::codec::exif;
 use crate::error::{Error, Result};
-use crate::io::Input;
+use crate::io::{is_input_ended, Input, InputReader};
 use crate::pipeline::{RowCounter, RowSource};
 use crate::pixel::{BitDepth, ImageInfo, PixelFormat};
 
@@ -46,10 +48,10 @@ pub struct PngHeader {
     pub output: PixelFormat,
 }
 
-/// Reads the header of the PNG in `bytes`: walks the chunks up to the first `IDAT`, checking
-/// them, without decoding pixels.
-pub fn read_header(bytes: &[u8]) -> Result<PngHeader> {
-    let reader = png_reader(std::io::Cursor::new(bytes))?;
+/// Reads the header of the PNG `input`: walks the chunks up to the first `IDAT`, checking
+/// them, without decoding pixels (through an [`InputReader`]: a bounded buffer for a file).
+pub fn read_header(input: &Input) -> Result<PngHeader> {
+    let reader = png_reader(input.cursor())?;
     header_from_info(reader.info())
 }
 
@@ -67,6 +69,8 @@ fn png_reader<R: BufRead + Seek>(r: R) -> Result<png::Reader<R>> {
 /// The stripflow error for a png crate error.
 fn png_error(e: png::DecodingError) -> Error {
     match e {
+        // The file shrank while being read: an I/O error (see `Input::read_at`).
+        png::DecodingError::IoError(io) if is_input_ended(&io) => Error::Io(io),
         png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             Error::format("PNG", "file truncated")
         }
@@ -98,7 +102,7 @@ fn header_from_info(info: &png::Info) -> Result<PngHeader> {
 /// How rows are produced.
 enum Inner {
     /// Non-interlaced: the png crate's row reader; `swap16` when samples need byte swapping.
-    Sequential { reader: Box<png::Reader<crate::io::InputReader>>, swap16: bool, raw_row: usize },
+    Sequential { reader: Box<png::Reader<InputReader>>, swap16: bool, raw_row: usize, input_buffer: usize },
     /// Interlaced: seven cursors.
     Adam7(Box<Adam7Rows>),
 }
@@ -138,6 +142,7 @@ impl PngDecoder {
             let raw_row = raw_row_bytes(color, header.bit_depth, header.width as u64) as usize;
             Inner::Sequential {
                 raw_row,
+                input_buffer: InputReader::buffer_bytes_for(&input),
                 reader: Box::new(reader),
                 swap16: header.output.depth == BitDepth::Sixteen && cfg!(target_endian = "little"),
             }
@@ -147,12 +152,10 @@ impl PngDecoder {
             let expander =
                 Expander::new(color, header.bit_depth, png_info.palette.as_deref(), png_info.trns.as_deref())?;
             drop(reader);
-            let bytes = input.bytes();
-            let first = first_idat(bytes)?;
-            let rows = Adam7Rows::new(bytes, &|range| input.release(range), first, header.width, header.height, color, header.bit_depth, expander)?;
-            // The checking pass read every IDAT byte; the cursors fault back in what they read.
-            input.release(0..rows.after_idat());
-            check_tail(bytes, rows.after_idat())?;
+            let first = first_idat(&input)?;
+            let rows =
+                Adam7Rows::new(&input, first, header.width, header.height, color, header.bit_depth, expander)?;
+            check_tail(&input, rows.after_idat())?;
             Inner::Adam7(Box::new(rows))
         };
         Ok(PngDecoder { input, header, info, rows: RowCounter::new(info.height), inner, failed: false })
@@ -180,27 +183,22 @@ impl PngDecoder {
                     reader.finish().map_err(png_error)?;
                 }
             }
-            Inner::Adam7(rows) => {
-                rows.read_row(self.input.bytes(), y, row)?;
-                if y % 64 == 0 {
-                    for consumed in rows.take_consumed() {
-                        self.input.release(consumed);
-                    }
-                }
-            }
+            Inner::Adam7(rows) => rows.read_row(&self.input, y, row)?,
         }
         Ok(())
     }
 }
 
-/// The first `IDAT` chunk of `bytes` (the png crate has already validated what precedes it).
-fn first_idat(bytes: &[u8]) -> Result<Chunk> {
-    if !bytes.starts_with(&SIGNATURE) {
+/// The first `IDAT` chunk of `input` (the png crate has already validated what precedes it),
+/// found by reading chunk headers by position.
+fn first_idat(input: &Input) -> Result<Chunk> {
+    let mut signature = [0u8; 8];
+    if input.read_at(0, &mut signature)? < 8 || signature != SIGNATURE {
         return Err(Error::format("PNG", "not a PNG signature"));
     }
     let mut pos = SIGNATURE.len();
     loop {
-        let chunk = chunk_at(bytes, pos)?;
+        let chunk = read_chunk(input, pos)?;
         if &chunk.kind == b"IDAT" {
             return Ok(chunk);
         }
@@ -213,12 +211,12 @@ fn first_idat(bytes: &[u8]) -> Result<Chunk> {
 
 /// Checks the chunks after the image data up to `IEND`: present, complete, CRCs right (like the
 /// png crate, an ancillary chunk with a bad CRC is skipped rather than fatal).
-fn check_tail(bytes: &[u8], mut pos: usize) -> Result<()> {
+fn check_tail(input: &Input, mut pos: usize) -> Result<()> {
     loop {
-        let chunk = chunk_at(bytes, pos)?;
+        let chunk = read_chunk(input, pos)?;
         let ancillary = chunk.kind[0] & 0x20 != 0;
         if !ancillary {
-            check_crc(bytes, &chunk)?;
+            check_chunk_crc(input, &chunk)?;
         }
         match &chunk.kind {
             b"IEND" => return Ok(()),
@@ -256,7 +254,9 @@ impl RowSource for PngDecoder {
             // The png crate's own buffers, measured with dhat for png 0.18 (tests/heap_png.rs
             // keeps this account within 25% of the measured peak): about 150 KiB of inflater
             // state and bookkeeping, and an unfiltering buffer of 128 KiB or 8 raw rows.
-            Inner::Sequential { raw_row, .. } => 150 * 1024 + (128 * 1024).max(8 * (raw_row + 1)),
+            Inner::Sequential { raw_row, input_buffer, .. } => {
+                150 * 1024 + (128 * 1024).max(8 * (raw_row + 1)) + input_buffer
+            }
             Inner::Adam7(rows) => rows.heap_bytes(),
         }
     }

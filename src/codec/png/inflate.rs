@@ -1,6 +1,8 @@
-//! Inflating the `IDAT` stream from the mapped file: an input position that walks across `IDAT`
+//! Inflating the `IDAT` stream from the input: an input position that walks across `IDAT`
 //! chunks, a scan that validates the whole stream once and takes checkpoints, and cursors that
-//! resume from those checkpoints.
+//! resume from those checkpoints. Each reads the file through its own bounded [`Window`]
+//! (positioned reads; sub-slices for input held in memory), never the whole file at once; the
+//! scan checks each chunk's CRC-32 over the bytes as it inflates them, so every byte is read once.
 //!
 //! # Design notes (miniz_oxide's core inflater with a wrapping buffer)
 //!
@@ -31,6 +33,8 @@
 //!   whole ring). So a checkpoint is taken *before* the call during which a pass begins, and
 //!   records the output offset it was taken at; the cursor resumed from it discards the (fewer
 //!   than 32 KiB) bytes up to the pass start, which belong to the previous pass.
+//! * A slice that ends before its chunk does (a window is smaller than the chunk) is passed with
+//!   `TINFL_FLAG_HAS_MORE_INPUT` too: more input follows, exactly as across chunks.
 //! * Resumed cursors pass `TINFL_FLAG_IGNORE_ADLER32`: the scan already verified the checksum,
 //!   and a cursor that starts mid-stream cannot compute it anyway.
 
@@ -40,11 +44,50 @@ use miniz_oxide::inflate::core::inflate_flags::{
 use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
 use miniz_oxide::inflate::TINFLStatus;
 
-use super::chunks::{check_crc, chunk_at, Chunk};
+use super::chunks::{chunk_from_header, crc32_update, Chunk};
 use crate::error::{Error, Result};
+use crate::io::{Input, Window};
 
 /// Size of the ring buffer: the deflate window.
 pub(crate) const WINDOW: usize = 32 * 1024;
+
+/// Bytes of compressed input each inflater's [`Window`] holds (for a file read by position).
+pub(crate) const INPUT_WINDOW: usize = 16 * 1024;
+
+/// The chunk whose header starts at `pos` of `input`, read by position; an error if header,
+/// data or CRC run past the end.
+pub(crate) fn read_chunk(input: &Input, pos: usize) -> Result<Chunk> {
+    let mut header = [0u8; 8];
+    let got = input.read_at(pos, &mut header)?;
+    chunk_from_header((got == 8).then_some(&header[..]), pos, input.len())
+}
+
+/// Checks the CRC-32 stored after `chunk` against its type and data, reading them by position.
+pub(crate) fn check_chunk_crc(input: &Input, chunk: &Chunk) -> Result<()> {
+    let mut crc = crc32_update(!0, &chunk.kind);
+    let mut piece = [0u8; 4096];
+    let mut pos = chunk.data.start;
+    while pos < chunk.data.end {
+        let n = piece.len().min(chunk.data.end - pos);
+        input.read_at(pos, &mut piece[..n])?;
+        crc = crc32_update(crc, &piece[..n]);
+        pos += n;
+    }
+    compare_crc(input, chunk, crc)
+}
+
+/// Compares the running CRC register `crc` of `chunk` with the CRC stored after it.
+fn compare_crc(input: &Input, chunk: &Chunk, crc: u32) -> Result<()> {
+    let mut stored = [0u8; 4];
+    input.read_at(chunk.data.end, &mut stored)?;
+    if u32::from_be_bytes(stored) != !crc {
+        return Err(Error::format(
+            "PNG",
+            format!("CRC mismatch in chunk {} at offset {}", String::from_utf8_lossy(&chunk.kind), chunk.data.start - 8),
+        ));
+    }
+    Ok(())
+}
 
 /// A position in the compressed stream: inside the data of one `IDAT` chunk.
 #[derive(Debug, Clone)]
@@ -55,31 +98,51 @@ pub(crate) struct IdatPos {
     pos: usize,
     /// Whether another `IDAT` chunk follows this one.
     more: bool,
+    /// When checking: the CRC-32 register over the chunk's type and the data consumed so far.
+    crc: Option<u32>,
 }
 
 impl IdatPos {
-    /// The position at the start of the `IDAT` chunk `first`; `check` verifies its CRC.
-    pub fn start(bytes: &[u8], first: Chunk, check: bool) -> Result<IdatPos> {
-        if check {
-            check_crc(bytes, &first)?;
-        }
-        let more = next_is_idat(bytes, &first)?;
-        Ok(IdatPos { pos: first.data.start, chunk: first, more })
+    /// The position at the start of the `IDAT` chunk `first`; `check` verifies chunk CRCs.
+    pub fn start(input: &Input, first: Chunk, check: bool) -> Result<IdatPos> {
+        let more = next_is_idat(input, &first)?;
+        let crc = check.then(|| crc32_update(!0, &first.kind));
+        Ok(IdatPos { pos: first.data.start, chunk: first, more, crc })
     }
 
-    /// The unread bytes of the current chunk, moving to the next `IDAT` chunk when it is used
-    /// up (checking its CRC when `check`); also says whether more chunks follow.
-    fn input<'a>(&mut self, bytes: &'a [u8], check: bool) -> Result<(&'a [u8], bool)> {
+    /// Unread bytes of the current chunk (some of them, as `window` holds them), moving to the
+    /// next `IDAT` chunk when it is used up (checking the finished chunk's CRC when checking);
+    /// also says whether more input follows the bytes returned.
+    fn input<'a>(&mut self, window: &'a mut Window, input: &'a Input) -> Result<(&'a [u8], bool)> {
         while self.pos == self.chunk.data.end && self.more {
-            let next = chunk_at(bytes, self.chunk.end())?;
-            if check {
-                check_crc(bytes, &next)?;
-            }
-            self.more = next_is_idat(bytes, &next)?;
+            self.finish_chunk(input)?;
+            let next = read_chunk(input, self.chunk.end())?;
+            self.more = next_is_idat(input, &next)?;
             self.pos = next.data.start;
+            if let Some(crc) = &mut self.crc {
+                *crc = crc32_update(!0, &next.kind);
+            }
             self.chunk = next;
         }
-        Ok((&bytes[self.pos..self.chunk.data.end], self.more))
+        let data = window.get(input, self.pos, INPUT_WINDOW, self.chunk.data.end)?;
+        let more = self.more || self.pos + data.len() < self.chunk.data.end;
+        Ok((data, more))
+    }
+
+    /// Steps over the first `used` bytes of `data` (what [`IdatPos::input`] returned).
+    fn consume(&mut self, data: &[u8], used: usize) {
+        if let Some(crc) = &mut self.crc {
+            *crc = crc32_update(*crc, &data[..used]);
+        }
+        self.pos += used;
+    }
+
+    /// When checking, compares the CRC of the current chunk, which must be wholly consumed.
+    fn finish_chunk(&self, input: &Input) -> Result<()> {
+        match self.crc {
+            Some(crc) => compare_crc(input, &self.chunk, crc),
+            None => Ok(()),
+        }
     }
 
     /// Offset of the chunk after the last `IDAT` chunk, once the input is at the last chunk.
@@ -89,8 +152,8 @@ impl IdatPos {
 }
 
 /// Whether the chunk after `chunk` is another `IDAT` (an error if its header is cut off).
-fn next_is_idat(bytes: &[u8], chunk: &Chunk) -> Result<bool> {
-    let next = chunk_at(bytes, chunk.end())?;
+fn next_is_idat(input: &Input, chunk: &Chunk) -> Result<bool> {
+    let next = read_chunk(input, chunk.end())?;
     Ok(&next.kind == b"IDAT")
 }
 
@@ -121,46 +184,30 @@ fn inflate_error(status: TINFLStatus) -> Error {
 /// trailer, and returns a checkpoint for each offset in `starts` (ascending; a checkpoint's
 /// offset is at most its start and less than 32 KiB before it), plus the offset of the chunk
 /// after the last `IDAT`. `expected` is the number of bytes the image needs; a shorter stream
-/// is an error, extra bytes are ignored.
-pub(crate) fn scan(
-    bytes: &[u8],
-    first: Chunk,
-    starts: &[u64],
-    expected: u64,
-    release: &dyn Fn(std::ops::Range<usize>),
-) -> Result<(Vec<Checkpoint>, usize)> {
-    let mut input = IdatPos::start(bytes, first, true)?;
+/// is an error, extra bytes are ignored. Reads `input` through a window of [`INPUT_WINDOW`].
+pub(crate) fn scan(input: &Input, first: Chunk, starts: &[u64], expected: u64) -> Result<(Vec<Checkpoint>, usize)> {
+    let mut window = Window::new(input, INPUT_WINDOW, first.data.start);
+    let mut at = IdatPos::start(input, first, true)?;
     let mut state = Box::<DecompressorOxide>::default();
     let mut ring = vec![0u8; WINDOW].into_boxed_slice();
     let mut ring_pos = 0usize;
     let mut total = 0u64;
     let mut checkpoints = Vec::with_capacity(starts.len());
-    let mut released_to = input.pos;
     loop {
-        // Hand back the file pages this pass has read (it reads every IDAT byte once).
-        let keep_from = input.pos.saturating_sub(crate::io::InputReader::KEEP_BEHIND);
-        if keep_from >= released_to + crate::io::InputReader::RELEASE_STEP {
-            release(released_to..keep_from);
-            released_to = keep_from;
-        }
-        let (data, more) = input.input(bytes, true)?;
+        let (data, more) = at.input(&mut window, input)?;
         // Take every checkpoint whose start this call may pass (or reach exactly).
         let room = (WINDOW - ring_pos) as u64;
         while let Some(&start) = starts.get(checkpoints.len()) {
             if start > total + room {
                 break;
             }
-            checkpoints.push(Checkpoint {
-                state: state.clone(),
-                ring: ring.clone(),
-                ring_pos,
-                offset: total,
-                input: input.clone(),
-            });
+            let mut resume = at.clone();
+            resume.crc = None;
+            checkpoints.push(Checkpoint { state: state.clone(), ring: ring.clone(), ring_pos, offset: total, input: resume });
         }
         let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
         let (status, used, produced) = decompress(&mut state, data, &mut ring, ring_pos, flags);
-        input.pos += used;
+        at.consume(data, used);
         ring_pos += produced;
         total += produced as u64;
         if ring_pos == WINDOW {
@@ -179,16 +226,17 @@ pub(crate) fn scan(
             format!("image data too short: {total} bytes inflated, {expected} needed"),
         ));
     }
-    // Skip any remaining (empty or trailing) IDAT chunks, checking their CRCs.
+    // Skip any remaining (empty or trailing) IDAT bytes and chunks, checking their CRCs.
     loop {
-        let (data, more) = input.input(bytes, true)?;
+        let (data, more) = at.input(&mut window, input)?;
+        let n = data.len();
+        at.consume(data, n);
         if !more {
-            input.pos += data.len();
             break;
         }
-        input.pos += data.len();
     }
-    let after = input.after_idat().expect("at last IDAT chunk");
+    at.finish_chunk(input)?;
+    let after = at.after_idat().expect("at last IDAT chunk");
     debug_assert_eq!(checkpoints.len(), starts.len());
     Ok((checkpoints, after))
 }
@@ -203,40 +251,28 @@ pub(crate) struct Cursor {
     skip: u64,
     /// Whether the stream has ended.
     done: bool,
-    /// File offset up to which this cursor's consumed input has been handed back.
-    released_to: usize,
+    /// The compressed bytes (see the module notes).
+    window: Window,
 }
 
 impl Cursor {
-    /// A cursor whose first byte is decompressed offset `start` (at or after the checkpoint).
-    pub fn new(cp: Checkpoint, start: u64) -> Cursor {
+    /// A cursor whose first byte is decompressed offset `start` (at or after the checkpoint),
+    /// reading `input` through a window of [`INPUT_WINDOW`].
+    pub fn new(cp: Checkpoint, start: u64, input: &Input) -> Cursor {
         debug_assert!(start >= cp.offset);
         let skip = start - cp.offset;
         let read_pos = cp.ring_pos;
-        let released_to = cp.input.pos;
-        Cursor { cp, read_pos, skip, done: false, released_to }
-    }
-
-    /// A range of the file this cursor has read past and will not read again, once it is worth
-    /// releasing (see [`crate::io::Input::release`]); keeps [`crate::io::InputReader::KEEP_BEHIND`].
-    pub fn take_consumed(&mut self) -> Option<std::ops::Range<usize>> {
-        use crate::io::InputReader;
-        let keep_from = self.cp.input.pos.saturating_sub(InputReader::KEEP_BEHIND);
-        if keep_from >= self.released_to + InputReader::RELEASE_STEP {
-            let range = self.released_to..keep_from;
-            self.released_to = keep_from;
-            return Some(range);
-        }
-        None
+        let window = Window::new(input, INPUT_WINDOW, cp.input.pos);
+        Cursor { cp, read_pos, skip, done: false, window }
     }
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        WINDOW + std::mem::size_of::<DecompressorOxide>()
+        WINDOW + std::mem::size_of::<DecompressorOxide>() + self.window.heap_bytes()
     }
 
-    /// Fills `dst` with the next decompressed bytes.
-    pub fn read_exact(&mut self, bytes: &[u8], mut dst: &mut [u8]) -> Result<()> {
+    /// Fills `dst` with the next decompressed bytes, reading `input`.
+    pub fn read_exact(&mut self, input: &Input, mut dst: &mut [u8]) -> Result<()> {
         loop {
             let avail = self.cp.ring_pos - self.read_pos;
             if self.skip > 0 {
@@ -260,13 +296,13 @@ impl Cursor {
                 self.cp.ring_pos = 0;
                 self.read_pos = 0;
             }
-            let (data, more) = self.cp.input.input(bytes, false)?;
+            let (data, more) = self.cp.input.input(&mut self.window, input)?;
             let flags = TINFL_FLAG_PARSE_ZLIB_HEADER
                 | TINFL_FLAG_IGNORE_ADLER32
                 | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
             let (status, used, produced) =
                 decompress(&mut self.cp.state, data, &mut self.cp.ring, self.cp.ring_pos, flags);
-            self.cp.input.pos += used;
+            self.cp.input.consume(data, used);
             self.cp.ring_pos += produced;
             self.cp.offset += produced as u64;
             match status {
@@ -319,23 +355,24 @@ mod tests {
             let file = idat_file(&data, size, level);
             let first = chunk_at(&file, 8).unwrap();
             let starts = [0u64, 1, 32_767, 32_768, 40_000, 123_457, 299_990];
-            let (checkpoints, after) = scan(&file, first.clone(), &starts, data.len() as u64, &|_| {}).unwrap();
+            let input = Input::from_bytes(file.clone());
+            let (checkpoints, after) = scan(&input, first.clone(), &starts, data.len() as u64).unwrap();
             assert_eq!(&file[after + 4..after + 8], b"IEND");
             for (cp, &start) in checkpoints.into_iter().zip(&starts) {
                 assert!(cp.offset <= start && start - cp.offset < WINDOW as u64 + 1);
-                let mut cursor = Cursor::new(cp, start);
+                let mut cursor = Cursor::new(cp, start, &input);
                 let n = (data.len() as u64 - start).min(50_000) as usize;
                 let mut got = vec![0u8; n];
                 // Read in uneven pieces, as rows would be.
                 for piece in got.chunks_mut(313) {
-                    cursor.read_exact(&file, piece).unwrap();
+                    cursor.read_exact(&input, piece).unwrap();
                 }
                 assert!(got == data[start as usize..start as usize + n], "size {size} level {level} start {start}");
             }
             // Asking for more than the stream holds is an error, not a hang.
-            let (mut cps, _) = scan(&file, first, &[299_990], data.len() as u64, &|_| {}).unwrap();
-            let mut cursor = Cursor::new(cps.pop().unwrap(), 299_990);
-            assert!(cursor.read_exact(&file, &mut [0u8; 11]).is_err());
+            let (mut cps, _) = scan(&input, first, &[299_990], data.len() as u64).unwrap();
+            let mut cursor = Cursor::new(cps.pop().unwrap(), 299_990, &input);
+            assert!(cursor.read_exact(&input, &mut [0u8; 11]).is_err());
         }
     }
 
@@ -345,7 +382,8 @@ mod tests {
         let file = idat_file(&data, 4096, 6);
         let first = chunk_at(&file, 8).unwrap();
         // Needs more than the stream holds.
-        assert!(scan(&file, first.clone(), &[0], 50_001, &|_| {}).is_err());
+        let scan = |bytes: &[u8], first: Chunk, starts: &[u64], expected: u64| scan(&Input::from_bytes(bytes.to_vec()), first, starts, expected);
+        assert!(scan(&file, first.clone(), &[0], 50_001).is_err());
         // Adler-32 trailer wrong (CRC fixed so only the checksum can tell).
         let mut bad = file.clone();
         let last_idat_end = file.len() - 12 - 4;
@@ -360,11 +398,11 @@ mod tests {
             }
             pos = c.end();
         }
-        let err = scan(&bad, first.clone(), &[0], 50_000, &|_| {}).err().expect("Adler-32 mismatch");
+        let err = scan(&bad, first.clone(), &[0], 50_000).err().expect("Adler-32 mismatch");
         assert!(err.to_string().contains("Adler-32"), "{err}");
         // A CRC error in a later chunk.
         let mut bad = file.clone();
         bad[8 + 12 + 4096 + 8 + 10] ^= 1;
-        assert!(scan(&bad, first, &[0], 50_000, &|_| {}).is_err());
+        assert!(scan(&bad, first, &[0], 50_000).is_err());
     }
 }

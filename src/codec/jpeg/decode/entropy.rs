@@ -15,13 +15,22 @@
 //! Progressive decoding follows T.81 G.1.2: DC first (difference << Al), DC refinement (one bit),
 //! AC first (run/size with EOBRUN), AC refinement (correction bits for coefficients already
 //! non-zero, new coefficients of magnitude 1 << Al). Coefficients are stored in natural order.
+//!
+//! Reading: each cursor reads its scan's bytes through its own bounded [`Window`] (positioned
+//! reads for a file, sub-slices for input in memory). Before each unit (an MCU of an interleaved
+//! scan, a block otherwise) the window is made to hold at least the most bytes a unit can
+//! consume ([`ScanCursor::unit_bytes`]: the longest codes and magnitudes of 64 coefficients,
+//! doubled for `FF 00` stuffing, plus the bit reader's lookahead), or everything up to the end
+//! of the scan's data; the bit reader is rebased onto that slice, so the decoding loops work on
+//! one plain slice, as fast as on a mapped file, and never see a window's end as the data's.
 
 use std::sync::Arc;
 
-use super::huffman::{BitReader, HuffTable, LOOKAHEAD};
+use super::huffman::{BitReader, HuffTable, Restart, LOOKAHEAD};
 use super::markers::Scan;
 use super::tables::ZIGZAG;
 use crate::error::{Error, Result};
+use crate::io::{Input, Window};
 
 /// Block geometry of one component, as the cursors need it.
 #[derive(Debug, Clone, Copy)]
@@ -65,30 +74,63 @@ pub(crate) struct ScanCursor {
     dc_only: [bool; 4],
     /// For interleaved scans, the blocks of one MCU (built on first use).
     mcu_blocks: Vec<(usize, usize, usize, usize)>,
-    /// File offset up to which this scan's consumed data has been handed back.
-    released_to: usize,
+    /// The scan's bytes (see the module notes).
+    window: Window,
+    /// Input offset of byte 0 of the slice `reader` reads (its `pos` is relative to it).
+    base: usize,
+    /// Input offset of the marker that ends the scan's data (or the input's length).
+    data_end: usize,
+    /// Most input bytes one unit (MCU or block) can consume; see [`ScanCursor::unit_bytes`].
+    unit_bytes: usize,
 }
 
 fn corrupt(detail: &str) -> Error {
     Error::format("JPEG", detail)
 }
 
-impl ScanCursor {
-    /// A cursor at the start of `scan`.
-    pub(crate) fn new(scan: &Scan, progressive: bool) -> ScanCursor {
-        let kind = if !progressive {
-            Kind::Sequential
-        } else if scan.ss == 0 {
-            if scan.ah == 0 {
-                Kind::DcFirst
-            } else {
-                Kind::DcRefine
-            }
-        } else if scan.ah == 0 {
-            Kind::AcFirst
+/// Most bits one block can take, per kind of scan (see [`ScanCursor::unit_bytes`]).
+fn max_block_bits(kind: Kind) -> usize {
+    match kind {
+        // DC: a code and a magnitude of up to 16 bits each. AC: at most 64 steps of a 16-bit
+        // code and up to 15 magnitude (or end-of-band run) bits; refinement adds up to one
+        // correction bit per coefficient of the band.
+        Kind::Sequential | Kind::AcFirst | Kind::AcRefine => 32 + 64 * 31 + 64,
+        Kind::DcFirst => 32,
+        Kind::DcRefine => 1,
+    }
+}
+
+fn kind_of(scan: &Scan, progressive: bool) -> Kind {
+    if !progressive {
+        Kind::Sequential
+    } else if scan.ss == 0 {
+        if scan.ah == 0 {
+            Kind::DcFirst
         } else {
-            Kind::AcRefine
-        };
+            Kind::DcRefine
+        }
+    } else if scan.ah == 0 {
+        Kind::AcFirst
+    } else {
+        Kind::AcRefine
+    }
+}
+
+impl ScanCursor {
+    /// Most input bytes one unit of `scan` can consume: an MCU (at most 10 blocks, T.81 B.2.3)
+    /// of an interleaved scan, one block otherwise; bits to bytes, doubled for `FF 00`
+    /// stuffing, plus the bit reader's lookahead (8 bytes, stuffed) and the byte after an `FF`.
+    pub(crate) fn unit_bytes(scan: &Scan, progressive: bool) -> usize {
+        let blocks = if scan.components.len() > 1 { 10 } else { 1 };
+        2 * (blocks * max_block_bits(kind_of(scan, progressive))).div_ceil(8) + 2 * 8 + 8
+    }
+
+    /// A cursor at the start of `scan`, reading `input` through a window of `share` bytes (at
+    /// least two units; none when `input` is read in place).
+    pub(crate) fn new(scan: &Scan, progressive: bool, input: &Input, share: usize) -> ScanCursor {
+        let unit_bytes = Self::unit_bytes(scan, progressive);
+        let window = Window::new(input, share.max(2 * unit_bytes), scan.data_start);
+        let kind = kind_of(scan, progressive);
         ScanCursor {
             components: scan.components.clone(),
             dc: scan.dc.clone(),
@@ -98,28 +140,23 @@ impl ScanCursor {
             al: scan.al as u32,
             restart_interval: scan.restart_interval as u32,
             kind,
-            reader: BitReader::new(scan.data_start),
+            reader: BitReader::new(0),
             eobrun: 0,
             pred: [0; 4],
             restarts_left: scan.restart_interval as u32,
             stopped: false,
             dc_only: [false; 4],
             mcu_blocks: Vec::new(),
-            released_to: scan.data_start,
+            window,
+            base: scan.data_start,
+            data_end: scan.data_end,
+            unit_bytes,
         }
     }
 
-    /// A range of this scan's data the cursor has read past, once it is worth releasing (see
-    /// [`crate::io::Input::release`]); each scan owns a disjoint part of the file.
-    pub(crate) fn take_consumed(&mut self) -> Option<std::ops::Range<usize>> {
-        use crate::io::InputReader;
-        let keep_from = self.reader.pos.saturating_sub(InputReader::KEEP_BEHIND);
-        if keep_from >= self.released_to + InputReader::RELEASE_STEP {
-            let range = self.released_to..keep_from;
-            self.released_to = keep_from;
-            return Some(range);
-        }
-        None
+    /// Heap bytes of this cursor's window.
+    pub(crate) fn window_heap_bytes(&self) -> usize {
+        self.window.heap_bytes()
     }
 
     /// Marks the scan components whose frame component needs only DC coefficients.
@@ -129,25 +166,13 @@ impl ScanCursor {
         }
     }
 
-    /// The frame components this scan holds.
-    pub(crate) fn components(&self) -> &[usize] {
-        &self.components
-    }
-
-    /// First coefficient (zig-zag index) of the scan's spectral band.
-    pub(crate) fn spectral_start(&self) -> usize {
-        if self.kind == Kind::Sequential {
-            0
-        } else {
-            self.ss
-        }
-    }
-
     /// Decodes the blocks of MCU row `row` into `coefs` (one buffer per frame component, each
-    /// `V` block rows of `buf_cols` blocks of 64 coefficients).
+    /// `V` block rows of `buf_cols` blocks of 64 coefficients), reading `input`.
+    ///
+    /// A read failure (the input file shrank) is an error even when `allow_truncated`.
     pub(crate) fn decode_row(
         &mut self,
-        data: &[u8],
+        input: &Input,
         row: usize,
         geometry: &[BlockGeometry],
         mcus_x: usize,
@@ -157,6 +182,34 @@ impl ScanCursor {
         if self.stopped {
             return Ok(());
         }
+        let mut window = std::mem::take(&mut self.window);
+        let result = self.decode_row_from(&mut window, input, row, geometry, mcus_x, coefs, allow_truncated);
+        self.window = window;
+        result
+    }
+
+    /// The bytes from the reader's position on, at least one unit of them (or all that is left
+    /// of the scan's data); the reader is rebased onto them.
+    #[inline(always)]
+    fn unit<'a>(&mut self, window: &'a mut Window, input: &'a Input) -> Result<&'a [u8]> {
+        let at = self.base + self.reader.pos;
+        let data = window.get(input, at, self.unit_bytes, self.data_end)?;
+        self.base = at;
+        self.reader.pos = 0;
+        Ok(data)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decode_row_from(
+        &mut self,
+        window: &mut Window,
+        input: &Input,
+        row: usize,
+        geometry: &[BlockGeometry],
+        mcus_x: usize,
+        coefs: &mut [Vec<i16>],
+        allow_truncated: bool,
+    ) -> Result<()> {
         if self.components.len() > 1 {
             if self.mcu_blocks.is_empty() {
                 // The blocks of one MCU in scan order: (scan component, frame component, offset
@@ -173,7 +226,17 @@ impl ScanCursor {
             let blocks = std::mem::take(&mut self.mcu_blocks);
             let mut result = Ok(());
             'mcus: for mx in 0..mcus_x {
-                self.restart_check(data);
+                if let Err(e) = self.restart_check(window, input) {
+                    result = Err(e);
+                    break;
+                }
+                let data = match self.unit(window, input) {
+                    Ok(data) => data,
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                };
                 for &(si, c, offset, step) in &blocks {
                     let at = offset + mx * step;
                     let block: &mut [i16; 64] = (&mut coefs[c][at..at + 64]).try_into().unwrap();
@@ -196,7 +259,8 @@ impl ScanCursor {
             let last = ((row + 1) * g.v).min(g.real_rows);
             for by in first..last {
                 for bx in 0..g.real_cols {
-                    self.restart_check(data);
+                    self.restart_check(window, input)?;
+                    let data = self.unit(window, input)?;
                     let at = ((by - first) * g.buf_cols + bx) * 64;
                     let block: &mut [i16; 64] = (&mut coefs[c][at..at + 64]).try_into().unwrap();
                     self.decode_block(data, 0, block)?;
@@ -219,16 +283,27 @@ impl ScanCursor {
     }
 
     #[inline(always)]
-    fn restart_check(&mut self, data: &[u8]) {
+    fn restart_check(&mut self, window: &mut Window, input: &Input) -> Result<()> {
         if self.restart_interval > 0 {
             if self.restarts_left == 0 {
-                self.reader.restart(data);
+                // Search window after window until a marker or the end of the scan's data.
+                loop {
+                    let at = self.base + self.reader.pos;
+                    let data = window.get(input, at, self.unit_bytes, self.data_end)?;
+                    self.base = at;
+                    self.reader.pos = 0;
+                    let at_end = at + data.len() >= self.data_end.min(input.len());
+                    if self.reader.restart(data, at_end) != Restart::NeedMore {
+                        break;
+                    }
+                }
                 self.pred = [0; 4];
                 self.eobrun = 0;
                 self.restarts_left = self.restart_interval;
             }
             self.restarts_left -= 1;
         }
+        Ok(())
     }
 
     #[inline(always)]

@@ -143,10 +143,13 @@ pub(crate) fn extend(bits: u32, size: u32) -> i32 {
     }
 }
 
-/// Reads the bits of one scan's entropy-coded data from a position in the file.
+/// Reads the bits of one scan's entropy-coded data from the byte slice each call is given.
+///
+/// The slice is a window on the scan's data that the caller moves forward (see `entropy.rs`):
+/// between two calls it may hand a slice that starts elsewhere, after rebasing `pos`.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BitReader {
-    /// Next byte of the file to read.
+    /// Next byte to read, as an index into the slice passed to each call.
     pub(crate) pos: usize,
     /// Buffered bits, MSB first.
     bits: u64,
@@ -277,8 +280,10 @@ impl BitReader {
     }
 
     /// At a restart interval boundary: drops the partial byte, and steps over the next RSTn
-    /// marker (skipping garbage and fill bytes before it). Returns whether one was found.
-    pub(crate) fn restart(&mut self, data: &[u8]) -> bool {
+    /// marker in `data` (skipping garbage and fill bytes before it). `at_end` says whether
+    /// `data` runs to the end of the scan's data; when it does not and no marker was found in
+    /// it, the answer is [`Restart::NeedMore`] and `pos` is where the search should go on.
+    pub(crate) fn restart(&mut self, data: &[u8], at_end: bool) -> Restart {
         self.bits = 0;
         self.nbits = 0;
         self.padded = 0;
@@ -289,23 +294,38 @@ impl BitReader {
                 let m = data[p + 1];
                 if (0xD0..=0xD7).contains(&m) {
                     self.pos = p + 2;
-                    return true;
+                    return Restart::Found;
                 }
                 if m != 0 && m != 0xFF {
                     // Another marker: the scan is cut short; read zeros from here on.
                     self.pos = p;
                     self.at_marker = true;
-                    return false;
+                    return Restart::Stopped;
                 }
                 p += if m == 0 { 2 } else { 1 };
             } else {
                 p += 1;
             }
         }
+        if !at_end {
+            self.pos = p.min(data.len());
+            return Restart::NeedMore;
+        }
         self.pos = data.len();
         self.at_marker = true;
-        false
+        Restart::Stopped
     }
+}
+
+/// What [`BitReader::restart`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Restart {
+    /// An RSTn marker, stepped over.
+    Found,
+    /// Another marker or the end of the data: the reader feeds zeros from here on.
+    Stopped,
+    /// The end of the bytes it was given, before the end of the data: give it more.
+    NeedMore,
 }
 
 #[cfg(test)]

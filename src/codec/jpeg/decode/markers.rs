@@ -18,6 +18,7 @@ use super::metadata::{JpegColorSpace, JpegMetadata};
 use super::tables::{default_table, ZIGZAG};
 use crate::codec::exif;
 use crate::error::{Error, Result};
+use crate::io::{Input, Window};
 
 /// Most scans a file may have. A real progressive file has about ten; one scan per coefficient
 /// and component is under 200. Each scan costs a cursor and possibly its own tables.
@@ -89,74 +90,130 @@ fn be16(bytes: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]))
 }
 
-/// Finds the next marker at or after `pos`: returns (marker code, position after it).
-/// Skips stray bytes and fill bytes.
-fn next_marker(bytes: &[u8], mut pos: usize) -> Option<(u8, usize)> {
-    loop {
-        while *bytes.get(pos)? != 0xFF {
+/// Bytes the walk reads from a file at once (its window is freed when the walk ends).
+const WALK_WINDOW: usize = 32 * 1024;
+
+/// The walk's reading position machinery: positioned reads through one bounded window, or
+/// sub-slices of input held in memory (mapped pages it has passed are released by position).
+struct Walk<'a> {
+    input: &'a Input,
+    window: Window,
+}
+
+impl Walk<'_> {
+    /// The bytes from `pos` on that the window holds (at least one unless at the end).
+    fn bytes(&mut self, pos: usize) -> Result<&[u8]> {
+        self.window.get(self.input, pos, WALK_WINDOW, usize::MAX)
+    }
+
+    fn byte(&mut self, pos: usize) -> Result<Option<u8>> {
+        Ok(self.bytes(pos)?.first().copied())
+    }
+
+    fn be16(&mut self, pos: usize) -> Result<Option<u16>> {
+        Ok(be16(self.window.get(self.input, pos, 2, usize::MAX)?, 0))
+    }
+
+    /// The `len` bytes at `start` (the caller checked they lie inside the input).
+    fn read(&mut self, start: usize, len: usize) -> Result<Vec<u8>> {
+        let mut body = vec![0u8; len];
+        let got = self.input.read_at(start, &mut body)?;
+        body.truncate(got);
+        Ok(body)
+    }
+
+    /// Finds the next marker at or after `pos`: returns (marker code, position after it).
+    /// Skips stray bytes and fill bytes.
+    fn next_marker(&mut self, mut pos: usize) -> Result<Option<(u8, usize)>> {
+        loop {
+            loop {
+                let data = self.bytes(pos)?;
+                if data.is_empty() {
+                    return Ok(None);
+                }
+                match data.iter().position(|&b| b == 0xFF) {
+                    Some(i) => {
+                        pos += i;
+                        break;
+                    }
+                    None => pos += data.len(),
+                }
+            }
+            loop {
+                let data = self.bytes(pos)?;
+                if data.is_empty() {
+                    return Ok(None);
+                }
+                let fill = data.iter().take_while(|&&b| b == 0xFF).count();
+                pos += fill;
+                if fill < data.len() {
+                    break;
+                }
+            }
+            let code = self.byte(pos)?.expect("a byte that is not 0xFF was seen here");
             pos += 1;
+            if code != 0 {
+                return Ok(Some((code, pos)));
+            }
         }
-        while *bytes.get(pos)? == 0xFF {
-            pos += 1;
-        }
-        let code = bytes[pos];
-        pos += 1;
-        if code != 0 {
-            return Some((code, pos));
+    }
+
+    /// The position of the marker that ends entropy-coded data starting at `pos` (the `FF` of
+    /// it), or `None` if the data runs to the end of the input. Searches eight bytes at a time.
+    fn find_scan_end(&mut self, mut pos: usize) -> Result<Option<usize>> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        loop {
+            let data = self.bytes(pos)?;
+            if data.is_empty() {
+                return Ok(None);
+            }
+            let mut i = 0;
+            // Skip eight bytes at a time while none of them is 0xFF.
+            while let Some(chunk) = data.get(i..i + 8) {
+                let inv = !u64::from_le_bytes(chunk.try_into().unwrap());
+                if inv.wrapping_sub(ONES) & !inv & HIGHS != 0 {
+                    break;
+                }
+                i += 8;
+            }
+            while i < data.len() && data[i] != 0xFF {
+                i += 1;
+            }
+            if i == data.len() {
+                pos += i;
+                continue;
+            }
+            let ff = pos + i;
+            let next = match data.get(i + 1).copied() {
+                Some(b) => b,
+                None => match self.byte(ff + 1)? {
+                    Some(b) => b,
+                    None => return Ok(None),
+                },
+            };
+            match next {
+                0x00 | 0xD0..=0xD7 => pos = ff + 2,
+                0xFF => pos = ff + 1,
+                _ => return Ok(Some(ff)),
+            }
         }
     }
 }
 
-/// The position of the marker that ends entropy-coded data starting at `pos` (the `FF` of it),
-/// or `None` if the data runs to the end of the file.
+/// The position of the marker that ends entropy-coded data starting at `pos` in `bytes`.
 #[cfg(test)]
 pub(crate) fn find_scan_end(bytes: &[u8], pos: usize) -> Option<usize> {
-    find_scan_end_releasing(bytes, pos, &|_| {})
+    let input = Input::from_bytes(bytes.to_vec());
+    Walk { window: Window::new(&input, WALK_WINDOW, 0), input: &input }.find_scan_end(pos).unwrap()
 }
 
-/// [`find_scan_end`], handing each 4 MiB of data it has walked past to `release` (the caller
-/// maps the file and gives those pages back: this walk touches every byte of every scan).
-fn find_scan_end_releasing(bytes: &[u8], mut pos: usize, release: &dyn Fn(std::ops::Range<usize>)) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const STEP: usize = crate::io::InputReader::RELEASE_STEP;
-    let mut released_to = pos;
-    loop {
-        if pos >= released_to + STEP {
-            release(released_to..pos);
-            released_to = pos;
-        }
-        // Skip eight bytes at a time while none of them is 0xFF.
-        while let Some(chunk) = bytes.get(pos..pos + 8) {
-            let inv = !u64::from_le_bytes(chunk.try_into().unwrap());
-            if inv.wrapping_sub(ONES) & !inv & HIGHS != 0 {
-                break;
-            }
-            pos += 8;
-        }
-        let b = *bytes.get(pos)?;
-        if b != 0xFF {
-            pos += 1;
-            continue;
-        }
-        let next = *bytes.get(pos + 1)?;
-        match next {
-            0x00 => pos += 2,
-            0xD0..=0xD7 => pos += 2,
-            0xFF => pos += 1,
-            _ => return Some(pos),
-        }
-    }
-}
-
-/// Walks the file. See the module documentation.
-pub(crate) fn parse(bytes: &[u8], mode: ParseMode) -> Result<Parsed> {
-    parse_releasing(bytes, mode, &|_| {})
-}
-
-/// [`parse`], handing the entropy-coded data it walks past to `release`.
-pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(std::ops::Range<usize>)) -> Result<Parsed> {
-    if bytes.len() < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8 {
+/// Walks the input. See the module documentation. Reads by position through one bounded
+/// window (input held in memory is read in place), never the whole file at once.
+pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
+    let mut walk = Walk { input, window: Window::new(input, WALK_WINDOW, 0) };
+    let mut soi = [0u8; 2];
+    if input.read_at(0, &mut soi)? < 2 || soi != [0xFF, 0xD8] {
         return Err(err("not a JPEG file (no SOI marker)"));
     }
     let mut pos = 2;
@@ -178,7 +235,8 @@ pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(st
     let mut complete = false;
     let mut seen_sos = false;
 
-    while let Some((marker, after)) = next_marker(bytes, pos) {
+    let input_len = input.len();
+    while let Some((marker, after)) = walk.next_marker(pos)? {
         pos = after;
         match marker {
             0xD8 | 0x01 | 0xD0..=0xD7 => continue, // no length: stray SOI, TEM, RSTn
@@ -188,14 +246,27 @@ pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(st
             }
             _ => {}
         }
-        let Some(len) = be16(bytes, pos) else { break };
+        let Some(len) = walk.be16(pos)? else { break };
         let len = len as usize;
         if len < 2 {
             return Err(err("segment length below 2"));
         }
-        let Some(body) = bytes.get(pos + 2..pos + len) else { break };
+        if pos + len > input_len {
+            break;
+        }
         let body_start = pos + 2;
-        pos += len;
+        let body_end = pos + len;
+        pos = body_end;
+        // Read what is parsed: whole bodies of the segments that define the frame, tables and
+        // scans (and EXIF), a prefix of those recognised by a signature, nothing of the rest.
+        let wanted = match marker {
+            0xC0..=0xCF | 0xDA..=0xDD => len - 2,
+            0xE1 if orientation.is_none() => len - 2,
+            0xE0 | 0xE2 | 0xEE => (len - 2).min(14),
+            _ => 0,
+        };
+        let body = walk.read(body_start, wanted)?;
+        let body = &body[..];
         match marker {
             0xC0..=0xC2 => {
                 if frame.is_some() {
@@ -225,7 +296,7 @@ pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(st
                 }
             }
             0xE2 if body.len() >= 14 && body.starts_with(b"ICC_PROFILE\0") => {
-                icc_chunks.push((body[12], body[13], body_start + 14, body_start + body.len()));
+                icc_chunks.push((body[12], body[13], body_start + 14, body_end));
             }
             0xEE if body.len() >= 12 && body.starts_with(b"Adobe") => adobe_transform = Some(body[11]),
             0xDA => {
@@ -258,14 +329,14 @@ pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(st
                 }
                 scan.data_start = pos;
                 seen_sos = true;
-                match find_scan_end_releasing(bytes, pos, release) {
+                match walk.find_scan_end(pos)? {
                     Some(end) => {
                         scan.data_end = end;
                         pos = end;
                         scans.push(scan);
                     }
                     None => {
-                        scan.data_end = bytes.len();
+                        scan.data_end = input_len;
                         scans.push(scan);
                         break;
                     }
@@ -319,7 +390,7 @@ pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(st
         sampling: frame.components.iter().map(|c| (c.h, c.v)).collect(),
         color_space,
         orientation,
-        icc_profile: assemble_icc(bytes, &mut icc_chunks),
+        icc_profile: assemble_icc(input, &mut icc_chunks)?,
         jfif,
         adobe_transform,
         restart_interval: first_restart_interval.unwrap_or(restart_interval),
@@ -486,23 +557,24 @@ fn parse_sos(
 }
 
 /// Concatenates ICC chunks in sequence order, if they form a complete set.
-fn assemble_icc(bytes: &[u8], chunks: &mut [(u8, u8, usize, usize)]) -> Option<Vec<u8>> {
+fn assemble_icc(input: &Input, chunks: &mut [(u8, u8, usize, usize)]) -> Result<Option<Vec<u8>>> {
     if chunks.is_empty() {
-        return None;
+        return Ok(None);
     }
     let count = chunks[0].1;
     if count == 0 || chunks.len() != count as usize || chunks.iter().any(|c| c.1 != count) {
-        return None;
+        return Ok(None);
     }
     chunks.sort_by_key(|c| c.0);
     if chunks.iter().enumerate().any(|(i, c)| c.0 as usize != i + 1) {
-        return None;
+        return Ok(None);
     }
-    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.3 - c.2).sum());
+    let mut out = vec![0u8; chunks.iter().map(|c| c.3 - c.2).sum()];
+    let mut at = 0;
     for c in chunks.iter() {
-        out.extend_from_slice(&bytes[c.2..c.3]);
+        at += input.read_at(c.2, &mut out[at..at + c.3 - c.2])?;
     }
-    Some(out)
+    Ok(Some(out))
 }
 
 #[cfg(test)]
@@ -514,6 +586,10 @@ mod tests {
         let data = [1, 2, 0xFF, 0x00, 3, 4, 5, 6, 7, 8, 9, 0xFF, 0xD3, 1, 0xFF, 0xFF, 0xD9];
         assert_eq!(find_scan_end(&data, 0), Some(15));
         assert_eq!(find_scan_end(&data[..12], 0), None);
+    }
+
+    fn parse(bytes: &[u8], mode: ParseMode) -> Result<Parsed> {
+        super::parse(&Input::from_bytes(bytes.to_vec()), mode)
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::markers::{parse, ParseMode};
 use crate::error::Result;
+use crate::io::Input;
 
 /// The colour space of the coded components, as libjpeg infers it (JFIF, Adobe APP14, component
 /// identifiers).
@@ -66,9 +67,10 @@ pub struct JpegMetadata {
 /// Reads a JPEG's metadata from its headers, without entropy decoding.
 ///
 /// The walk stops at the first scan, unless the frame's height is 0, in which case the markers
-/// after it are walked to find the DNL segment.
-pub fn read_metadata(bytes: &[u8]) -> Result<JpegMetadata> {
-    Ok(parse(bytes, ParseMode::Metadata)?.metadata)
+/// after it are walked to find the DNL segment. The input is read by position through a bounded
+/// window (segments that are not parsed are skipped unread).
+pub fn read_metadata(input: &Input) -> Result<JpegMetadata> {
+    Ok(parse(input, ParseMode::Metadata)?.metadata)
 }
 
 /// The size of an image of `width` x `height` decoded at 1/`denominator` scale: each side divided

@@ -36,7 +36,7 @@ pub use metadata::{read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
 
 use entropy::{BlockGeometry, ScanCursor};
 use idct::Reduced;
-use markers::{parse_releasing, ParseMode};
+use markers::{parse, ParseMode};
 use upsample::Upsample;
 
 use crate::error::{Error, Result};
@@ -199,7 +199,7 @@ impl JpegDecoder {
         if !matches!(denominator, 1 | 2 | 4 | 8) {
             return Err(Error::parameter(format!("JPEG scale 1/{denominator} (use 1, 2, 4 or 8)")));
         }
-        let parsed = parse_releasing(input.bytes(), ParseMode::Full, &|range| input.release(range))?;
+        let parsed = parse(&input, ParseMode::Full)?;
         if !parsed.complete && !options.allow_truncated {
             return Err(Error::format("JPEG", "file is truncated (no EOI marker after the last scan)"));
         }
@@ -280,18 +280,22 @@ impl JpegDecoder {
             coefs.push(vec![0i16; v * buf_cols * 64]);
         }
 
-        // Cursors for the scans that matter at this scale.
+        // Cursors for the scans that matter at this scale, sharing a bounded window budget.
         let dc_only: Vec<bool> = components.iter().map(|c| c.size == 1).collect();
-        let mut cursors = Vec::new();
-        for scan in &parsed.scans {
-            let mut cursor = ScanCursor::new(scan, frame.progressive);
+        let needed: Vec<&markers::Scan> = parsed
+            .scans
+            .iter()
+            .filter(|scan| {
+                !(frame.progressive
+                    && scan.ss > 0
+                    && scan.ss as usize > last_needed_coefficient(components[scan.components[0]].size))
+            })
+            .collect();
+        let share = cursor_window_share(needed.len());
+        let mut cursors = Vec::with_capacity(needed.len());
+        for scan in needed {
+            let mut cursor = ScanCursor::new(scan, frame.progressive, &input, share);
             cursor.set_dc_only(&dc_only);
-            if frame.progressive && cursor.spectral_start() > 0 {
-                let size = components[cursor.components()[0]].size;
-                if cursor.spectral_start() > last_needed_coefficient(size) {
-                    continue;
-                }
-            }
             cursors.push(cursor);
         }
 
@@ -339,12 +343,8 @@ impl JpegDecoder {
                 c.fill(0);
             }
         }
-        let data = self.input.bytes();
         for cursor in &mut self.cursors {
-            cursor.decode_row(data, row, &self.geometry, self.mcus_x, &mut self.coefs, self.allow_truncated)?;
-            if let Some(consumed) = cursor.take_consumed() {
-                self.input.release(consumed);
-            }
+            cursor.decode_row(&self.input, row, &self.geometry, self.mcus_x, &mut self.coefs, self.allow_truncated)?;
         }
         if row < self.first_idct_row {
             return Ok(());
@@ -372,6 +372,21 @@ impl JpegDecoder {
         }
         Ok(())
     }
+}
+
+/// All the scan cursors' windows together hold at most about this much (for a file read by
+/// positioned reads): one cursor (a baseline file) gets [`MAX_CURSOR_WINDOW`], each of many
+/// (progressive files have up to 256 scans) a share, but at least [`MIN_CURSOR_WINDOW`] and two
+/// of its units.
+const CURSOR_WINDOWS: usize = 128 * 1024;
+/// Largest window of one scan cursor: fewer reads buy little beyond this.
+const MAX_CURSOR_WINDOW: usize = 64 * 1024;
+/// Smallest window of one scan cursor.
+const MIN_CURSOR_WINDOW: usize = 2 * 1024;
+
+/// The window bytes each of `cursors` scan cursors is given.
+fn cursor_window_share(cursors: usize) -> usize {
+    (CURSOR_WINDOWS / cursors.max(1)).clamp(MIN_CURSOR_WINDOW, MAX_CURSOR_WINDOW)
 }
 
 /// The last zig-zag index an IDCT of `size` x `size` reads. The reduced IDCTs evaluate the full
@@ -440,7 +455,8 @@ impl RowSource for JpegDecoder {
             .map(|c| c.plane.capacity() + c.row.capacity() + 2 * c.sums.capacity())
             .sum();
         let coefs: usize = self.coefs.iter().map(|c| 2 * c.capacity()).sum();
-        comps + coefs + self.cursors.len() * std::mem::size_of::<ScanCursor>()
+        let windows: usize = self.cursors.iter().map(ScanCursor::window_heap_bytes).sum();
+        comps + coefs + windows + self.cursors.len() * std::mem::size_of::<ScanCursor>()
     }
 
     fn name(&self) -> &'static str {
