@@ -10,7 +10,7 @@
 use std::any::Any;
 use std::fmt;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::Format;
 use crate::error::Result;
@@ -32,6 +32,10 @@ pub struct Header {
     pub metadata: super::probe::Metadata,
     /// The codec's own parse, handed back to it when it plans and builds the decoder.
     pub(crate) parsed: Arc<dyn Any + Send + Sync>,
+    /// A decoder built while planning (to learn its exact account) and kept for the run, with
+    /// the request it was built for: building it is the costly part (a JPEG's marker walk, an
+    /// Adam7 PNG's checking inflate pass), and it is done once per job.
+    pub(crate) prepared: Arc<Mutex<Option<(DecodeRequest, BoxedSource)>>>,
 }
 
 impl fmt::Debug for Header {
@@ -45,9 +49,52 @@ impl fmt::Debug for Header {
 }
 
 impl Header {
+    /// A header of `format` with the codec's own `parsed` state.
+    pub(crate) fn new(
+        format: Format,
+        info: ImageInfo,
+        exif_orientation: Option<u8>,
+        metadata: super::probe::Metadata,
+        parsed: Arc<dyn Any + Send + Sync>,
+    ) -> Header {
+        Header { format, info, exif_orientation, metadata, parsed, prepared: Arc::default() }
+    }
+
     /// The codec's own parse, if it is of type `T`.
     pub(crate) fn parsed<T: Any + Send + Sync>(&self) -> Option<&T> {
         self.parsed.downcast_ref::<T>()
+    }
+
+    /// The heap of the decoder prepared for `request`, building it with `build` (and keeping it
+    /// for [`Header::take_prepared`]) unless it already is.
+    pub(crate) fn prepare(
+        &self,
+        request: &DecodeRequest,
+        build: impl FnOnce() -> Result<BoxedSource>,
+    ) -> Result<usize> {
+        let mut slot = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some((r, source)) if r == request => Ok(source.buffer_bytes()),
+            _ => {
+                *slot = None;
+                let source = build()?;
+                let bytes = source.buffer_bytes();
+                *slot = Some((*request, source));
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// The decoder prepared for `request` while planning, if any (taken: a decoder runs once).
+    pub(crate) fn take_prepared(&self, request: &DecodeRequest) -> Option<BoxedSource> {
+        let mut slot = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some((r, source)) if r == *request => Some(source),
+            other => {
+                *slot = other;
+                None
+            }
+        }
     }
 }
 

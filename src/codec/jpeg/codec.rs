@@ -15,7 +15,7 @@ use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderSpec, Header};
 use crate::codec::{EncodeOptions, Format};
 use crate::error::{Error, Result};
 use crate::io::Input;
-use crate::pipeline::{BoxedSource, RowSource};
+use crate::pipeline::BoxedSource;
 use crate::pixel::{ImageInfo, PixelFormat};
 
 /// JPEG in the registry.
@@ -55,11 +55,11 @@ impl DecoderSpec for JpegDecoding {
     fn read_header(&self, input: &Input) -> Result<Header> {
         let m = read_metadata(input.bytes())?;
         let format = if m.components == 1 { PixelFormat::GRAY8 } else { PixelFormat::RGB8 };
-        Ok(Header {
-            format: Format::Jpeg,
-            info: ImageInfo { width: m.width, height: m.height, format },
-            exif_orientation: m.orientation,
-            metadata: Metadata {
+        Ok(Header::new(
+            Format::Jpeg,
+            ImageInfo { width: m.width, height: m.height, format },
+            m.orientation,
+            Metadata {
                 format: Format::Jpeg,
                 width: m.width,
                 height: m.height,
@@ -70,8 +70,8 @@ impl DecoderSpec for JpegDecoding {
                 orientation: m.orientation,
                 decoded_format: format.to_string(),
             },
-            parsed: Arc::new(m),
-        })
+            Arc::new(m),
+        ))
     }
 
     fn shrink_factors(&self) -> &'static [u8] {
@@ -95,13 +95,18 @@ impl DecoderSpec for JpegDecoding {
         m.sampling.iter().map(|&(h, v)| h as usize * v as usize * mcus_x * 64 * 2).sum()
     }
 
+    /// The decoder is built here (its marker walk is what tells its buffers) and kept for the
+    /// run, so the file's markers are walked once per job.
     fn heap_bytes(&self, input: &Input, header: &Header, request: &DecodeRequest) -> Result<usize> {
-        let decoder = JpegDecoder::new(input.clone(), options(request))?;
-        Ok(decoder.buffer_bytes() + parse_bytes(metadata(header)?.components as usize))
+        let buffers = header.prepare(request, || Ok(Box::new(JpegDecoder::new(input.clone(), options(request))?)))?;
+        Ok(buffers + parse_bytes(metadata(header)?.components as usize))
     }
 
-    fn build(&self, input: Input, _header: &Header, request: &DecodeRequest) -> Result<BoxedSource> {
-        Ok(Box::new(JpegDecoder::new(input, options(request))?))
+    fn build(&self, input: Input, header: &Header, request: &DecodeRequest) -> Result<BoxedSource> {
+        match header.take_prepared(request) {
+            Some(decoder) => Ok(decoder),
+            None => Ok(Box::new(JpegDecoder::new(input, options(request))?)),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderSpec, Header};
 use crate::codec::{EncodeOptions, Format};
 use crate::error::{Error, Result};
 use crate::io::Input;
-use crate::pipeline::{BoxedSource, RowSource};
+use crate::pipeline::BoxedSource;
 use crate::pixel::ImageInfo;
 
 /// PNG in the registry.
@@ -61,11 +61,11 @@ impl DecoderSpec for PngDecoding {
     fn read_header(&self, input: &Input) -> Result<Header> {
         let h = read_header(input.bytes())?;
         let info = ImageInfo { width: h.width, height: h.height, format: h.output };
-        Ok(Header {
-            format: Format::Png,
+        Ok(Header::new(
+            Format::Png,
             info,
-            exif_orientation: h.orientation,
-            metadata: Metadata {
+            h.orientation,
+            Metadata {
                 format: Format::Png,
                 width: h.width,
                 height: h.height,
@@ -76,14 +76,17 @@ impl DecoderSpec for PngDecoding {
                 orientation: h.orientation,
                 decoded_format: h.output.to_string(),
             },
-            parsed: Arc::new(h),
-        })
+            Arc::new(h),
+        ))
     }
 
     fn heap_bytes(&self, input: &Input, header: &Header, request: &DecodeRequest) -> Result<usize> {
         let h = png_header(header)?;
         if h.interlaced {
-            return Ok(PngDecoder::new(input.clone())?.buffer_bytes() + ADAM7_TRANSIENT);
+            // Building it runs the checking inflate pass that places the seven cursors: done
+            // once, here, and the decoder kept for the run.
+            let buffers = header.prepare(request, || Ok(Box::new(PngDecoder::new(input.clone())?)))?;
+            return Ok(buffers + ADAM7_TRANSIENT);
         }
         let channels = match h.color_type {
             "gray" | "palette" => 1,
@@ -94,8 +97,11 @@ impl DecoderSpec for PngDecoding {
         Ok(sequential_decoder_bytes(h.width, request.rows_needed.min(h.height), h.height, channels * h.bit_depth as u32))
     }
 
-    fn build(&self, input: Input, _header: &Header, _request: &DecodeRequest) -> Result<BoxedSource> {
-        Ok(Box::new(PngDecoder::new(input)?))
+    fn build(&self, input: Input, header: &Header, request: &DecodeRequest) -> Result<BoxedSource> {
+        match header.take_prepared(request) {
+            Some(decoder) => Ok(decoder),
+            None => Ok(Box::new(PngDecoder::new(input)?)),
+        }
     }
 }
 
@@ -113,4 +119,38 @@ fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
     }
     let compression = options.compression.map_or(Ok(PngCompression::default()), PngCompression::from_level)?;
     Ok(Arc::new(PngEncoder { compression, ..Default::default() }))
+}
+
+/// A png crate error message for people: its `ChunkType { type: IHDR, critical: true, .. }`
+/// debug dumps become the chunk name (`IHDR`).
+pub(crate) fn plain_message(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find("ChunkType {") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let end = after.find('}').map_or(after.len(), |e| e + 1);
+        let name = after
+            .split("type: ")
+            .nth(1)
+            .and_then(|t| t.split([',', ' ', '}']).next())
+            .filter(|n| !n.is_empty())
+            .unwrap_or("chunk");
+        out.push_str(name);
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_message;
+
+    #[test]
+    fn chunk_type_dumps_become_chunk_names() {
+        let m = "ChunkType { type: IHDR, critical: true, private: false, reserved: false, safecopy: false } chunk appeared before ChunkType { type: IDAT, critical: true }";
+        assert_eq!(plain_message(m), "IHDR chunk appeared before IDAT");
+        assert_eq!(plain_message("plain text"), "plain text");
+    }
 }
