@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use stripflow::codec::jpeg::{DecodeOptions, JpegDecoder};
 use stripflow::codec::png::PngDecoder;
 use stripflow::io::Input;
-use stripflow::plan::Pipeline;
+use stripflow::plan::{Chain, Pipeline};
 use stripflow::{Error, PixelFormat, RowSource};
 use support::fixtures::{self, JpegSpec};
 use support::interlaced;
