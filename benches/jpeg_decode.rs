@@ -1,5 +1,6 @@
 //! JPEG decode throughput: full decode of an 8K baseline and an 8K progressive JPEG, and 1/8
-//! shrink-on-load of both, in pixels per second of the JPEG (not of the scaled output).
+//! shrink-on-load of both, in pixels per second of the JPEG (not of the scaled output); files are
+//! read by position (the default), and, for the full decode, also memory-mapped.
 //!
 //! The fixtures are generated once (tests/support/fixtures.rs, cached under target/) and their
 //! paths printed, so bench/compare_djpeg.sh can time djpeg on the very same files.
@@ -43,6 +44,9 @@ fn bench(c: &mut Criterion) {
         let input = Input::open(path).unwrap();
         group.bench_function(format!("{name}_full"), |b| b.iter(|| decode(&input, 1)));
         group.bench_function(format!("{name}_scale_1_8"), |b| b.iter(|| decode(&input, 8)));
+        // The opt-in memory map, read in place: what positioned reads are compared with.
+        let mapped = Input::open_mapped(path).unwrap();
+        group.bench_function(format!("{name}_full_mapped"), |b| b.iter(|| decode(&mapped, 1)));
     }
     group.finish();
 }

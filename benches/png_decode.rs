@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the PNG decoder on a 4096x4096 RGB8 photo-like image, in megapixels
 //! per second: non-interlaced (png crate rows), interlaced (seven inflate cursors), and, for
-//! scale, the png crate's own whole-frame decode of both files (which needs the 48 MiB frame).
+//! scale, the png crate's own whole-frame decode of both files (which needs the 48 MiB frame);
+//! stripflow reads files by position (the default) and, as a second line each, memory-mapped.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -33,6 +34,13 @@ fn decode(c: &mut Criterion) {
         group.bench_function(format!("stripflow {name}"), |b| {
             b.iter(|| {
                 let mut decoder = PngDecoder::new(input.clone()).unwrap();
+                drain(&mut decoder, 16, |_, _| Ok(())).unwrap();
+            })
+        });
+        let mapped = Input::open_mapped(path).unwrap();
+        group.bench_function(format!("stripflow {name} mapped"), |b| {
+            b.iter(|| {
+                let mut decoder = PngDecoder::new(mapped.clone()).unwrap();
                 drain(&mut decoder, 16, |_, _| Ok(())).unwrap();
             })
         });

@@ -1,6 +1,6 @@
-//! Peak resident memory (RSS) of whole `stripflow` processes: the input is memory-mapped, and a
-//! mapped page that was read counts in RSS, so without releasing consumed pages RSS would track the
-//! file size. These tests decode files several times larger than the bound.
+//! Peak resident memory (RSS) of whole `stripflow` processes: the input is read by position into
+//! bounded buffers (a mapped page that was read would count in RSS and make it track the file
+//! size). These tests decode files several times larger than the bound.
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
