@@ -468,7 +468,7 @@ mod tests {
     }
 
     #[test]
-    fn spool_blames_tmpdir_and_leaves_no_name() {
+    fn spooled_input_reads_back_by_position() {
         let data = sample(1000);
         let input = Input::spool(&data[..]).unwrap();
         let mut back = vec![0u8; 1000];

@@ -18,7 +18,8 @@ use super::metadata::{JpegColorSpace, JpegMetadata};
 use super::tables::{default_table, ZIGZAG};
 use crate::codec::exif;
 use crate::error::{Error, Result};
-use crate::io::{Input, Window};
+use super::walk::Walk;
+use crate::io::Input;
 
 /// Most scans a file may have. A real progressive file has about ten; one scan per coefficient
 /// and component is under 200. Each scan costs a cursor and possibly its own tables.
@@ -90,128 +91,17 @@ fn be16(bytes: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]))
 }
 
-/// Bytes the walk reads from a file at once (its window is freed when the walk ends).
-const WALK_WINDOW: usize = 32 * 1024;
-
-/// The walk's reading position machinery: positioned reads through one bounded window, or
-/// sub-slices of input held in memory (mapped pages it has passed are released by position).
-struct Walk<'a> {
-    input: &'a Input,
-    window: Window,
-}
-
-impl Walk<'_> {
-    /// The bytes from `pos` on that the window holds (at least one unless at the end).
-    fn bytes(&mut self, pos: usize) -> Result<&[u8]> {
-        self.window.get(self.input, pos, WALK_WINDOW, usize::MAX)
-    }
-
-    fn byte(&mut self, pos: usize) -> Result<Option<u8>> {
-        Ok(self.bytes(pos)?.first().copied())
-    }
-
-    fn be16(&mut self, pos: usize) -> Result<Option<u16>> {
-        Ok(be16(self.window.get(self.input, pos, 2, usize::MAX)?, 0))
-    }
-
-    /// The `len` bytes at `start` (the caller checked they lie inside the input).
-    fn read(&mut self, start: usize, len: usize) -> Result<Vec<u8>> {
-        let mut body = vec![0u8; len];
-        let got = self.input.read_at(start, &mut body)?;
-        body.truncate(got);
-        Ok(body)
-    }
-
-    /// Finds the next marker at or after `pos`: returns (marker code, position after it).
-    /// Skips stray bytes and fill bytes.
-    fn next_marker(&mut self, mut pos: usize) -> Result<Option<(u8, usize)>> {
-        loop {
-            loop {
-                let data = self.bytes(pos)?;
-                if data.is_empty() {
-                    return Ok(None);
-                }
-                match data.iter().position(|&b| b == 0xFF) {
-                    Some(i) => {
-                        pos += i;
-                        break;
-                    }
-                    None => pos += data.len(),
-                }
-            }
-            loop {
-                let data = self.bytes(pos)?;
-                if data.is_empty() {
-                    return Ok(None);
-                }
-                let fill = data.iter().take_while(|&&b| b == 0xFF).count();
-                pos += fill;
-                if fill < data.len() {
-                    break;
-                }
-            }
-            let code = self.byte(pos)?.expect("a byte that is not 0xFF was seen here");
-            pos += 1;
-            if code != 0 {
-                return Ok(Some((code, pos)));
-            }
-        }
-    }
-
-    /// The position of the marker that ends entropy-coded data starting at `pos` (the `FF` of
-    /// it), or `None` if the data runs to the end of the input. Searches eight bytes at a time.
-    fn find_scan_end(&mut self, mut pos: usize) -> Result<Option<usize>> {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGHS: u64 = 0x8080_8080_8080_8080;
-        loop {
-            let data = self.bytes(pos)?;
-            if data.is_empty() {
-                return Ok(None);
-            }
-            let mut i = 0;
-            // Skip eight bytes at a time while none of them is 0xFF.
-            while let Some(chunk) = data.get(i..i + 8) {
-                let inv = !u64::from_le_bytes(chunk.try_into().unwrap());
-                if inv.wrapping_sub(ONES) & !inv & HIGHS != 0 {
-                    break;
-                }
-                i += 8;
-            }
-            while i < data.len() && data[i] != 0xFF {
-                i += 1;
-            }
-            if i == data.len() {
-                pos += i;
-                continue;
-            }
-            let ff = pos + i;
-            let next = match data.get(i + 1).copied() {
-                Some(b) => b,
-                None => match self.byte(ff + 1)? {
-                    Some(b) => b,
-                    None => return Ok(None),
-                },
-            };
-            match next {
-                0x00 | 0xD0..=0xD7 => pos = ff + 2,
-                0xFF => pos = ff + 1,
-                _ => return Ok(Some(ff)),
-            }
-        }
-    }
-}
-
 /// The position of the marker that ends entropy-coded data starting at `pos` in `bytes`.
 #[cfg(test)]
 pub(crate) fn find_scan_end(bytes: &[u8], pos: usize) -> Option<usize> {
     let input = Input::from_bytes(bytes.to_vec());
-    Walk { window: Window::new(&input, WALK_WINDOW, 0), input: &input }.find_scan_end(pos).unwrap()
+    Walk::new(&input).find_scan_end(pos).unwrap()
 }
 
 /// Walks the input. See the module documentation. Reads by position through one bounded
 /// window (input held in memory is read in place), never the whole file at once.
 pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
-    let mut walk = Walk { input, window: Window::new(input, WALK_WINDOW, 0) };
+    let mut walk = Walk::new(input);
     let mut soi = [0u8; 2];
     if input.read_at(0, &mut soi)? < 2 || soi != [0xFF, 0xD8] {
         return Err(err("not a JPEG file (no SOI marker)"));

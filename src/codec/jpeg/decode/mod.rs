@@ -2,7 +2,8 @@
 //! row by row while holding one MCU row (plus context) of state.
 //!
 //! Layers, each in its own module:
-//! * `markers`: the first pass over the file: segments, tables, and where each scan's data is.
+//! * `markers`: the first pass over the file: segments, tables, and where each scan's data is
+//!   (`walk`: how it reads the file, by position through a bounded window).
 //! * `huffman`: lookahead Huffman tables and the bit reader.
 //! * `entropy`: one resumable cursor per scan, decoding one MCU row at a time.
 //! * `idct`: dequantisation and the 8x8 / reduced inverse DCTs.
@@ -31,6 +32,7 @@ mod metadata;
 mod simd;
 mod tables;
 mod upsample;
+mod walk;
 
 pub use metadata::{read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
 
