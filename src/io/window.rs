@@ -26,6 +26,8 @@ pub(crate) struct Window {
     filled: usize,
     /// For mapped input: offset up to which pages have been released.
     released_to: usize,
+    /// Reads of the input made so far (for tests of how often a reader refills).
+    reads: usize,
 }
 
 impl Window {
@@ -33,7 +35,13 @@ impl Window {
     /// a reader that starts at offset `from` (pages before it are not this reader's to release).
     pub(crate) fn new(input: &Input, capacity: usize, from: usize) -> Window {
         let buffer = if input.as_slice().is_some() { Box::default() } else { vec![0u8; capacity].into_boxed_slice() };
-        Window { buffer, start: from, filled: 0, released_to: from }
+        Window { buffer, start: from, filled: 0, released_to: from, reads: 0 }
+    }
+
+    /// How many times the window has read from the input.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn reads(&self) -> usize {
+        self.reads
     }
 
     /// Heap bytes held.
@@ -43,7 +51,9 @@ impl Window {
 
     /// The bytes of `input` from `pos` on, ending at or before `end` (clamped to the input's
     /// length): at least `min(want, end - pos)` of them, more when the window has them.
-    /// `want` must not exceed the capacity given to [`Window::new`] (it is clamped to it).
+    /// `want` must not exceed the capacity given to [`Window::new`] (it is clamped to it). Ask
+    /// for what the next step needs, not for the capacity: the window refills, reading as much
+    /// as its buffer holds, only when it holds fewer than `want` bytes from `pos`.
     ///
     /// Errors are the input's (a file that shrank: see [`Input::read_at`]).
     pub(crate) fn get<'a>(&'a mut self, input: &'a Input, pos: usize, want: usize, end: usize) -> Result<&'a [u8]> {
@@ -70,6 +80,7 @@ impl Window {
             if self.filled < target {
                 let read = input.read_at(pos + self.filled, &mut self.buffer[self.filled..target])?;
                 self.filled += read;
+                self.reads += 1;
             }
         }
         let stop = self.filled.min(end - self.start);
@@ -115,6 +126,12 @@ mod tests {
                 step = (step * 3 + 1) % 1_000_003;
             }
             assert!(window.heap_bytes() <= 1000);
+            // A forward walk asking for a little at a time reads each window once.
+            let mut window = Window::new(&input, 1000, 0);
+            for pos in 0..data.len() {
+                assert_eq!(window.get(&input, pos, 1, usize::MAX).unwrap()[0], data[pos]);
+            }
+            assert!(window.reads() <= data.len() / 1000 + 1, "{} reads", window.reads());
         }
     }
 }

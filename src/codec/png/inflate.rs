@@ -124,7 +124,8 @@ impl IdatPos {
             }
             self.chunk = next;
         }
-        let data = window.get(input, self.pos, INPUT_WINDOW, self.chunk.data.end)?;
+        // Ask for little: the window refills (a whole buffer) only when it is nearly used up.
+        let data = window.get(input, self.pos, 64, self.chunk.data.end)?;
         let more = self.more || self.pos + data.len() < self.chunk.data.end;
         Ok((data, more))
     }

@@ -27,9 +27,10 @@ impl<'a> Walk<'a> {
         Walk { input, window: Window::new(input, WALK_WINDOW.min(input.len()).max(2), 0) }
     }
 
-    /// The bytes from `pos` on that the window holds (at least one unless at the end).
+    /// The bytes from `pos` on that the window holds (at least 16 unless at the end; asking
+    /// for little makes the window refill only when it is nearly used up).
     fn bytes(&mut self, pos: usize) -> Result<&[u8]> {
-        self.window.get(self.input, pos, WALK_WINDOW, usize::MAX)
+        self.window.get(self.input, pos, 16, usize::MAX)
     }
 
     pub(crate) fn byte(&mut self, pos: usize) -> Result<Option<u8>> {
@@ -124,5 +125,25 @@ impl<'a> Walk<'a> {
                 _ => return Ok(Some(ff)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scan_end_search_reads_each_window_once() {
+        // 4 MiB of entropy-coded-like data: a stuffed FF 00 every 100 bytes, then EOI.
+        let mut data: Vec<u8> = (0..4u32 << 20).map(|i| if i % 100 == 0 { 0xFF } else if i % 100 == 1 { 0 } else { (i % 199) as u8 }).collect();
+        data.extend_from_slice(&[0xFF, 0xD9]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scan");
+        std::fs::write(&path, &data).unwrap();
+        let input = Input::open(&path).unwrap();
+        let mut walk = Walk::new(&input);
+        assert_eq!(walk.find_scan_end(0).unwrap(), Some(data.len() - 2));
+        let most = data.len() / (WALK_WINDOW / 2);
+        assert!(walk.window.reads() <= most, "{} reads of the file, at most {most} expected", walk.window.reads());
     }
 }
