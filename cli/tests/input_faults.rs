@@ -18,10 +18,12 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Whether process `pid` has `path` open.
+/// Whether process `pid` has `path` open, or mapped (a mapping outlives its descriptor).
 fn has_open(pid: u32, path: &Path) -> bool {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
-    fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok()).any(|target| target == path)
+    let mapped = std::fs::read_to_string(format!("/proc/{pid}/maps"))
+        .is_ok_and(|maps| maps.lines().any(|l| l.ends_with(path.to_str().unwrap())));
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return mapped };
+    mapped || fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok()).any(|target| target == path)
 }
 
 /// An 8192x8192 baseline JPEG (about 20 MB): converting it at full size to PNG takes seconds.
