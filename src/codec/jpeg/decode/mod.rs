@@ -240,17 +240,11 @@ impl JpegDecoder {
                 return Err(Error::unsupported("JPEG", "fractional sampling factors"));
             }
             let (hr, vr) = (h_out / h_in, v_out / v_in);
-            let upsample = match (hr, vr) {
-                (1, 1) => Upsample::Full,
-                (2, 1) if fancy => Upsample::H2V1,
-                (1, 2) if fancy => Upsample::H1V2,
-                (2, 2) if fancy => Upsample::H2V2,
-                (h, v) => Upsample::Replicate { h, v },
-            };
             let buf_cols = mcus_x * h;
             let plane_w = buf_cols * size;
             let rows_per_mcu = v * size;
             let ds_w = (width * h * size).div_ceil(hmax * 8);
+            let upsample = Upsample::choose(hr, vr, fancy, ds_w);
             let ds_h = (height * v * size).div_ceil(vmax * 8);
             // Input columns the region needs, with one column of context each side.
             let i0 = (x0 / hr).saturating_sub(1);
