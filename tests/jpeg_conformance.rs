@@ -7,6 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use stripflow::codec::FailOn;
 use stripflow::codec::jpeg::{read_metadata, scaled_size, DecodeOptions, JpegColorSpace, JpegDecoder, Region};
 use stripflow::io::Input;
 use stripflow::pipeline::drain;
@@ -449,7 +450,7 @@ fn decode_bytes(bytes: Vec<u8>, options: DecodeOptions) -> Result<Image, Error> 
 
 #[test]
 fn truncated_files_fail_by_default_and_render_when_allowed() {
-    let lenient = DecodeOptions { allow_truncated: true, ..Default::default() };
+    let lenient = DecodeOptions { fail_on: FailOn::None, ..Default::default() };
     for progressive in [false, true] {
         let path = fixtures::jpeg(320, 240, JpegSpec { progressive, ..JpegSpec::default() }, 6);
         let bytes = std::fs::read(&path).unwrap();
@@ -564,9 +565,9 @@ fn corrupted_files_never_panic() {
                 let len = next() as usize % b.len();
                 b.truncate(len);
             }
-            for allow_truncated in [false, true] {
+            for fail_on in [FailOn::Error, FailOn::Truncated, FailOn::None] {
                 // Ok or Err are both fine; a panic or hang is not.
-                let _ = decode_bytes(b.clone(), DecodeOptions { allow_truncated, ..Default::default() });
+                let _ = decode_bytes(b.clone(), DecodeOptions { fail_on, ..Default::default() });
                 let _ = read_metadata(&b);
             }
         }

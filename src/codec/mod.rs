@@ -1,10 +1,12 @@
 //! Decoders (row sources) and encoders (row sinks) for PNG and JPEG, and format detection.
 
 pub mod exif;
+mod fail_on;
 pub mod jpeg;
 pub mod png;
 pub mod probe;
 
+pub use fail_on::FailOn;
 
 /// The file formats stripflow reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -9,5 +9,5 @@ mod expand;
 mod filter;
 mod inflate;
 
-pub use decode::{read_header, PngDecoder, PngHeader};
+pub use decode::{read_header, PngDecodeOptions, PngDecoder, PngHeader};
 pub use encode::{PngCompression, PngEncoder};

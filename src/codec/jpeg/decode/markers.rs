@@ -144,6 +144,9 @@ fn find_scan_end_releasing(bytes: &[u8], mut pos: usize, release: &dyn Fn(std::o
             0x00 => pos += 2,
             0xD0..=0xD7 => pos += 2,
             0xFF => pos += 1,
+            // Reserved codes cannot follow a scan: damaged data (the bit reader stops there),
+            // not the segment after the scan, whose length would be read from garbage.
+            0x02..=0xBF => pos += 2,
             _ => return Some(pos),
         }
     }
