@@ -250,8 +250,9 @@ fn djpeg_image(bytes: &[u8]) -> Image {
 
 #[test]
 fn lenient_jpeg_stops_reading_a_corrupt_scan_early() {
-    // A huge frame with a few bytes of scan data: strict fails at once; lenient renders grey
-    // without decoding or transforming a block after the damage.
+    // A file whose scan data ends after 40 bytes, followed by EOI: strict fails; lenient levels
+    // pass over it once (one fault: the cursor stops, it does not fault again block by block)
+    // and render the rest mid-grey.
     let path = fixtures::jpeg(64, 64, JpegSpec::default(), 3);
     let bytes = std::fs::read(path).unwrap();
     let scan = scan_data(&bytes)[0].clone();
