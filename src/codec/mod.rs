@@ -2,6 +2,7 @@
 
 pub mod exif;
 mod fail_on;
+pub mod icc;
 pub mod jpeg;
 pub mod png;
 pub mod probe;

@@ -2,7 +2,7 @@
 //! encoder.
 
 pub mod adam7;
-mod chunks;
+pub(crate) mod chunks;
 pub mod decode;
 pub mod encode;
 mod expand;

@@ -32,7 +32,7 @@ mod simd;
 mod tables;
 mod upsample;
 
-pub use metadata::{read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
+pub use metadata::{read_icc_profile, read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
 
 use entropy::{BlockGeometry, ScanCursor};
 use idct::Reduced;
