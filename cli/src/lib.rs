@@ -1,6 +1,6 @@
 //! The command-line front end of the stripflow library, shared by the `stripflow` binary (with a
-//! counting allocator) and `stripflow-dhat` (the same commands under the dhat heap profiler, used by
-//! the report to write dhat-heap.json files).
+//! counting allocator) and `stripflow-dhat` (in the `stripflow-report` crate: the same commands under
+//! the dhat heap profiler, used by the report to write dhat-heap.json files).
 //!
 //! Subcommands: `info` (header facts, no pixel decode), `convert` (crop, resize, format change,
 //! streamed), `demo` (the whole job on a built-in 16384x16384 sample, with time and peak heap per
@@ -10,7 +10,6 @@ pub mod convert;
 pub mod demo;
 pub mod peak_alloc;
 pub mod progress;
-pub mod report;
 
 use std::path::PathBuf;
 
@@ -60,11 +59,6 @@ enum Command {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
-    /// Benchmark stripflow against the tools users would pick (vips, ImageMagick, djpeg, Pillow,
-    /// the image crate) and write report.md with tables and SVG charts.
-    ///
-    /// Example: stripflow report --quick --out report-out
-    Report(report::ReportArgs),
 }
 
 /// Parses the command line and runs the command; on error prints one line and exits with 1.
@@ -87,7 +81,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Convert(args) => convert::convert(&args),
         Command::Thumbnail(args) => convert::thumbnail(&args),
         Command::Demo { size, keep } => demo::run(size, keep.as_deref()),
-        Command::Report(args) => report::run(&args),
     }
 }
 
