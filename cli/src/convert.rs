@@ -28,8 +28,8 @@ pub struct JobArgs {
     #[arg(long)]
     format: Option<String>,
     /// Orientation: auto (apply the EXIF orientation, the default), none (ignore it), or 90, 180,
-    /// 270 (turn clockwise after applying EXIF).
-    #[arg(long, default_value = "auto")]
+    /// 270 (turn clockwise after applying EXIF; negative turns anticlockwise: -90 is 270).
+    #[arg(long, default_value = "auto", allow_negative_numbers = true)]
     rotate: String,
     /// Mirror top to bottom (after orientation).
     #[arg(long)]
@@ -270,12 +270,7 @@ pub fn thumbnail(args: &ThumbnailArgs) -> Result<()> {
 fn run(pipeline: Pipeline, input: &str, output: &str, format: Format, job: &JobArgs) -> Result<()> {
     if job.plan {
         let plan = pipeline.plan().with_context(|| input.to_string())?;
-        if job.json {
-            println!("{}", plan.to_json());
-        } else {
-            println!("{plan}");
-        }
-        return Ok(());
+        return if job.json { crate::print_line(plan.to_json()) } else { crate::print_line(&plan) };
     }
     let started = std::time::Instant::now();
     let baseline = crate::peak_alloc::PeakAlloc::current();
