@@ -166,3 +166,44 @@ fn outputs_follow_the_umask_and_replaced_files_keep_mode_and_owner() {
         assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o7777), (1234, 5678, 0o644), "root keeps the owner");
     }
 }
+
+/// A JPEG whose quarter turn needs a scratch file (its frame is over the heap-frame limit).
+fn turn_in(tmpdir: &Path, dir: &Path) -> Output {
+    let jpg = jpeg_file(dir, 1800, 1200);
+    let out = dir.join("turned.jpg");
+    let result = Command::new(env!("CARGO_BIN_EXE_stripflow"))
+        .args(["convert", s(&jpg), s(&out), "--rotate", "90", "--max-memory", "16M"])
+        .env("TMPDIR", tmpdir)
+        .output()
+        .unwrap();
+    assert!(result.status.success() || !out.exists(), "no output after a failure");
+    result
+}
+
+#[test]
+fn a_full_tmpdir_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = tempfile::tempdir().unwrap();
+    let target = std::ffi::CString::new(s(small.path())).unwrap();
+    // SAFETY: mount(2) with NUL-terminated strings that outlive the call.
+    if unsafe { libc::mount(c"tmpfs".as_ptr(), target.as_ptr(), c"tmpfs".as_ptr(), 0, c"size=1M".as_ptr().cast()) } != 0 {
+        eprintln!("cannot mount a tmpfs here (not root?): the library's unit test covers this with a hook");
+        return;
+    }
+    let out = turn_in(small.path(), dir.path());
+    // SAFETY: as above.
+    unsafe { libc::umount(target.as_ptr()) };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{:?} {err}", out.status);
+    assert!(err.contains("no space in TMPDIR") && err.contains(s(small.path())), "{err}");
+}
+
+#[test]
+fn a_missing_tmpdir_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-tmp");
+    let out = turn_in(&missing, dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("TMPDIR") && err.contains(s(&missing)), "{err}");
+}

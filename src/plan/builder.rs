@@ -455,7 +455,7 @@ impl Pipeline {
             {
                 Storage::Heap
             } else {
-                Storage::Mapped
+                Storage::File
             }
         };
         let orient_stage = |current: &mut ImageInfo, stages: &mut Vec<StagePlan>| -> (Orientation, Storage) {
