@@ -315,7 +315,7 @@ fn reserve(file: &File, bytes: u64, dir: &Path) -> Result<()> {
         libc::ENOSPC | libc::EFBIG | libc::EDQUOT => Err(Error::Io(std::io::Error::new(
             std::io::ErrorKind::StorageFull,
             format!(
-                "no space in TMPDIR ({}) for the {:.1} MiB scratch frame (set TMPDIR to a folder with room, or give the job more --max-memory)",
+                "no space in TMPDIR ({}) for the {:.1} MiB scratch frame (set TMPDIR to a folder with room)",
                 dir.display(),
                 bytes as f64 / 1048576.0
             ),
