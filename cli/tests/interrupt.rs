@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -57,8 +57,8 @@ fn listing(dir: &Path) -> Vec<String> {
 }
 
 /// Waits `delay`, checks the job is still running (so the signal lands mid-run), sends `signal`
-/// and checks how the process ended.
-fn interrupt(child: &mut Child, delay: Duration, signal: libc::c_int, what: &str) {
+/// and waits for the process to end.
+fn interrupt(child: &mut Child, delay: Duration, signal: libc::c_int, what: &str) -> ExitStatus {
     let started = Instant::now();
     while started.elapsed() < delay {
         assert!(child.try_wait().unwrap().is_none(), "{what} finished before the signal: make the input bigger");
@@ -67,7 +67,11 @@ fn interrupt(child: &mut Child, delay: Duration, signal: libc::c_int, what: &str
     assert!(child.try_wait().unwrap().is_none(), "{what} finished before the signal");
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
-    let status = child.wait().unwrap();
+    child.wait().unwrap()
+}
+
+/// SIGKILL kills; SIGTERM and SIGINT reach the handler, which exits with 128 + the signal.
+fn check_status(status: ExitStatus, signal: libc::c_int, what: &str) {
     if signal == libc::SIGKILL {
         assert_eq!(status.signal(), Some(libc::SIGKILL), "{what}: {status:?}");
     } else {
@@ -90,9 +94,11 @@ fn an_interrupted_conversion_leaves_nothing() {
             let mut args = vec!["convert", input, out.to_str().unwrap()];
             args.extend(SLOW_JOB);
             let mut child = start(&args, tmp.path(), Stdio::null());
-            interrupt(&mut child, Duration::from_millis(500), signal, &format!("convert -> {out_name}, {name}"));
-            assert_eq!(listing(out_dir.path()), Vec::<String>::new(), "{name}: output folder not empty");
-            assert_eq!(listing(tmp.path()), Vec::<String>::new(), "{name}: TMPDIR not empty");
+            let what = format!("convert -> {out_name}, {name}");
+            let status = interrupt(&mut child, Duration::from_millis(500), signal, &what);
+            assert_eq!(listing(out_dir.path()), Vec::<String>::new(), "{what}: output folder not empty");
+            assert_eq!(listing(tmp.path()), Vec::<String>::new(), "{what}: TMPDIR not empty");
+            check_status(status, signal, &what);
         }
     }
 }
@@ -116,9 +122,11 @@ fn an_interrupted_conversion_from_stdin_leaves_nothing() {
             })
         };
         writer.join().unwrap();
-        interrupt(&mut child, Duration::from_millis(500), signal, &format!("convert - out.png, {name}"));
-        assert_eq!(listing(out_dir.path()), Vec::<String>::new(), "{name}: output folder not empty");
-        assert_eq!(listing(tmp.path()), Vec::<String>::new(), "{name}: TMPDIR not empty (the spooled copy of stdin?)");
+        let what = format!("convert - out.png, {name}");
+        let status = interrupt(&mut child, Duration::from_millis(500), signal, &what);
+        assert_eq!(listing(out_dir.path()), Vec::<String>::new(), "{what}: output folder not empty");
+        assert_eq!(listing(tmp.path()), Vec::<String>::new(), "{what}: TMPDIR not empty (the spooled copy of stdin?)");
+        check_status(status, signal, &what);
     }
 }
 
@@ -131,7 +139,9 @@ fn an_interrupted_demo_leaves_nothing() {
         let mut stdout = child.stdout.take().unwrap();
         let mut first = [0u8; 16];
         std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
-        interrupt(&mut child, Duration::from_millis(400), signal, &format!("demo --size 4096, {name}"));
-        assert_eq!(listing(tmp.path()), Vec::<String>::new(), "{name}: TMPDIR not empty (the demo's folder?)");
+        let what = format!("demo --size 4096, {name}");
+        let status = interrupt(&mut child, Duration::from_millis(400), signal, &what);
+        assert_eq!(listing(tmp.path()), Vec::<String>::new(), "{what}: TMPDIR not empty (the demo's folder?)");
+        check_status(status, signal, &what);
     }
 }
