@@ -313,7 +313,7 @@ fn reserve(file: &File, bytes: u64, dir: &Path) -> Result<()> {
     match code {
         0 => Ok(()),
         libc::ENOSPC | libc::EFBIG | libc::EDQUOT => Err(Error::Io(std::io::Error::new(
-            std::io::ErrorKind::StorageFull,
+            std::io::Error::from_raw_os_error(libc::ENOSPC).kind(),
             format!(
                 "no space in TMPDIR ({}) for the {:.1} MiB scratch frame (set TMPDIR to a folder with room)",
                 dir.display(),

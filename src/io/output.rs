@@ -105,7 +105,7 @@ impl AtomicOutput {
         let (dir, name) = split_target(target)?;
         let existing = match std::fs::metadata(target) {
             Ok(meta) if meta.is_dir() => {
-                return Err(io_error(io::ErrorKind::IsADirectory, format!("{} is a directory", target.display())))
+                return Err(io_error(errno_kind(libc::EISDIR), format!("{} is a directory", target.display())))
             }
             Ok(meta) => Some(meta),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -113,7 +113,7 @@ impl AtomicOutput {
         };
         match std::fs::metadata(&dir) {
             Ok(meta) if meta.is_dir() => {}
-            Ok(_) => return Err(io_error(io::ErrorKind::NotADirectory, format!("{} is not a directory", dir.display()))),
+            Ok(_) => return Err(io_error(errno_kind(libc::ENOTDIR), format!("{} is not a directory", dir.display()))),
             Err(e) => return Err(io_error(e.kind(), format!("folder {} of {}: {e}", dir.display(), target.display()))),
         }
         let unnamed = if allow_unnamed { open_unnamed(&dir) } else { None };
@@ -225,6 +225,11 @@ impl Write for AtomicOutput {
     fn flush(&mut self) -> io::Result<()> {
         self.writer.flush()
     }
+}
+
+/// The error kind of OS error `code` (`IsADirectory` and friends by name need Rust 1.83).
+fn errno_kind(code: i32) -> io::ErrorKind {
+    io::Error::from_raw_os_error(code).kind()
 }
 
 /// An I/O error of `kind` whose message names the path.
@@ -416,7 +421,7 @@ mod tests {
             let mut out = AtomicOutput::create_as(&target, unnamed).unwrap();
             out.write_all(b"new").unwrap();
             out.commit().unwrap();
-            assert_eq!(names(dir.path()), [name.clone()]);
+            assert_eq!(names(dir.path()), std::slice::from_ref(&name));
             assert!(temp_file_name(OsStr::new(&name)).len() <= NAME_MAX);
         }
     }
