@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use stripflow::codec::icc::{icc_profile_heap_bytes, icc_profile_len, read_icc_profile, MAX_ICC_PROFILE_BYTES};
 use stripflow::codec::{probe, Format};
 use stripflow::io::Input;
-use stripflow::plan::Pipeline;
+use stripflow::plan::{Chain, Pipeline};
 use stripflow::Error;
 use support::heap::{human, HeapTests};
 use support::hostile;
@@ -68,7 +68,7 @@ fn main() {
         let scenario = format!("{name}_info");
         let peak = t.measure(&scenario, make, |path| {
             let input = Input::open(path).unwrap();
-            probe::read_metadata(input.bytes()).unwrap();
+            probe::read_metadata(&input).unwrap();
         });
         t.check_at_most(&format!("{name}: metadata read stays small"), peak, 256 * KIB);
 
