@@ -133,7 +133,7 @@ fn scan_data(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
         pos += 2 + len;
         if marker == 0xDA {
             let start = pos;
-            while !(bytes[pos] == 0xFF && !matches!(bytes[pos + 1], 0x00 | 0xD0..=0xD7)) {
+            while bytes[pos] != 0xFF || matches!(bytes[pos + 1], 0x00 | 0xD0..=0xD7) {
                 pos += 1;
             }
             ranges.push(start..pos);
@@ -343,7 +343,7 @@ fn damaged_png_gives_its_rows_then_zeros_when_lenient() {
     let image = decode_png(cut, FailOn::None).unwrap();
     assert_eq!((image.width, image.height), (300, 200));
     let good = matching_rows(&image, &intact);
-    assert!(good >= 50 && good < 200, "{good} rows decoded");
+    assert!((50..200).contains(&good), "{good} rows decoded");
     let row = 300 * 3;
     assert!(image.data[(good + 1) * row..].iter().all(|&b| b == 0), "rows after the damage are zero");
 
@@ -359,7 +359,7 @@ fn damaged_png_gives_its_rows_then_zeros_when_lenient() {
     for level in [FailOn::Truncated, FailOn::None] {
         let image = decode_png(&corrupt, level).unwrap();
         let good = matching_rows(&image, &intact);
-        assert!(good >= 50 && good < 200, "{level}: {good} rows decoded");
+        assert!((50..200).contains(&good), "{level}: {good} rows decoded");
         assert!(image.data[(good + 1) * row..].iter().all(|&b| b == 0), "{level}: zero rows after the damage");
     }
 }

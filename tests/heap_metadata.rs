@@ -42,7 +42,8 @@ const WALK_SLACK: u64 = 64 * KIB;
 
 fn main() {
     let mut t = HeapTests::new();
-    let files: [(&str, fn() -> PathBuf); 5] = [
+    type MakeFile = fn() -> PathBuf;
+    let files: [(&str, MakeFile); 5] = [
         ("iccp_bomb_png", hostile::iccp_bomb_png),
         ("icc_255_chunks_jpeg", hostile::icc_255_chunks_jpeg),
         ("app_3200_jpeg", hostile::app_3200_segments_jpeg),
