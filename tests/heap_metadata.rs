@@ -3,7 +3,8 @@
 //!
 //! Files (written at test time by `support/hostile.rs`): a 64x64 PNG whose iCCP chunk (194 KB)
 //! inflates to 200 MB; a 64x64 JPEG whose ICC profile is 255 full APP2 chunks (16.7 MB); a 64x64
-//! JPEG with 3,200 APPn segments; PNG and JPEG files with an ordinary 1 MiB profile.
+//! JPEG with 3,200 APPn segments; PNG and JPEG files with an ordinary 1 MiB profile; PNG files
+//! with a 32 MiB and a 512 KiB `eXIf` chunk.
 //!
 //! For each: a planned job under `max_memory(2 MiB)` measures within the plan's prediction;
 //! `probe::read_metadata` (what `stripflow info` runs) stays under 256 KiB; asking for the
@@ -20,6 +21,7 @@ mod support;
 use std::path::PathBuf;
 
 use stripflow::codec::icc::{icc_profile_heap_bytes, icc_profile_len, read_icc_profile, MAX_ICC_PROFILE_BYTES};
+use stripflow::codec::png::{metadata_heap_bytes, PngDecoder};
 use stripflow::codec::{probe, Format};
 use stripflow::io::Input;
 use stripflow::plan::{Chain, Pipeline};
@@ -112,6 +114,28 @@ fn main() {
                 ),
             );
         }
+    }
+
+    // eXIf, which the png crate cannot skip and holds twice: over 1 MiB it is refused before the
+    // png crate reads it; below, what it costs is what `png::metadata_heap_bytes` says.
+    let peak = t.measure("exif_32mib_png_info", || hostile::png_with_exif(32 << 20), |path| {
+        let input = Input::open(path).unwrap();
+        assert!(matches!(probe::read_metadata(&input), Err(Error::Limits(_))));
+        assert!(matches!(PngDecoder::new(input), Err(Error::Limits(_))));
+    });
+    t.check_at_most("32 MiB eXIf: refused unread", peak, 64 * KIB);
+    let exif_512k = || hostile::png_with_exif(512 << 10);
+    let peak = t.measure("exif_512k_png_job", exif_512k, |path| {
+        job(&path).write_to(&mut std::io::sink()).unwrap();
+    });
+    if let Some(peak) = peak {
+        let plan = job(&exif_512k()).plan().unwrap();
+        let exif = metadata_heap_bytes(&std::fs::read(exif_512k()).unwrap()).unwrap();
+        t.check(
+            "512 KiB eXIf: job within its plan plus png::metadata_heap_bytes",
+            peak <= (plan.heap_bytes + exif) as u64,
+            &format!("measured {} planned {} + eXIf {}", human(peak), human(plan.heap_bytes as u64), human(exif as u64)),
+        );
     }
     t.finish();
 }

@@ -1,6 +1,7 @@
 //! Hostile metadata, written at test time (code, not committed binaries) and cached under the
 //! target folder: an iCCP bomb PNG, a JPEG whose ICC profile is 255 full APP2 chunks, a JPEG
-//! with 3,200 APPn segments, and PNG and JPEG files with an ordinary 1 MiB ICC profile.
+//! with 3,200 APPn segments, PNG and JPEG files with an ordinary 1 MiB ICC profile, PNG files
+//! with large `eXIf` chunks.
 
 use std::path::PathBuf;
 
@@ -93,6 +94,20 @@ pub fn iccp_bomb_png() -> PathBuf {
 /// Byte `i` of the ordinary profile (1 MiB of a pattern).
 pub fn ordinary_profile_byte(i: usize) -> u8 {
     ((i as u32).wrapping_mul(2_654_435_761) >> 24) as u8
+}
+
+/// A 64x64 PNG with an `eXIf` chunk of `len` bytes (a big-endian TIFF header, then zeros).
+pub fn png_with_exif(len: usize) -> PathBuf {
+    cached(&format!("exif-{len}.png"), || {
+        let base = std::fs::read(fixtures::png(64, 64, PixelFormat::RGB8, 11)).unwrap();
+        let after_ihdr = 8 + 25;
+        let mut data = b"MM\0\x2a\0\0\0\x08".to_vec();
+        data.resize(len, 0);
+        let mut file = base[..after_ihdr].to_vec();
+        file.extend(png_chunk(b"eXIf", &data));
+        file.extend_from_slice(&base[after_ihdr..]);
+        file
+    })
 }
 
 /// The bytes of the ordinary profile.

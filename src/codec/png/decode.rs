@@ -14,7 +14,8 @@
 //! Adler-32 mismatches and, where the data cannot be decoded further (truncated, a bad zlib
 //! stream or filter type), gives the rows decoded so far and rows of zero bytes after them
 //! (non-interlaced files; an interlaced file is checked whole before its first row, so damage
-//! there still fails). The `iCCP` chunk is never inflated here (see [`crate::codec::icc`]).
+//! there still fails). The `iCCP` chunk is never inflated here (see [`crate::codec::icc`]); an
+//! `eXIf` chunk, which the png crate cannot skip, is bounded ([`metadata_heap_bytes`]).
 //!
 //! Output pixels follow the png crate with `Transformations::EXPAND`: palette to RGB8 (RGBA8
 //! with `tRNS`), gray below 8 bits scaled to 8 bits, a `tRNS` colour key becomes alpha, 16-bit
@@ -64,6 +65,7 @@ pub struct PngDecodeOptions {
 /// Reads the header of the PNG in `bytes`: walks the chunks up to the first `IDAT`, checking
 /// them, without decoding pixels.
 pub fn read_header(bytes: &[u8]) -> Result<PngHeader> {
+    metadata_heap_bytes(bytes)?;
     let reader = png_reader(std::io::Cursor::new(bytes), FailOn::Error)?;
     header_from_info(reader.info())
 }
@@ -118,6 +120,13 @@ fn is_truncation(e: &png::DecodingError) -> bool {
     matches!(e, png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof)
 }
 
+/// Heap the png crate spends on metadata chunks it cannot skip in the PNG in `bytes` (an `eXIf`
+/// chunk, held twice), beyond the decoder's row buffers: for the planner to count. An `eXIf`
+/// chunk over 1 MiB is a [`Error::Limits`] error (and is refused by the decoder too).
+pub fn metadata_heap_bytes(bytes: &[u8]) -> Result<usize> {
+    super::chunks::metadata_heap_bytes(bytes)
+}
+
 /// How rows are produced.
 enum Inner {
     /// Non-interlaced: the png crate's row reader; `swap16` when samples need byte swapping.
@@ -158,6 +167,7 @@ impl PngDecoder {
 
     /// [`PngDecoder::new`] with options (a lenient [`FailOn`] level).
     pub fn with_options(input: Input, options: PngDecodeOptions) -> Result<PngDecoder> {
+        metadata_heap_bytes(input.bytes())?;
         let reader = png_reader(input.cursor(), options.fail_on)?;
         let header = header_from_info(reader.info())?;
         let info = ImageInfo { width: header.width, height: header.height, format: header.output };

@@ -10,5 +10,5 @@ mod expand;
 mod filter;
 mod inflate;
 
-pub use decode::{read_header, PngDecodeOptions, PngDecoder, PngHeader};
+pub use decode::{metadata_heap_bytes, read_header, PngDecodeOptions, PngDecoder, PngHeader};
 pub use encode::{PngCompression, PngEncoder};
