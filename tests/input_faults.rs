@@ -11,6 +11,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use stripflow::codec::jpeg::{DecodeOptions, JpegDecoder};
+use stripflow::codec::FailOn;
 use stripflow::codec::png::PngDecoder;
 use stripflow::io::Input;
 use stripflow::plan::{Chain, Pipeline};
@@ -53,10 +54,10 @@ fn assert_input_ended(result: stripflow::Result<()>, what: &str) {
     }
 }
 
-fn jpeg_truncated_while_decoding(spec: JpegSpec, allow_truncated: bool, what: &str) {
+fn jpeg_truncated_while_decoding(spec: JpegSpec, fail_on: FailOn, what: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = copy(&fixtures::jpeg(1024, 1024, spec, 3), dir.path());
-    let options = DecodeOptions { allow_truncated, ..Default::default() };
+    let options = DecodeOptions { fail_on, ..Default::default() };
     let mut decoder = JpegDecoder::new(Input::open(&path).unwrap(), options).unwrap();
     truncate_half(&path);
     assert_input_ended(read_all(&mut decoder), what);
@@ -64,16 +65,16 @@ fn jpeg_truncated_while_decoding(spec: JpegSpec, allow_truncated: bool, what: &s
 
 #[test]
 fn baseline_jpeg_truncated_while_decoding_is_an_io_error() {
-    jpeg_truncated_while_decoding(JpegSpec::default(), false, "baseline");
-    // Even when truncated files are rendered (missing data as grey), a file that changed is an error.
-    jpeg_truncated_while_decoding(JpegSpec::default(), true, "baseline, allow_truncated");
+    jpeg_truncated_while_decoding(JpegSpec::default(), FailOn::Error, "baseline");
+    // Even when damaged files are rendered as far as they go, a file that changed is an error.
+    jpeg_truncated_while_decoding(JpegSpec::default(), FailOn::None, "baseline, fail_on none");
     let restarts = JpegSpec { restart_interval: 4, ..Default::default() };
-    jpeg_truncated_while_decoding(restarts, false, "baseline with restart markers");
+    jpeg_truncated_while_decoding(restarts, FailOn::None, "baseline with restart markers, fail_on none");
 }
 
 #[test]
 fn progressive_jpeg_truncated_while_decoding_is_an_io_error() {
-    jpeg_truncated_while_decoding(JpegSpec { progressive: true, ..Default::default() }, false, "progressive");
+    jpeg_truncated_while_decoding(JpegSpec { progressive: true, ..Default::default() }, FailOn::Error, "progressive");
 }
 
 #[test]

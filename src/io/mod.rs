@@ -14,9 +14,9 @@
 //! have moved past, by position ([`Input::release`]: `madvise(MADV_DONTNEED)` on the read-only
 //! map; the pages stay in the page cache and a later read faults them in again).
 //!
-//! [`AtomicOutput`] writes to a temporary file in the target's folder and renames it into place
-//! only when [`AtomicOutput::commit`] is called: a failed run leaves no partial file and never
-//! clobbers an existing output.
+//! [`AtomicOutput`] writes to an unnamed temporary file in the target's folder (a named one where
+//! the system has no `O_TMPFILE`) and moves it into place only when [`AtomicOutput::commit`] is
+//! called: a failed or killed run leaves no partial file and never clobbers an existing output.
 
 mod input;
 mod output;
@@ -24,5 +24,5 @@ mod window;
 
 pub(crate) use input::is_input_ended;
 pub use input::{Input, InputReader};
-pub use output::AtomicOutput;
+pub use output::{remove_pending_outputs, AtomicOutput};
 pub(crate) use window::Window;

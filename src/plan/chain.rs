@@ -113,6 +113,7 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
         shrink: g.shrink,
         region,
         rows_needed: if crops_on_load { g.region.height } else { g.region.y + g.region.height },
+        fail_on: recipe.fail_on,
     };
     let decoded = match region {
         Some(r) => ImageInfo { width: r.width, height: r.height, format: input.format },
@@ -252,7 +253,7 @@ fn add_geometry(recipe: &Recipe, g: &Resolved, encoder: &dyn EncoderSpec, stages
     let before = !o.streams() && needs_resize && stages.current.pixels() < g.scaled.0 as u64 * g.scaled.1 as u64;
     let orient = |frame: ImageInfo| -> Arc<dyn StageSpec> {
         let on_heap = o.streams() || recipe.budget.frame_on_heap(ScratchImage::bytes_for(frame, Storage::Heap));
-        Arc::new(OrientSpec { orientation: o, storage: if on_heap { Storage::Heap } else { Storage::Mapped } })
+        Arc::new(OrientSpec { orientation: o, storage: if on_heap { Storage::Heap } else { Storage::File } })
     };
     let has_orientation = o != Orientation::Identity;
     if has_orientation && before {

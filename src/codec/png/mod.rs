@@ -2,13 +2,13 @@
 //! encoder.
 
 pub mod adam7;
-mod chunks;
+pub(crate) mod chunks;
 pub mod codec;
 pub mod decode;
 pub mod encode;
 mod expand;
 mod filter;
-mod inflate;
+pub(crate) mod inflate;
 
-pub use decode::{read_header, PngDecoder, PngHeader};
+pub use decode::{metadata_heap_bytes, read_header, PngDecodeOptions, PngDecoder, PngHeader};
 pub use encode::{PngCompression, PngEncoder};

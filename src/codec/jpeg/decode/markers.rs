@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use super::huffman::HuffTable;
-use super::metadata::{JpegColorSpace, JpegMetadata};
+use super::metadata::{IccChunks, JpegColorSpace, JpegMetadata};
 use super::tables::{default_table, ZIGZAG};
 use crate::codec::exif;
 use crate::error::{Error, Result};
@@ -81,6 +81,8 @@ pub(crate) struct Parsed {
     pub metadata: JpegMetadata,
     /// Whether the walk reached EOI (false: the file is cut off).
     pub complete: bool,
+    /// Where the ICC profile's chunks lie (before the first scan).
+    pub icc: IccChunks,
 }
 
 fn err(detail: &str) -> Error {
@@ -120,7 +122,7 @@ pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
     let mut jfif = false;
     let mut adobe_transform = None;
     let mut orientation = None;
-    let mut icc_chunks: Vec<(u8, u8, usize, usize)> = Vec::new();
+    let mut icc = IccChunks::new();
     let mut dnl_height = None;
     let mut complete = false;
     let mut seen_sos = false;
@@ -185,8 +187,8 @@ pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
                     orientation = exif::orientation(tiff);
                 }
             }
-            0xE2 if body.len() >= 14 && body.starts_with(b"ICC_PROFILE\0") => {
-                icc_chunks.push((body[12], body[13], body_start + 14, body_end));
+            0xE2 if !seen_sos && body.len() >= 14 && body.starts_with(b"ICC_PROFILE\0") => {
+                icc.add(body[12], body[13], body_start + 14, body_end - body_start - 14);
             }
             0xEE if body.len() >= 12 && body.starts_with(b"Adobe") => adobe_transform = Some(body[11]),
             0xDA => {
@@ -280,7 +282,7 @@ pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
         sampling: frame.components.iter().map(|c| (c.h, c.v)).collect(),
         color_space,
         orientation,
-        icc_profile: assemble_icc(input, &mut icc_chunks)?,
+        icc_profile_len: icc.len(),
         jfif,
         adobe_transform,
         restart_interval: first_restart_interval.unwrap_or(restart_interval),
@@ -292,7 +294,7 @@ pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
     } else {
         Vec::new()
     };
-    Ok(Parsed { frame, scans, quant, metadata, complete })
+    Ok(Parsed { frame, scans, quant, metadata, complete, icc })
 }
 
 fn parse_frame(body: &[u8], progressive: bool) -> Result<(Frame, u8)> {
@@ -444,27 +446,6 @@ fn parse_sos(
         return Err(err("more than 10 blocks in an MCU"));
     }
     Ok(Scan { components, dc, ac, ss, se, ah, al, restart_interval: 0, data_start: 0, data_end: 0 })
-}
-
-/// Concatenates ICC chunks in sequence order, if they form a complete set.
-fn assemble_icc(input: &Input, chunks: &mut [(u8, u8, usize, usize)]) -> Result<Option<Vec<u8>>> {
-    if chunks.is_empty() {
-        return Ok(None);
-    }
-    let count = chunks[0].1;
-    if count == 0 || chunks.len() != count as usize || chunks.iter().any(|c| c.1 != count) {
-        return Ok(None);
-    }
-    chunks.sort_by_key(|c| c.0);
-    if chunks.iter().enumerate().any(|(i, c)| c.0 as usize != i + 1) {
-        return Ok(None);
-    }
-    let mut out = vec![0u8; chunks.iter().map(|c| c.3 - c.2).sum()];
-    let mut at = 0;
-    for c in chunks.iter() {
-        at += input.read_at(c.2, &mut out[at..at + c.3 - c.2])?;
-    }
-    Ok(Some(out))
 }
 
 #[cfg(test)]
