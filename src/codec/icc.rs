@@ -16,12 +16,12 @@
 //! profile ([`icc_profile_heap_bytes`] gives the sum). No profile is held by a decoder.
 
 use miniz_oxide::inflate::core::inflate_flags::{
-    TINFL_FLAG_PARSE_ZLIB_HEADER, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+    TINFL_FLAG_HAS_MORE_INPUT, TINFL_FLAG_PARSE_ZLIB_HEADER, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
 };
 use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
 use miniz_oxide::inflate::TINFLStatus;
 
-use std::borrow::Cow;
+use std::ops::Range;
 
 use super::png::chunks::SIGNATURE;
 use super::png::inflate::{check_chunk_crc, read_chunk};
@@ -55,7 +55,7 @@ pub fn icc_profile_len(input: &Input) -> Result<Option<usize>> {
     let len = match sniff(input)? {
         Some(Format::Jpeg) => super::jpeg::read_metadata(input)?.icc_profile_len,
         Some(Format::Png) => match png_iccp(input)? {
-            Some(zlib) => Some(inflate_count(&zlib)?),
+            Some(zlib) => Some(inflate_at(input, zlib, None)?),
             None => None,
         },
         None => return Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
@@ -67,15 +67,11 @@ pub fn icc_profile_len(input: &Input) -> Result<Option<usize>> {
 }
 
 /// Peak heap of [`read_icc_profile`] on `input`: 0 without a profile, else the profile plus the
-/// PNG inflater's state and window (and, for a PNG file read by position, its `iCCP` chunk,
-/// which is read into memory). Errors as [`icc_profile_len`].
+/// PNG inflater's state and window. Errors as [`icc_profile_len`].
 pub fn icc_profile_heap_bytes(input: &Input) -> Result<usize> {
     let Some(len) = icc_profile_len(input)? else { return Ok(0) };
     Ok(match sniff(input)? {
-        Some(Format::Png) => {
-            let chunk = if input.as_slice().is_some() { 0 } else { png_iccp(input)?.map_or(0, |z| z.len() + 82) };
-            (len + INFLATER_BYTES).max(WINDOW + INFLATER_BYTES) + chunk
-        }
+        Some(Format::Png) => (len + INFLATER_BYTES).max(WINDOW + INFLATER_BYTES),
         _ => len,
     })
 }
@@ -100,14 +96,10 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
         Some(Format::Jpeg) => super::jpeg::read_icc_profile(input),
         Some(Format::Png) => {
             let Some(zlib) = png_iccp(input)? else { return Ok(None) };
-            let zlib = &zlib[..];
-            let len = inflate_count(zlib)?;
+            let len = inflate_at(input, zlib.clone(), None)?;
             check_icc_len(len)?;
             let mut profile = vec![0u8; len];
-            let mut state = Box::<DecompressorOxide>::default();
-            let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
-            let (status, _, written) = decompress(&mut state, zlib, &mut profile, 0, flags);
-            if status != TINFLStatus::Done || written != len {
+            if inflate_at(input, zlib, Some(&mut profile)).ok() != Some(len) {
                 return Err(Error::format("PNG", "iCCP chunk inflates differently the second time"));
             }
             Ok(Some(profile))
@@ -118,38 +110,26 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
 
 /// The zlib stream of a PNG's `iCCP` chunk (before the first `IDAT`), CRC checked; `None` if the
 /// file has none.
-fn png_iccp(input: &Input) -> Result<Option<Cow<'_, [u8]>>> {
+fn png_iccp(input: &Input) -> Result<Option<Range<usize>>> {
     let mut signature = [0u8; 8];
     if input.read_at(0, &mut signature)? < 8 || signature != SIGNATURE {
         return Err(Error::format("PNG", "not a PNG signature"));
     }
     let mut pos = SIGNATURE.len();
     loop {
-        // Chunk headers read by position; only the iCCP chunk's data is read (in place when the
-        // input is in memory).
+        // Chunk headers read by position; of the iCCP chunk only the name is read here.
         let chunk = read_chunk(input, pos)?;
         match &chunk.kind {
             b"IDAT" | b"IEND" => return Ok(None),
             b"iCCP" => {
                 check_chunk_crc(input, &chunk)?;
-                let data: Cow<'_, [u8]> = match input.as_slice() {
-                    Some(bytes) => Cow::Borrowed(&bytes[chunk.data.clone()]),
-                    None => {
-                        let mut data = vec![0u8; chunk.data.len()];
-                        input.read_at(chunk.data.start, &mut data)?;
-                        Cow::Owned(data)
-                    }
-                };
+                let mut head = [0u8; 81];
+                let got = input.read_at(chunk.data.start, &mut head[..chunk.data.len().min(81)])?;
+                let data = &head[..got];
                 // Profile name (1..=79 bytes), NUL, compression method 0, zlib stream.
                 let name_end = data.iter().take(80).position(|&b| b == 0);
                 return match name_end {
-                    Some(n) if n >= 1 && data.get(n + 1) == Some(&0) => Ok(Some(match data {
-                        Cow::Borrowed(d) => Cow::Borrowed(&d[n + 2..]),
-                        Cow::Owned(mut d) => {
-                            d.drain(..n + 2);
-                            Cow::Owned(d)
-                        }
-                    })),
+                    Some(n) if n >= 1 && data.get(n + 1) == Some(&0) => Ok(Some(chunk.data.start + n + 2..chunk.data.end)),
                     _ => Err(Error::format("PNG", "iCCP chunk without a valid name and compression method")),
                 };
             }
@@ -160,22 +140,48 @@ fn png_iccp(input: &Input) -> Result<Option<Cow<'_, [u8]>>> {
 
 /// Inflates `zlib` through a 32 KiB ring, counting the output; stops (with [`Error::Limits`])
 /// once the count passes the cap, so a bomb costs at most the cap's worth of inflating.
-fn inflate_count(zlib: &[u8]) -> Result<usize> {
+/// Inflates the zlib stream at `zlib` of `input`, read by position in pieces of 4 KiB (on the
+/// stack), into `out` when given (it must be the stream's exact length), else through a 32 KiB
+/// window only to count; returns the inflated length. Counting stops past the cap.
+fn inflate_at(input: &Input, zlib: Range<usize>, mut out: Option<&mut [u8]>) -> Result<usize> {
     let mut state = Box::<DecompressorOxide>::default();
-    let mut ring = vec![0u8; WINDOW];
-    let (mut input, mut ring_pos, mut total) = (zlib, 0usize, 0usize);
+    let mut ring = if out.is_none() { vec![0u8; WINDOW] } else { Vec::new() };
+    let mut piece = [0u8; 4096];
+    let (mut pos, mut out_pos, mut total) = (zlib.start, 0usize, 0usize);
+    let (mut have, mut used_of_piece) = (0usize, 0usize);
     loop {
-        let (status, used, written) = decompress(&mut state, input, &mut ring, ring_pos, TINFL_FLAG_PARSE_ZLIB_HEADER);
-        input = &input[used..];
-        ring_pos = (ring_pos + written) % WINDOW;
+        if used_of_piece == have && pos < zlib.end {
+            have = input.read_at(pos, &mut piece[..(zlib.end - pos).min(4096)])?;
+            used_of_piece = 0;
+        }
+        let data = &piece[used_of_piece..have];
+        let more = pos + data.len() < zlib.end;
+        let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
+        let (status, used, written) = match out.as_deref_mut() {
+            Some(out) => decompress(&mut state, data, out, out_pos, flags | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF),
+            None => decompress(&mut state, data, &mut ring, out_pos, flags),
+        };
+        used_of_piece += used;
+        pos += used;
+        out_pos += written;
+        if out.is_none() {
+            out_pos %= WINDOW;
+        }
         total += written;
         check_icc_len(total)?;
         match status {
             TINFLStatus::Done => return Ok(total),
-            TINFLStatus::HasMoreOutput => {}
+            TINFLStatus::HasMoreOutput if out.is_none() => {}
+            TINFLStatus::NeedsMoreInput if more => {}
             _ => return Err(Error::format("PNG", format!("iCCP chunk: bad zlib stream ({status:?})"))),
         }
     }
+}
+
+/// [`inflate_at`] counting a zlib stream held in memory.
+#[cfg(test)]
+fn inflate_count(zlib: &[u8]) -> Result<usize> {
+    inflate_at(&Input::from_bytes(zlib.to_vec()), 0..zlib.len(), None)
 }
 
 #[cfg(test)]
