@@ -122,6 +122,9 @@ impl<'a> Walk<'a> {
             match next {
                 0x00 | 0xD0..=0xD7 => pos = ff + 2,
                 0xFF => pos = ff + 1,
+                // Reserved codes cannot follow a scan: damaged data (the bit reader stops there),
+                // not the segment after the scan, whose length would be read from garbage.
+                0x02..=0xBF => pos = ff + 2,
                 _ => return Ok(Some(ff)),
             }
         }
