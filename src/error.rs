@@ -1,24 +1,54 @@
-//! The one error type of stripflow, classified by who caused the failure.
+//! The one error type of stripflow, classified by who caused the failure ([`ErrorKind`]).
 //!
-//! * [`Error::Io`]: the operating system (a read or write failed).
-//! * [`Error::Format`]: the input (a truncated, corrupt or hostile file).
-//! * [`Error::Unsupported`]: the input is valid but uses a feature stripflow does not implement.
-//! * [`Error::Parameter`]: the caller (an impossible crop, a zero size, a bad option).
-//! * [`Error::Limits`]: a configured limit (memory budget, pixel count) would be exceeded.
+//! * [`ErrorKind::Io`]: the operating system (a read or write failed). [`Error::Io`] carries the
+//!   bare OS error, [`Error::File`] the same with the path it concerns.
+//! * [`ErrorKind::Format`]: the input (a truncated, corrupt or hostile file).
+//! * [`ErrorKind::Unsupported`]: the input is valid but uses a feature or format stripflow does
+//!   not implement.
+//! * [`ErrorKind::Parameter`]: the caller (an impossible crop, a zero size, an option that does
+//!   not apply to the chosen format).
+//! * [`ErrorKind::Limits`]: a configured limit (memory budget, pixel count) would be exceeded.
+//!
+//! Messages are plain sentences for people. Each error's `Display` says everything once: no
+//! variant exposes an inner error as its `source()`, so printing the chain (`{e:#}` in anyhow)
+//! does not repeat the operating system's words.
 
 use std::fmt;
+use std::path::PathBuf;
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Who caused a failure: the classification every [`Error`] falls into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The operating system: a read or a write failed.
+    Io,
+    /// The input is not a valid image of the format it claims to be.
+    Format,
+    /// The input is valid but needs something stripflow does not implement.
+    Unsupported,
+    /// The caller asked for something impossible or inapplicable.
+    Parameter,
+    /// A configured limit would be exceeded.
+    Limits,
+}
+
 /// Every failure stripflow reports.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
+#[non_exhaustive]
 pub enum Error {
     /// Reading the input or writing the output failed.
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+    /// Reading or writing the file at `path` failed.
+    File {
+        /// The file concerned.
+        path: PathBuf,
+        /// What the operating system said.
+        error: std::io::Error,
+    },
     /// The input is not a valid image of the format it claims to be.
-    #[error("invalid {format} data: {detail}")]
     Format {
         /// Which format was being decoded ("PNG", "JPEG", ...).
         format: &'static str,
@@ -26,7 +56,6 @@ pub enum Error {
         detail: String,
     },
     /// The input is valid, but uses a feature stripflow does not implement.
-    #[error("unsupported {format} feature: {feature}")]
     Unsupported {
         /// Which format ("PNG", "JPEG", ...).
         format: &'static str,
@@ -34,11 +63,30 @@ pub enum Error {
         feature: String,
     },
     /// The caller asked for something impossible (crop outside the image, zero size, ...).
-    #[error("invalid parameter: {0}")]
     Parameter(String),
     /// A configured limit would be exceeded; nothing was decoded.
-    #[error("limit exceeded: {0}")]
     Limits(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::File { path, error } => write!(f, "{}: {error}", path.display()),
+            Error::Format { format, detail } => write!(f, "invalid {format} data: {detail}"),
+            Error::Unsupported { format, feature } => write!(f, "unsupported {format} feature: {feature}"),
+            Error::Parameter(m) => write!(f, "invalid parameter: {m}"),
+            Error::Limits(m) => write!(f, "limit exceeded: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
 }
 
 impl Error {
@@ -60,5 +108,44 @@ impl Error {
     /// A [`Error::Limits`] error with a message.
     pub fn limits(detail: impl fmt::Display) -> Self {
         Error::Limits(detail.to_string())
+    }
+
+    /// An I/O error about the file at `path` ([`Error::File`]).
+    pub fn file(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
+        Error::File { path: path.into(), error }
+    }
+
+    /// Who caused this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Io(_) | Error::File { .. } => ErrorKind::Io,
+            Error::Format { .. } => ErrorKind::Format,
+            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Parameter(_) => ErrorKind::Parameter,
+            Error::Limits(_) => ErrorKind::Limits,
+        }
+    }
+
+    /// The operating system's error, for [`ErrorKind::Io`] errors.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            Error::Io(e) | Error::File { error: e, .. } => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_the_os_error_and_the_path_once() {
+        let e = Error::file("/no/such.png", std::io::Error::from(std::io::ErrorKind::NotFound));
+        let text = e.to_string();
+        assert_eq!(text.matches("not found").count(), 1, "{text}");
+        assert!(text.starts_with("/no/such.png: "), "{text}");
+        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(e.kind(), ErrorKind::Io);
     }
 }

@@ -24,11 +24,12 @@ pub mod ops;
 pub mod pipeline;
 pub mod pixel;
 pub mod plan;
+pub mod prelude;
 pub mod scratch;
 pub mod synth;
 
-pub use error::{Error, Result};
-pub use pipeline::RowSource;
+pub use error::{Error, ErrorKind, Result};
+pub use pipeline::{RowSource, StageSpec};
 pub use pixel::{BitDepth, ColorType, ImageInfo, PixelFormat};
 
 /// The README's examples, compiled and run as doctests so they cannot rot.

@@ -4,6 +4,7 @@
 //! 256-pixel thumbnail. Without auto-orient the turned ones must not match, so the comparison
 //! can fail.
 
+use stripflow::plan::Chain;
 use stripflow::ops::fit::Fit;
 use stripflow::pipeline::drain;
 use stripflow::plan::Pipeline;

@@ -3,8 +3,9 @@
 
 mod support;
 
-use std::cell::Cell;
-use std::rc::Rc;
+use stripflow::plan::Chain;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use stripflow::plan::Pipeline;
@@ -15,7 +16,7 @@ use support::fixtures::{self, JpegSpec};
 /// A synthetic source that counts the rows read from it.
 struct Counting {
     inner: Synthetic,
-    reads: Rc<Cell<u64>>,
+    reads: Arc<AtomicU64>,
 }
 
 impl RowSource for Counting {
@@ -23,7 +24,7 @@ impl RowSource for Counting {
         self.inner.info()
     }
     fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
-        self.reads.set(self.reads.get() + 1);
+        self.reads.fetch_add(1, Ordering::Relaxed);
         self.inner.read_row(row)
     }
     fn buffer_bytes(&self) -> usize {
@@ -34,8 +35,8 @@ impl RowSource for Counting {
     }
 }
 
-fn counting(w: u32, h: u32) -> (Box<dyn RowSource>, Rc<Cell<u64>>) {
-    let reads = Rc::new(Cell::new(0));
+fn counting(w: u32, h: u32) -> (Box<dyn RowSource>, Arc<AtomicU64>) {
+    let reads = Arc::new(AtomicU64::new(0));
     (
         Box::new(Counting {
             inner: Synthetic::new(w, h, PixelFormat::RGB8, 1),
@@ -62,7 +63,7 @@ fn over_budget_is_refused_before_any_row_is_read() {
         m.contains("orient rotate 90") && m.contains("Scratch files are disabled") && m.contains("256.00 MiB"),
         "{m}"
     );
-    assert_eq!(reads.get(), 0, "no row may be read");
+    assert_eq!(reads.load(Ordering::Relaxed), 0, "no row may be read");
 
     // The same with scratch files allowed goes to a mapped file and fits.
     let (source, _) = counting(20000, 12000);
@@ -84,7 +85,7 @@ fn over_budget_is_refused_before_any_row_is_read() {
         m.contains("the job needs") && m.contains("64.0 KiB") && m.contains("largest part is resize"),
         "{m}"
     );
-    assert_eq!(reads.get(), 0);
+    assert_eq!(reads.load(Ordering::Relaxed), 0);
 }
 
 #[test]
@@ -92,15 +93,22 @@ fn pixel_limit() {
     let (source, reads) = counting(1000, 1000);
     let m = limits_message(Pipeline::from_source(source).limit_input_pixels(999_999).plan());
     assert!(m.contains("1000x1000 = 1000000 pixels") && m.contains("999999"), "{m}");
-    assert_eq!(reads.get(), 0);
+    assert_eq!(reads.load(Ordering::Relaxed), 0);
     let (source, _) = counting(1000, 1000);
     assert!(Pipeline::from_source(source)
         .limit_input_pixels(1_000_000)
         .plan()
         .is_ok());
-    // The default is sharp's 0x3FFF * 0x3FFF.
-    let (source, _) = counting(16384, 16383);
+    // The default, 2^30, passes 16384x65536 and refuses one row more.
+    let (source, _) = counting(16384, 65536);
+    assert!(Pipeline::from_source(source).plan().is_ok());
+    let (source, _) = counting(16384, 65537);
     limits_message(Pipeline::from_source(source).plan());
+    // The output limit is checked at plan time: 32x32 -> 100000x100000 is refused.
+    let (source, reads) = counting(32, 32);
+    let m = limits_message(Pipeline::from_source(source).resize(100_000, 100_000).plan());
+    assert!(m.contains("output pixel limit"), "{m}");
+    assert_eq!(reads.load(Ordering::Relaxed), 0);
 }
 
 #[test]
@@ -112,6 +120,7 @@ fn a_16k_jpeg_over_budget_fails_fast() {
         .limit_input_pixels(16384 * 16384)
         .rotate(90)
         .no_scratch()
+        .max_memory(256 << 20)
         .plan();
     let elapsed = started.elapsed();
     let m = limits_message(result);
@@ -137,6 +146,6 @@ fn a_16k_jpeg_over_budget_fails_fast() {
         "{m}"
     );
     assert!(elapsed.as_millis() < 50, "planning took {elapsed:?}");
-    // And the default pixel limit refuses it before that.
-    limits_message(Pipeline::open(&path).unwrap().plan());
+    // A pixel limit refuses it before that.
+    limits_message(Pipeline::open(&path).unwrap().limit_input_pixels(16384 * 16383).plan());
 }

@@ -3,6 +3,7 @@
 //! "orient, crop then resize" (cover) or "orient, resize then pad" (contain) done on a whole
 //! image in memory, within max abs diff 1.
 
+use stripflow::plan::Chain;
 use stripflow::ops::crop::Gravity;
 use stripflow::ops::fit::{geometry, Fit, FitOptions};
 use stripflow::ops::orient::Orientation;

@@ -1,6 +1,7 @@
 //! Running planned jobs end to end: paths, readers and bytes give the same file; the stats match
 //! the plan; shrink-on-load and crop-on-load are chosen and stay close to the full decode.
 
+use stripflow::plan::Chain;
 use stripflow::codec::Format;
 use stripflow::ops::crop::Gravity;
 use stripflow::ops::fit::Fit;

@@ -1,25 +1,23 @@
-//! `stripflow convert` and `stripflow thumbnail`: command-line flags mapped onto the library's
-//! planner ([`stripflow::plan::Pipeline`]), which picks shrink-on-load, crop-on-load and where
-//! each stage goes, and refuses a job over its memory budget before decoding anything.
+//! `stripflow convert` and `stripflow thumbnail`: command-line flags mapped onto a library
+//! [`Recipe`], nothing more. The library plans (shrink-on-load, crop-on-load, where each stage
+//! goes), prices, refuses a job over its budget, builds, encodes and writes atomically; its
+//! defaults are the CLI's defaults.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
-use stripflow::codec::jpeg::{JpegEncoder, Subsampling};
-use stripflow::codec::png::{PngCompression, PngEncoder};
-use stripflow::codec::Format;
-use stripflow::io::{AtomicOutput, Input};
-use stripflow::ops::convert::parse_background;
+use stripflow::codec::jpeg::Subsampling;
 use stripflow::ops::crop::{Gravity, Rect};
+use stripflow::ops::extend::Margins;
 use stripflow::ops::fit::Fit;
-use stripflow::ops::resize::{Kernel, ResizeOptions};
-use stripflow::plan::{human, Pipeline, Plan, DEFAULT_LIMIT_INPUT_PIXELS};
-use stripflow::RowSource;
+use stripflow::ops::pad::parse_rgba;
+use stripflow::ops::resize::Kernel;
+use stripflow::plan::{human, Chain, Pipeline, Plan, Recipe, DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_OUTPUT_PIXELS};
+use stripflow::codec::Format;
 
-use crate::progress::Progress;
-use crate::{open_input, parse_size};
+use crate::progress::ProgressSpec;
+use crate::{open_input, parse_size, with_path};
 
 /// Flags shared by `convert` and `thumbnail`: orientation, resampling, encoding, budget.
 #[derive(Args, Debug)]
@@ -27,9 +25,9 @@ pub struct JobArgs {
     /// Output format when it cannot be taken from OUT's extension: png or jpeg.
     #[arg(long)]
     format: Option<String>,
-    /// Orientation: auto (apply the EXIF orientation, the default), none (ignore it), or 90, 180,
-    /// 270 (turn clockwise after applying EXIF).
-    #[arg(long, default_value = "auto")]
+    /// Orientation: auto (apply the EXIF orientation, the default), none (ignore it), or a
+    /// multiple of 90 degrees to turn clockwise after EXIF (negative: anticlockwise, -90 = 270).
+    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
     rotate: String,
     /// Mirror top to bottom (after orientation).
     #[arg(long)]
@@ -37,35 +35,44 @@ pub struct JobArgs {
     /// Mirror left to right (after orientation).
     #[arg(long)]
     flop: bool,
-    /// Resampling kernel: nearest, linear, cubic, mitchell, lanczos2, lanczos3.
-    #[arg(long, default_value = "lanczos3")]
-    kernel: String,
+    /// Resampling kernel: nearest, linear, cubic, mitchell, lanczos2, lanczos3 (default).
+    #[arg(long)]
+    kernel: Option<String>,
     /// Resize in linear light (sRGB decoded first), for gamma-correct downscales.
     #[arg(long)]
     linear: bool,
     /// Decode JPEG at full size even when a DCT-scaled decode (1/2, 1/4, 1/8) would do.
     #[arg(long)]
     no_shrink_on_load: bool,
-    /// JPEG quality, 1..=100.
-    #[arg(long, default_value_t = 85)]
-    quality: u8,
-    /// JPEG chroma subsampling: 420 or 444.
-    #[arg(long, default_value = "420")]
-    subsampling: String,
-    /// PNG compression level: 0 (none), 1 (fast, default) .. 9 (smallest, slow).
-    #[arg(long, default_value_t = 1)]
-    compression: u8,
-    /// Background RRGGBB: what transparency is flattened onto for JPEG, and the padding colour of
-    /// --fit contain.
-    #[arg(long, default_value = "ffffff")]
-    background: String,
+    /// JPEG quality, 1..=100 (default 85). An error for PNG output.
+    #[arg(long)]
+    quality: Option<u8>,
+    /// JPEG chroma subsampling: 420 (default) or 444. An error for PNG output.
+    #[arg(long)]
+    subsampling: Option<String>,
+    /// PNG compression level: 0 (none), 1 (fast, default) .. 9 (smallest, slow). An error for
+    /// JPEG output.
+    #[arg(long)]
+    compression: Option<u8>,
+    /// Background RRGGBB or RRGGBBAA (default 000000, opaque black, as sharp): the padding of
+    /// --fit contain and --extend, and what transparency is flattened onto for JPEG output or
+    /// with --flatten.
+    #[arg(long)]
+    background: Option<String>,
+    /// Remove alpha by flattening onto --background.
+    #[arg(long)]
+    flatten: bool,
     /// Refuse the job if its planned heap exceeds this: bytes, or with K, M, G (binary) suffix.
     #[arg(long, default_value = "256M")]
     max_memory: String,
-    /// Refuse inputs with more pixels than this (0: no limit). The default is sharp's.
+    /// Refuse inputs with more pixels than this (0: no limit). A bound on time: memory does not
+    /// grow with the pixel count.
     #[arg(long, default_value_t = DEFAULT_LIMIT_INPUT_PIXELS)]
     limit_input_pixels: u64,
-    /// Never use a memory-mapped scratch file (whole-frame turns must then fit the heap budget).
+    /// Refuse outputs with more pixels than this (0: no limit), checked before decoding.
+    #[arg(long, default_value_t = DEFAULT_LIMIT_OUTPUT_PIXELS)]
+    limit_output_pixels: u64,
+    /// Never use a scratch file (whole-frame turns must then fit the heap budget).
     #[arg(long)]
     no_scratch: bool,
     /// Print the plan (stages, shrink- and crop-on-load, predicted heap) and exit without decoding.
@@ -105,8 +112,8 @@ pub struct ConvertArgs {
     /// Resize to this height (keeps the aspect ratio unless --width is also given).
     #[arg(long)]
     height: Option<u32>,
-    /// How WxH is met: fill (exactly WxH, aspect ignored; the default for --resize), cover
-    /// (crop the excess by --position), contain (pad with --background), inside, outside.
+    /// How WxH is met: cover (the default: crop the excess by --position), contain (pad with
+    /// --background), fill (exactly WxH, aspect ignored), inside, outside.
     #[arg(long)]
     fit: Option<String>,
     /// Where the cover crop or the contain padding is placed (nine gravities).
@@ -118,6 +125,14 @@ pub struct ConvertArgs {
     /// Never reduce: an input larger than the target keeps its size.
     #[arg(long)]
     without_reduction: bool,
+    /// After the resize, keep X,Y,W,H of the resized image (sharp's extract after resize).
+    /// Example: --resize 800x600 --extract 100,50,400,300
+    #[arg(long)]
+    extract: Option<String>,
+    /// Add margins of --background: N (every side), V,H or T,R,B,L (sharp's extend).
+    /// Example: --extend 10 --background ff0000
+    #[arg(long)]
+    extend: Option<String>,
     #[command(flatten)]
     job: JobArgs,
 }
@@ -160,153 +175,155 @@ pub fn parse_bytes(s: &str) -> Result<usize> {
     n.checked_mul(1usize << shift).with_context(|| format!("'{s}' is too large"))
 }
 
-/// The output format from --format or OUT's extension.
-fn output_format(format: &Option<String>, output: &str) -> Result<Format> {
-    if let Some(name) = format {
-        return Format::from_name(name).with_context(|| format!("unknown format '{name}' (png or jpeg)"));
-    }
-    if output == "-" {
-        bail!("writing to standard output needs --format png or --format jpeg");
-    }
-    Format::from_extension(Path::new(output))
-        .with_context(|| format!("cannot tell the output format from '{output}': use .png, .jpg or --format"))
-}
-
-/// A pipeline with the orientation, resampling, encoder and budget options of `job` applied.
-fn configured(input: Input, job: &JobArgs, format: Format) -> Result<Pipeline> {
-    let mut p = Pipeline::from_input(input).format(format);
+/// The recipe of the orientation, resampling, encoder and budget flags of `job`.
+fn job_recipe(job: &JobArgs) -> Result<Recipe> {
+    let mut r = Recipe::new();
     match job.rotate.as_str() {
-        "auto" => p = p.auto_orient(),
-        "none" | "0" => {}
+        "auto" => r = r.auto_orient(),
+        "none" => {}
         degrees => {
-            let degrees: i32 = degrees.parse().with_context(|| format!("--rotate '{degrees}': auto, none, 90, 180 or 270"))?;
-            p = p.auto_orient().rotate(degrees);
+            let degrees: i32 = degrees
+                .parse()
+                .with_context(|| format!("--rotate '{degrees}': auto, none or a multiple of 90 (e.g. 90, -90, 270)"))?;
+            r = r.auto_orient().rotate(degrees);
         }
     }
     if job.flip {
-        p = p.flip();
+        r = r.flip();
     }
     if job.flop {
-        p = p.flop();
+        r = r.flop();
     }
-    let background = parse_background(&job.background)?;
-    let options = ResizeOptions { kernel: job.kernel.parse::<Kernel>()?, linear_light: job.linear, ..Default::default() };
-    p = p
-        .resize_options(options)
-        .background([background[0], background[1], background[2], 255])
-        .jpeg_encoder(JpegEncoder { quality: job.quality, subsampling: job.subsampling.parse::<Subsampling>()?, background })
-        .png_encoder(PngEncoder { compression: PngCompression::from_level(job.compression)?, ..Default::default() })
+    if let Some(format) = &job.format {
+        r = r.format(format.parse::<Format>()?);
+    }
+    if let Some(kernel) = &job.kernel {
+        r = r.kernel(kernel.parse::<Kernel>()?);
+    }
+    if job.linear {
+        r = r.linear_light(true);
+    }
+    if let Some(q) = job.quality {
+        r = r.quality(q);
+    }
+    if let Some(s) = &job.subsampling {
+        r = r.subsampling(s.parse::<Subsampling>()?);
+    }
+    if let Some(c) = job.compression {
+        r = r.compression(c);
+    }
+    if let Some(bg) = &job.background {
+        r = r.background(parse_rgba(bg)?);
+    }
+    if job.flatten {
+        let [red, green, blue, _] = parse_rgba(job.background.as_deref().unwrap_or("000000"))?;
+        r = r.flatten([red, green, blue]);
+    }
+    r = r
         .max_memory(parse_bytes(&job.max_memory)?)
-        .limit_input_pixels(if job.limit_input_pixels == 0 { u64::MAX } else { job.limit_input_pixels })
+        .limit_input_pixels(job.limit_input_pixels)
+        .limit_output_pixels(job.limit_output_pixels)
         .shrink_on_load(!job.no_shrink_on_load);
     if job.no_scratch {
-        p = p.no_scratch();
+        r = r.no_scratch();
     }
-    Ok(p)
+    Ok(r)
 }
 
 /// Runs `convert`.
 pub fn convert(args: &ConvertArgs) -> Result<()> {
-    let format = output_format(&args.job.format, &args.output)?;
-    let input = open_input(&args.input)?;
-    let mut p = configured(input.clone(), &args.job, format)?;
+    let mut r = job_recipe(&args.job)?;
     if let Some(crop) = &args.crop {
-        let rect = if crop.contains(',') {
-            crop.parse::<Rect>()?
+        r = if crop.contains(',') {
+            let rect = crop.parse::<Rect>()?;
+            r.crop(rect.x, rect.y, rect.width, rect.height)
         } else {
-            // A size placed by gravity needs the upright size: plan the job without the crop
-            // first (header only, nothing decoded).
             let (w, h) = parse_size(crop)?;
-            let upright = configured(input, &args.job, format)?.plan().context(args.input.clone())?.oriented;
-            if w > upright.0 || h > upright.1 {
-                bail!("crop {w}x{h} is larger than the {}x{} image", upright.0, upright.1);
-            }
-            let (x, y) = args.gravity.parse::<Gravity>()?.place(upright, (w, h));
-            Rect::new(x, y, w, h)
+            r.crop_gravity(w, h, args.gravity.parse::<Gravity>()?)
         };
-        p = p.crop(rect.x, rect.y, rect.width, rect.height);
     }
     let resized = args.resize.is_some() || args.width.is_some() || args.height.is_some();
     if let Some(size) = &args.resize {
         let (w, h) = parse_size(size)?;
-        p = p.resize(w, h);
+        r = r.resize(w, h);
     } else if resized {
-        p = p.resize_to(args.width, args.height);
+        r = r.resize_to(args.width, args.height);
     }
     if resized {
-        let default_fit = if args.resize.is_some() || (args.width.is_some() && args.height.is_some()) { "fill" } else { "cover" };
-        p = p
-            .fit(args.fit.as_deref().unwrap_or(default_fit).parse::<Fit>()?)
+        if let Some(fit) = &args.fit {
+            r = r.fit(fit.parse::<Fit>()?);
+        }
+        r = r
             .position(args.position.parse::<Gravity>()?)
             .without_enlargement(args.without_enlargement)
             .without_reduction(args.without_reduction);
     } else if args.fit.is_some() {
-        bail!("--fit needs --resize, --width or --height");
+        anyhow::bail!("--fit needs --resize, --width or --height");
     }
-    run(p, &args.input, &args.output, format, &args.job)
+    if let Some(extract) = &args.extract {
+        let rect = extract.parse::<Rect>()?;
+        r = r.extract(rect.x, rect.y, rect.width, rect.height);
+    }
+    if let Some(extend) = &args.extend {
+        r = r.extend(extend.parse::<Margins>()?);
+    }
+    run(r, &args.input, &args.output, &args.job)
 }
 
 /// Runs `thumbnail`.
 pub fn thumbnail(args: &ThumbnailArgs) -> Result<()> {
-    let format = output_format(&args.job.format, &args.output)?;
     let (w, h) = if args.size.contains(['x', 'X']) {
         parse_size(&args.size)?
     } else {
         let side: u32 = args.size.trim().parse().with_context(|| format!("--size '{}' is not W or WxH", args.size))?;
-        if side == 0 {
-            bail!("--size must be at least 1");
-        }
+        anyhow::ensure!(side > 0, "--size must be at least 1");
         (side, side)
     };
-    let p = configured(open_input(&args.input)?, &args.job, format)?
+    let r = job_recipe(&args.job)?
         .resize(w, h)
         .fit(args.fit.parse::<Fit>()?)
         .position(args.position.parse::<Gravity>()?)
         .without_enlargement(!args.enlarge);
-    run(p, &args.input, &args.output, format, &args.job)
+    run(r, &args.input, &args.output, &args.job)
 }
 
-/// Plans, then prints the plan or builds and encodes it into OUT (atomically) or standard output.
-fn run(pipeline: Pipeline, input: &str, output: &str, format: Format, job: &JobArgs) -> Result<()> {
+/// Plans, then prints the plan or runs the job into OUT (atomically) or standard output.
+fn run(recipe: Recipe, input: &str, output: &str, job: &JobArgs) -> Result<()> {
+    let to_stdout = output == "-";
+    anyhow::ensure!(!to_stdout || job.format.is_some(), "writing to standard output needs --format png or --format jpeg");
+    let mut pipeline = recipe.input(open_input(input)?);
+    let plan = |p: &Pipeline| if to_stdout { p.plan() } else { p.plan_for_path(output) };
+    let planned = plan(&pipeline).map_err(|e| with_path(e, input))?;
     if job.plan {
-        let plan = pipeline.plan().with_context(|| input.to_string())?;
         if job.json {
-            println!("{}", plan.to_json());
+            println!("{}", planned.to_json());
         } else {
-            println!("{plan}");
+            println!("{planned}");
         }
         return Ok(());
+    }
+    let progress = (std::io::stderr().is_terminal() && planned.input.pixels() >= 16_000_000)
+        .then(|| ProgressSpec::new(planned.output.height as u64));
+    if let Some(bar) = &progress {
+        pipeline = pipeline.stage(bar.clone());
     }
     let started = std::time::Instant::now();
     let baseline = crate::peak_alloc::PeakAlloc::current();
     crate::peak_alloc::PeakAlloc::reset_peak();
-    let (plan, source) = pipeline.into_rows().with_context(|| input.to_string())?;
-    let show_progress = std::io::stderr().is_terminal() && plan.input.pixels() >= 16_000_000;
-    let mut source = Progress::new(source, show_progress);
-    let encode = |source: &mut dyn RowSource, out: &mut dyn Write| -> stripflow::Result<()> {
-        match format {
-            Format::Png => PngEncoder { compression: PngCompression::from_level(job.compression)?, ..Default::default() }
-                .encode(source, out),
-            Format::Jpeg => {
-                let background = parse_background(&job.background)?;
-                JpegEncoder { quality: job.quality, subsampling: job.subsampling.parse::<Subsampling>()?, background }
-                    .encode(source, out)
-            }
-        }
-    };
-    if output == "-" {
+    let stats = if to_stdout {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
-        encode(&mut source, &mut out)?;
+        let stats = pipeline.write_to(&mut out).map_err(|e| with_path(e, input))?;
         out.flush()?;
+        stats
     } else {
-        let mut out = AtomicOutput::create(output).with_context(|| format!("cannot create {output}"))?;
-        encode(&mut source, &mut out).with_context(|| format!("{input} -> {output}"))?;
-        out.commit().with_context(|| format!("cannot write {output}"))?;
+        pipeline.write_to_path(output).map_err(|e| with_path(e, &format!("{input} -> {output}")))?
+    };
+    if let Some(bar) = &progress {
+        bar.finish();
     }
-    source.finish();
     if job.stats {
-        print_stats(&plan, started.elapsed().as_secs_f64(), crate::peak_alloc::PeakAlloc::peak().saturating_sub(baseline));
+        print_stats(&stats.plan, started.elapsed().as_secs_f64(), crate::peak_alloc::PeakAlloc::peak().saturating_sub(baseline));
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use stripflow::codec::probe;
 use stripflow::io::{AtomicOutput, Input};
 use stripflow::ops::crop::{Crop, Gravity};
 use stripflow::ops::fit::Fit;
-use stripflow::plan::Pipeline;
+use stripflow::plan::{Chain, Pipeline};
 use stripflow::pipeline::drain;
 use stripflow::synth::Synthetic;
 use stripflow::{PixelFormat, RowSource};
@@ -108,7 +108,6 @@ pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
 
     steps.push(measure("JPEG -> 256 wide thumbnail (planner: shrink-on-load + lanczos3) -> PNG", || {
         let stats = Pipeline::open(&full_jpg)?
-            .limit_input_pixels(u64::MAX)
             .resize_to(Some(256), None)
             .write_to_path(&thumb_png)?;
         Ok(format!("{}, 1/{} shrink-on-load", file_size(&thumb_png), stats.plan.shrink_on_load))
@@ -116,7 +115,6 @@ pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
 
     steps.push(measure("JPEG -> cover 1200x630 top-right (planner: crop-on-load) -> JPEG", || {
         Pipeline::open(&full_jpg)?
-            .limit_input_pixels(u64::MAX)
             .resize(1200, 630)
             .fit(Fit::Cover)
             .position(Gravity::TopRight)
@@ -137,8 +135,8 @@ pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
             }
             Ok(())
         })?;
-        let thumb = probe::read_metadata(Input::open(&thumb_png)?.bytes())?;
-        let jpg = probe::read_metadata(Input::open(&full_jpg)?.bytes())?;
+        let thumb = probe::read_metadata(&Input::open(&thumb_png)?)?;
+        let jpg = probe::read_metadata(&Input::open(&full_jpg)?)?;
         ensure!((jpg.width, jpg.height) == (size, size), "JPEG is {}x{}", jpg.width, jpg.height);
         ensure!(thumb.width == 256, "thumbnail is {} wide", thumb.width);
         Ok(format!("crop identical ({rows} rows), JPEG {size}x{size}, thumbnail {}x{}", thumb.width, thumb.height))

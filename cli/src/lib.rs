@@ -100,9 +100,17 @@ pub(crate) fn open_input(path: &str) -> Result<Input> {
     }
 }
 
+/// A library error with `path` in front, unless the error already names its file.
+pub(crate) fn with_path(e: stripflow::Error, path: &str) -> anyhow::Error {
+    match e {
+        stripflow::Error::File { .. } => anyhow::Error::new(e),
+        other => anyhow::Error::new(other).context(path.to_string()),
+    }
+}
+
 fn info(path: &str, json: bool) -> Result<()> {
     let input = open_input(path)?;
-    let meta = probe::read_metadata(input.bytes()).with_context(|| path.to_string())?;
+    let meta = probe::read_metadata(&input).map_err(|e| with_path(e, path))?;
     if json {
         println!("{}", meta.to_json());
     } else {

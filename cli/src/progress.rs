@@ -53,3 +53,44 @@ impl RowSource for Progress {
         Some(&*self.source)
     }
 }
+
+/// The progress bar as a stage of the planned chain (it holds no buffer): the CLI adds it with
+/// [`stripflow::plan::Chain::stage`], so the library still builds, prices and runs the job.
+#[derive(Debug, Clone)]
+pub struct ProgressSpec {
+    bar: ProgressBar,
+}
+
+impl ProgressSpec {
+    /// A bar over `rows` output rows.
+    pub fn new(rows: u64) -> Self {
+        let bar = ProgressBar::new(rows);
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} rows ({eta} left)")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        ProgressSpec { bar }
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl stripflow::StageSpec for ProgressSpec {
+    fn name(&self) -> String {
+        "progress".into()
+    }
+    fn output(&self, input: ImageInfo) -> stripflow::Result<ImageInfo> {
+        Ok(input)
+    }
+    fn heap_bytes(&self, _input: ImageInfo) -> usize {
+        0
+    }
+    fn build(&self, upstream: stripflow::pipeline::BoxedSource) -> stripflow::Result<stripflow::pipeline::BoxedSource> {
+        self.bar.set_length(upstream.info().height as u64);
+        Ok(Box::new(Progress { source: upstream, bar: Some(self.bar.clone()) }))
+    }
+}

@@ -62,7 +62,7 @@ fn info_on_a_non_image_says_so() {
     let out = stripflow(&["info", s(&path)]);
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("not a PNG or JPEG"), "{err}");
+    assert!(err.contains("unknown image format") && err.contains("notes.txt"), "{err}");
     assert_eq!(err.lines().count(), 1, "one clear line: {err}");
 }
 
@@ -177,4 +177,45 @@ fn thumbnail_fit_plan_and_budget() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("budget"), "{err}");
     assert!(!planned.exists());
+}
+
+#[test]
+fn extract_and_extend_flags_reach_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = png_file(dir.path(), "in.png", 80, 60, PixelFormat::RGB8);
+    let out_path = dir.path().join("out.png");
+    let out = stripflow(&[
+        "convert", s(&png), s(&out_path), "--resize", "40x30", "--extract", "5,5,20,10", "--extend", "1,2,3,4",
+        "--background", "ff000000",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let img = image::open(&out_path).unwrap();
+    assert_eq!((img.width(), img.height()), (26, 14));
+    let rgba = img.to_rgba8();
+    assert_eq!(rgba.get_pixel(0, 0).0, [255, 0, 0, 0], "transparent red margin");
+    assert_eq!(rgba.get_pixel(10, 5).0[3], 255, "opaque image");
+    // --rotate takes negative turns.
+    let out = stripflow(&["convert", s(&png), s(&out_path), "--rotate", "-90"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let img = image::open(&out_path).unwrap();
+    assert_eq!((img.width(), img.height()), (60, 80));
+}
+
+#[test]
+fn options_that_do_not_apply_fail_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = png_file(dir.path(), "in.png", 30, 20, PixelFormat::RGB8);
+    for (out_name, flag, value, says) in [
+        ("out.png", "--quality", "80", "quality does not apply to PNG output"),
+        ("out.jpg", "--compression", "9", "compression level does not apply to JPEG output"),
+    ] {
+        let out = stripflow(&["convert", s(&png), s(&dir.path().join(out_name)), flag, value]);
+        assert!(!out.status.success());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(says), "{err}");
+    }
+    let out = stripflow(&["convert", s(&png), s(&dir.path().join("out.webp"))]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success() && err.contains("WebP"), "{err}");
+    assert_eq!(listing(dir.path()), vec!["in.png".to_string()]);
 }

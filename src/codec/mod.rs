@@ -1,13 +1,27 @@
-//! Decoders (row sources) and encoders (row sinks) for PNG and JPEG, and format detection.
+//! Decoders (row sources) and encoders (row sinks), and the registry that lists them.
+//!
+//! * [`spec`]: the traits every codec implements ([`DecoderSpec`], [`EncoderSpec`]) and the
+//!   [`Header`] a job parses once.
+//! * [`registry`]: one entry per format; detection, names, extensions and encoder options all go
+//!   through it.
+//! * `png`, `jpeg`: the formats, each with a `codec` module holding its registry entry.
+//! * [`probe`]: header facts for `stripflow info`.
 
 pub mod exif;
 pub mod jpeg;
 pub mod png;
 pub mod probe;
+pub mod registry;
+pub mod spec;
 
+pub use registry::Codec;
+pub use spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, Header};
 
-/// The file formats stripflow reads and writes.
+use crate::error::Result;
+
+/// The file formats stripflow reads and writes (each has one [`registry`] entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
     /// Portable Network Graphics.
     Png,
@@ -16,41 +30,60 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format whose signature starts `bytes`, if any.
+    /// The format whose signature starts `bytes`, if stripflow reads or writes it.
     pub fn sniff(bytes: &[u8]) -> Option<Format> {
-        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            Some(Format::Png)
-        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            Some(Format::Jpeg)
-        } else {
-            None
-        }
+        registry::sniff(bytes).ok().map(|c| c.format)
     }
 
-    /// The format a file name's extension names (`.png`, `.jpg`, `.jpeg`), case-insensitive.
+    /// The format a file name's extension names (`.png`, `.jpg`, ...), case-insensitive; `None`
+    /// for no or an unknown extension (see [`registry::by_extension`] for the reason).
     pub fn from_extension(path: &std::path::Path) -> Option<Format> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "png" => Some(Format::Png),
-            "jpg" | "jpeg" | "jpe" | "jfif" => Some(Format::Jpeg),
-            _ => None,
-        }
+        registry::by_extension(path).ok().flatten().map(|c| c.format)
     }
 
     /// The format named by `name` ("png", "jpeg", "jpg").
     pub fn from_name(name: &str) -> Option<Format> {
-        match name.to_ascii_lowercase().as_str() {
-            "png" => Some(Format::Png),
-            "jpg" | "jpeg" => Some(Format::Jpeg),
-            _ => None,
-        }
+        registry::by_name(name).ok().map(|c| c.format)
     }
 
     /// Lower-case name.
     pub fn name(self) -> &'static str {
-        match self {
-            Format::Png => "png",
-            Format::Jpeg => "jpeg",
-        }
+        registry::codec(self).name
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = crate::Error;
+    /// Parses a format name; an unknown or unsupported one is a typed error that says why.
+    fn from_str(s: &str) -> Result<Format> {
+        registry::by_name(s).map(|c| c.format)
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Encoder options common to formats, as the CLI and a recipe set them without knowing the
+/// format yet. Each format's encoder takes those that apply to it and refuses the others
+/// ([`crate::Error::Parameter`]), so an option is never silently ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EncodeOptions {
+    /// Quality 1..=100 (JPEG).
+    pub quality: Option<u8>,
+    /// Chroma subsampling (JPEG).
+    pub subsampling: Option<jpeg::Subsampling>,
+    /// Compression level 0..=9 (PNG).
+    pub compression: Option<u8>,
+    /// What alpha is flattened onto by an encoder that cannot store it.
+    pub background: [u8; 3],
+}
+
+impl EncodeOptions {
+    /// An error saying `option` does not apply to `format` output.
+    pub(crate) fn not_for(format: &str, option: &str) -> crate::Error {
+        crate::Error::parameter(format!("{option} does not apply to {format} output"))
     }
 }

@@ -1,11 +1,11 @@
 //! Opening an encoded image as a row source, and reading its metadata, whatever its format.
 
-use crate::codec::jpeg::decode::{DecodeOptions, JpegDecoder};
-use crate::codec::png::decode::PngDecoder;
+use crate::codec::registry;
+use crate::codec::spec::DecodeRequest;
 use crate::codec::Format;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::Input;
-use crate::pipeline::RowSource;
+use crate::pipeline::BoxedSource;
 
 /// What `stripflow info` prints: facts from the header, no pixels decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,9 +69,11 @@ impl std::fmt::Display for Metadata {
         }
         writeln!(f, "colour:       {}", self.color)?;
         writeln!(f, "bit depth:    {}", self.bit_depth)?;
-        match self.format {
-            Format::Png => writeln!(f, "interlaced:   {}", if self.interlaced { "yes (Adam7)" } else { "no" })?,
-            Format::Jpeg => writeln!(f, "progressive:  {}", if self.progressive { "yes" } else { "no" })?,
+        if self.interlaced {
+            writeln!(f, "interlaced:   yes (Adam7)")?;
+        }
+        if self.progressive {
+            writeln!(f, "progressive:  yes")?;
         }
         match self.orientation {
             Some(o) => writeln!(f, "orientation:  {o}")?,
@@ -81,60 +83,21 @@ impl std::fmt::Display for Metadata {
     }
 }
 
-/// The format of `bytes`, or a [`Error::Format`] error saying it is not an image stripflow reads.
+/// The format of `bytes`, or a typed error saying why it is not an image stripflow reads
+/// ([`crate::codec::registry::sniff`]).
 pub fn sniff(bytes: &[u8]) -> Result<Format> {
-    Format::sniff(bytes).ok_or_else(|| {
-        if bytes.is_empty() {
-            Error::format("image", "the input is empty")
-        } else {
-            Error::format("image", "not a PNG or JPEG file (unknown signature)")
-        }
-    })
+    registry::sniff(bytes).map(|c| c.format)
 }
 
-/// Reads the metadata of a PNG or JPEG from its header, without decoding pixels.
-pub fn read_metadata(bytes: &[u8]) -> Result<Metadata> {
-    match sniff(bytes)? {
-        Format::Png => {
-            let h = crate::codec::png::decode::read_header(bytes)?;
-            Ok(Metadata {
-                format: Format::Png,
-                width: h.width,
-                height: h.height,
-                color: h.color_type.to_string(),
-                bit_depth: h.bit_depth,
-                interlaced: h.interlaced,
-                progressive: false,
-                orientation: h.orientation,
-                decoded_format: h.output.to_string(),
-            })
-        }
-        Format::Jpeg => {
-            let m = crate::codec::jpeg::decode::read_metadata(bytes)?;
-            Ok(Metadata {
-                format: Format::Jpeg,
-                width: m.width,
-                height: m.height,
-                color: format!("{:?}", m.color_space).to_ascii_lowercase(),
-                bit_depth: m.bits_per_sample,
-                interlaced: false,
-                progressive: m.progressive,
-                orientation: m.orientation,
-                decoded_format: if m.components == 1 { "gray8".into() } else { "rgb8".into() },
-            })
-        }
-    }
+/// Reads the metadata of an encoded image from its header, without decoding pixels.
+pub fn read_metadata(input: &Input) -> Result<Metadata> {
+    Ok(registry::read_header(input)?.metadata)
 }
 
-/// Opens `input` as a row source with default decoding options.
-pub fn open(input: Input) -> Result<Box<dyn RowSource>> {
-    open_with(input, DecodeOptions::default())
-}
-
-/// Opens `input` as a row source; `jpeg` options (scale, region) apply to JPEG input only.
-pub fn open_with(input: Input, jpeg: DecodeOptions) -> Result<Box<dyn RowSource>> {
-    match sniff(input.bytes())? {
-        Format::Png => Ok(Box::new(PngDecoder::new(input)?)),
-        Format::Jpeg => Ok(Box::new(JpegDecoder::new(input, jpeg)?)),
-    }
+/// Opens `input` as a row source at full scale.
+pub fn open(input: Input) -> Result<BoxedSource> {
+    let header = registry::read_header(&input)?;
+    let decoder = registry::codec(header.format).decoder.expect("read_header found a decoder");
+    let request = DecodeRequest { shrink: 1, region: None, rows_needed: header.info.height };
+    decoder.build(input, &header, &request)
 }

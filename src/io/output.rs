@@ -15,6 +15,9 @@ pub struct AtomicOutput {
 }
 
 impl AtomicOutput {
+    /// Heap bytes of the write buffer (counted in a plan that writes to a file).
+    pub const BUFFER_BYTES: usize = 64 * 1024;
+
     /// Starts writing the file that will become `target`.
     pub fn create(target: impl AsRef<Path>) -> Result<AtomicOutput> {
         let target = target.as_ref().to_path_buf();
@@ -27,7 +30,7 @@ impl AtomicOutput {
             .prefix(&format!(".{}.", name.to_string_lossy()))
             .suffix(".partial")
             .tempfile_in(&dir)?;
-        Ok(AtomicOutput { target, writer: BufWriter::with_capacity(64 * 1024, temp) })
+        Ok(AtomicOutput { target, writer: BufWriter::with_capacity(Self::BUFFER_BYTES, temp) })
     }
 
     /// Flushes, syncs and renames the file into place.

@@ -7,7 +7,7 @@
 //! the 8-bit formula `(c * a + bg * (255 - a)) / 255` rounded.
 
 use crate::error::{Error, Result};
-use crate::pipeline::{RowCounter, RowSource};
+use crate::pipeline::{BoxedSource, RowCounter, RowSource, StageSpec};
 use crate::pixel::{BitDepth, ImageInfo, PixelFormat};
 
 /// A background colour, 8-bit RGB (scaled by 257 for 16-bit output).
@@ -40,13 +40,12 @@ impl<S: RowSource> Convert<S> {
     /// `background`.
     pub fn new(source: S, format: PixelFormat, background: Background) -> Self {
         let input = source.info();
-        let passthrough = input.format == format;
         Convert {
             info: ImageInfo { format, ..input },
             input_format: input.format,
             background: background.map(|c| c as u32 * 257),
             rows: RowCounter::new(input.height),
-            input_row: if passthrough { Vec::new() } else { vec![0; input.row_bytes()] },
+            input_row: vec![0; ConvertSpec::input_row_len(input, format)],
             source,
         }
     }
@@ -144,6 +143,66 @@ impl<S: RowSource> RowSource for Convert<S> {
 
     fn upstream(&self) -> Option<&dyn RowSource> {
         Some(&self.source)
+    }
+}
+
+/// What a [`ConvertSpec`] turns its input into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvertTo {
+    /// The same samples with an opaque alpha channel added.
+    AddAlpha,
+    /// Alpha flattened onto this background and dropped.
+    Flatten(Background),
+    /// Exactly this pixel format (alpha flattened onto black when it must go).
+    Format(PixelFormat),
+}
+
+/// The conversion as a [`StageSpec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvertSpec(pub ConvertTo);
+
+impl ConvertSpec {
+    /// The stage's one buffer: an input row, or nothing when rows pass straight through.
+    fn input_row_len(input: ImageInfo, format: PixelFormat) -> usize {
+        if input.format == format {
+            0
+        } else {
+            input.row_bytes()
+        }
+    }
+
+    fn target(&self, input: PixelFormat) -> (PixelFormat, Background) {
+        match self.0 {
+            ConvertTo::AddAlpha => (PixelFormat::new(input.color.with_alpha(), input.depth), [0, 0, 0]),
+            ConvertTo::Flatten(bg) => (PixelFormat::new(input.color.without_alpha(), input.depth), bg),
+            ConvertTo::Format(f) => (f, [0, 0, 0]),
+        }
+    }
+}
+
+impl StageSpec for ConvertSpec {
+    fn name(&self) -> String {
+        match self.0 {
+            ConvertTo::AddAlpha => "add alpha".into(),
+            ConvertTo::Flatten(_) => "flatten".into(),
+            ConvertTo::Format(_) => "convert".into(),
+        }
+    }
+    fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
+        Ok(ImageInfo { format: self.target(input.format).0, ..input })
+    }
+    fn heap_bytes(&self, input: ImageInfo) -> usize {
+        Self::input_row_len(input, self.target(input.format).0)
+    }
+    fn detail(&self, input: ImageInfo) -> String {
+        match self.0 {
+            ConvertTo::Flatten(bg) => format!("onto #{:02x}{:02x}{:02x}", bg[0], bg[1], bg[2]),
+            _ => format!("{} -> {}", input.format, self.target(input.format).0),
+        }
+    }
+    fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
+        let (format, background) = self.target(upstream.info().format);
+        Ok(Box::new(Convert::new(upstream, format, background)))
     }
 }
 

@@ -6,7 +6,7 @@
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
-use crate::pipeline::{RowCounter, RowSource};
+use crate::pipeline::{BoxedSource, RowCounter, RowSource, StageSpec};
 use crate::pixel::ImageInfo;
 
 /// Where a smaller rectangle sits inside a larger one: the nine positions users know from sharp
@@ -184,7 +184,7 @@ impl<S: RowSource> Crop<S> {
         Ok(Crop {
             info: ImageInfo { width: rect.width, height: rect.height, format: input.format },
             rows: RowCounter::new(rect.height),
-            input_row: vec![0; input.row_bytes()],
+            input_row: vec![0; CropSpec::row_buffer_len(input)],
             rows_to_skip: rect.y,
             rect,
             source,
@@ -245,6 +245,36 @@ impl<S: RowSource> RowSource for Crop<S> {
 
     fn upstream(&self) -> Option<&dyn RowSource> {
         Some(&self.source)
+    }
+}
+
+/// The crop as a [`StageSpec`]: keeps `rect` (input coordinates) of its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CropSpec(pub Rect);
+
+impl CropSpec {
+    /// The stage's one buffer: a full-width input row (rows above the crop are read into it).
+    fn row_buffer_len(input: ImageInfo) -> usize {
+        input.row_bytes()
+    }
+}
+
+impl StageSpec for CropSpec {
+    fn name(&self) -> String {
+        "crop".into()
+    }
+    fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
+        self.0.check_inside(input.width, input.height)?;
+        Ok(ImageInfo { width: self.0.width, height: self.0.height, format: input.format })
+    }
+    fn heap_bytes(&self, input: ImageInfo) -> usize {
+        Self::row_buffer_len(input)
+    }
+    fn detail(&self, _input: ImageInfo) -> String {
+        format!("{}x{} at {},{}", self.0.width, self.0.height, self.0.x, self.0.y)
+    }
+    fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
+        Ok(Box::new(Crop::new(upstream, self.0)?))
     }
 }
 

@@ -2,6 +2,8 @@
 
 pub mod convert;
 pub mod crop;
+pub mod extend;
+pub mod extract;
 pub mod fit;
 pub mod orient;
 pub mod pad;

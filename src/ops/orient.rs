@@ -359,6 +359,55 @@ impl<S: RowSource> RowSource for Reorient<S> {
     }
 }
 
+/// An orientation as a [`StageSpec`](crate::pipeline::StageSpec): a streaming mirror
+/// ([`Flop`]) when it only mirrors left to right, else a whole-frame [`Reorient`] holding the
+/// frame in `storage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrientSpec {
+    /// What to apply.
+    pub orientation: Orientation,
+    /// Where a whole frame is held (ignored when the orientation streams).
+    pub storage: Storage,
+}
+
+impl crate::pipeline::StageSpec for OrientSpec {
+    fn name(&self) -> String {
+        format!("orient {}", self.orientation.name())
+    }
+    fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
+        let (width, height) = self.orientation.output_size(input.width, input.height);
+        Ok(ImageInfo { width, height, format: input.format })
+    }
+    fn heap_bytes(&self, input: ImageInfo) -> usize {
+        if self.orientation.streams() {
+            0
+        } else {
+            Reorient::<crate::pipeline::BoxedSource>::predicted_buffer_bytes(input, self.storage)
+        }
+    }
+    fn scratch_bytes(&self, input: ImageInfo) -> u64 {
+        if self.orientation.streams() {
+            0
+        } else {
+            Reorient::<crate::pipeline::BoxedSource>::predicted_scratch_bytes(input, self.storage)
+        }
+    }
+    fn detail(&self, input: ImageInfo) -> String {
+        if self.orientation.streams() {
+            "streams".into()
+        } else {
+            format!("whole {}x{} frame in {}", input.width, input.height, self.storage.name())
+        }
+    }
+    fn build(&self, upstream: crate::pipeline::BoxedSource) -> Result<crate::pipeline::BoxedSource> {
+        Ok(if self.orientation.streams() {
+            Box::new(Flop::new(upstream))
+        } else {
+            Box::new(Reorient::new(upstream, self.orientation, self.storage)?)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

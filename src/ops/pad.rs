@@ -5,11 +5,21 @@
 //! row and the margins painted. The stage holds no buffer beyond one background pixel.
 
 use crate::error::{Error, Result};
-use crate::pipeline::{RowCounter, RowSource};
+use crate::pipeline::{BoxedSource, RowCounter, RowSource, StageSpec};
 use crate::pixel::{BitDepth, ImageInfo, PixelFormat};
 
 /// A background colour as 8-bit RGBA (alpha 255 = opaque), converted to each pixel format.
 pub type Rgba = [u8; 4];
+
+/// Parses `RRGGBB` or `RRGGBBAA` (with or without `#`) into a colour; alpha defaults to opaque.
+pub fn parse_rgba(s: &str) -> Result<Rgba> {
+    let hex = s.trim().trim_start_matches('#');
+    if !(hex.len() == 6 || hex.len() == 8) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Error::parameter(format!("colour '{s}' is not RRGGBB or RRGGBBAA hex")));
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
+    Ok([byte(0), byte(2), byte(4), if hex.len() == 8 { byte(6) } else { 255 }])
+}
 
 /// The bytes of `colour` in `format`: gray takes the Rec. 601 luma, 16-bit scales by 257,
 /// alpha is dropped from formats without it.
@@ -44,12 +54,7 @@ impl<S: RowSource> Pad<S> {
     /// Places `source` at `(left, top)` on a `width` x `height` canvas of `background`.
     pub fn new(source: S, width: u32, height: u32, left: u32, top: u32, background: Rgba) -> Result<Self> {
         let input = source.info();
-        if left as u64 + input.width as u64 > width as u64 || top as u64 + input.height as u64 > height as u64 {
-            return Err(Error::parameter(format!(
-                "a {}x{} image at {left},{top} does not fit on a {width}x{height} canvas",
-                input.width, input.height
-            )));
-        }
+        PadSpec { canvas: (width, height), offset: (left, top), background }.check(input)?;
         Ok(Pad {
             info: ImageInfo {
                 width,
@@ -111,6 +116,57 @@ impl<S: RowSource> RowSource for Pad<S> {
 
     fn upstream(&self) -> Option<&dyn RowSource> {
         Some(&self.source)
+    }
+}
+
+/// The pad as a [`StageSpec`]: its input placed at `offset` on a `canvas` of `background`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PadSpec {
+    /// Canvas width and height.
+    pub canvas: (u32, u32),
+    /// Where the input's top-left corner sits on the canvas.
+    pub offset: (u32, u32),
+    /// The canvas colour.
+    pub background: Rgba,
+}
+
+impl PadSpec {
+    /// The stage's one buffer: the background as one pixel of `format` ([`pixel_bytes`]).
+    pub(crate) fn background_len(format: PixelFormat) -> usize {
+        format.bytes_per_pixel()
+    }
+
+    /// Checks that an `input`-sized image fits on the canvas at the offset.
+    fn check(&self, input: ImageInfo) -> Result<()> {
+        let (left, top) = self.offset;
+        let (width, height) = self.canvas;
+        if left as u64 + input.width as u64 > width as u64 || top as u64 + input.height as u64 > height as u64 {
+            return Err(Error::parameter(format!(
+                "a {}x{} image at {left},{top} does not fit on a {width}x{height} canvas",
+                input.width, input.height
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl StageSpec for PadSpec {
+    fn name(&self) -> String {
+        "pad".into()
+    }
+    fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
+        self.check(input)?;
+        Ok(ImageInfo { width: self.canvas.0, height: self.canvas.1, format: input.format })
+    }
+    fn heap_bytes(&self, input: ImageInfo) -> usize {
+        Self::background_len(input.format)
+    }
+    fn detail(&self, _input: ImageInfo) -> String {
+        format!("at {},{} on {}x{}", self.offset.0, self.offset.1, self.canvas.0, self.canvas.1)
+    }
+    fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
+        let (w, h) = self.canvas;
+        Ok(Box::new(Pad::new(upstream, w, h, self.offset.0, self.offset.1, self.background)?))
     }
 }
 

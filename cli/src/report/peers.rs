@@ -121,7 +121,12 @@ impl Tool {
                 }
                 // The input-pixel limit (sharp's 16383x16383 by default) is lifted, as Pillow's and
                 // the image crate's are: the report is about images beyond it.
-                a.extend([s("--quality"), s("85"), s("--compression"), s("1"), s("--limit-input-pixels"), s("0")]);
+                if jpeg_out {
+                    a.extend([s("--quality"), s("85")]);
+                } else {
+                    a.extend([s("--compression"), s("1")]);
+                }
+                a.extend([s("--limit-input-pixels"), s("0")]);
             }
             Tool::Vips => {
                 let out = if jpeg_out {

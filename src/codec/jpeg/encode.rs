@@ -10,10 +10,12 @@
 use std::cell::RefCell;
 use std::io::Write;
 
+use crate::codec::spec::EncoderSpec;
+use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::ops::convert::{Background, Convert};
 use crate::pipeline::RowSource;
-use crate::pixel::{ColorType, PixelFormat};
+use crate::pixel::{ColorType, ImageInfo, PixelFormat};
 
 /// Chroma subsampling of the encoded file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -55,14 +57,6 @@ impl Default for JpegEncoder {
 }
 
 impl JpegEncoder {
-    /// Heap bytes of the encoder's buffers for an image `width` wide: its MCU row of three
-    /// component planes (16 rows, width rounded up to the MCU) and our converted row.
-    pub fn buffer_bytes(&self, width: u32, input: PixelFormat) -> usize {
-        let padded = (width as usize).div_ceil(16) * 16;
-        let planes = if input.color.is_rgb() { 3 } else { 1 };
-        padded * 16 * planes + input.row_bytes(width) * 2
-    }
-
     /// Pulls every row of `source` and writes a baseline JPEG to `writer`.
     pub fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
         let info = source.info();
@@ -101,6 +95,48 @@ impl JpegEncoder {
             jpeg_encoder::EncodingError::IoError(e) => Error::Io(e),
             other => Error::parameter(format!("JPEG encoder: {other}")),
         })
+    }
+}
+
+impl EncoderSpec for JpegEncoder {
+    fn format(&self) -> Format {
+        Format::Jpeg
+    }
+
+    fn max_size(&self) -> (u32, u32) {
+        (u16::MAX as u32, u16::MAX as u32)
+    }
+
+    fn stores_alpha(&self) -> bool {
+        false
+    }
+
+    /// jpeg-encoder's MCU row of component planes (16 rows of each of three planes for 4:2:0
+    /// colour, 8 rows otherwise), our converted 8-bit row, the conversion stage's input row when
+    /// the format differs, and ~1 KiB of tables (jpeg-encoder 0.7, measured with dhat).
+    fn heap_bytes(&self, info: ImageInfo) -> usize {
+        let rgb = info.format.color.is_rgb();
+        let converted = if rgb { PixelFormat::RGB8 } else { PixelFormat::GRAY8 };
+        let w = info.width as usize;
+        let planes = if rgb && self.subsampling == Subsampling::S420 {
+            w.div_ceil(16) * 16 * 16 * 3
+        } else {
+            w.div_ceil(8) * 8 * 8 * if rgb { 3 } else { 1 }
+        };
+        let convert = if info.format != converted { info.row_bytes() } else { 0 };
+        planes + converted.row_bytes(info.width) + convert + 1024
+    }
+
+    fn detail(&self) -> String {
+        let sampling = match self.subsampling {
+            Subsampling::S444 => "4:4:4",
+            Subsampling::S420 => "4:2:0",
+        };
+        format!("quality {}, {sampling}", self.quality)
+    }
+
+    fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
+        JpegEncoder::encode(self, source, writer)
     }
 }
 

@@ -71,7 +71,7 @@ fn png_error(e: png::DecodingError) -> Error {
             Error::format("PNG", "file truncated")
         }
         png::DecodingError::IoError(io) => Error::Io(io),
-        png::DecodingError::Format(f) => Error::format("PNG", f),
+        png::DecodingError::Format(f) => Error::format("PNG", super::codec::plain_message(&f.to_string())),
         png::DecodingError::Parameter(p) => Error::parameter(format!("PNG decoder: {p}")),
         png::DecodingError::LimitsExceeded => Error::limits("PNG decoder memory limit exceeded"),
     }

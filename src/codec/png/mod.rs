@@ -3,6 +3,7 @@
 
 pub mod adam7;
 mod chunks;
+pub mod codec;
 pub mod decode;
 pub mod encode;
 mod expand;

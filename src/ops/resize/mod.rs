@@ -44,7 +44,7 @@ use std::ops::Range;
 pub use kernel::Kernel;
 
 use crate::error::{Error, Result};
-use crate::pipeline::{RowCounter, RowSource};
+use crate::pipeline::{BoxedSource, RowCounter, RowSource, StageSpec};
 use crate::pixel::{BitDepth, ImageInfo};
 use coefficients::{Axis, Coefficients};
 use gamma::GammaTables;
@@ -315,6 +315,48 @@ impl<S: RowSource> Resize<S> {
     /// Gives back the upstream source.
     pub fn into_inner(self) -> S {
         self.source
+    }
+}
+
+/// The resize as a [`StageSpec`]: to exactly `width` x `height` with `options`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResizeSpec {
+    /// Output width.
+    pub width: u32,
+    /// Output height.
+    pub height: u32,
+    /// Kernel, linear light, premultiplication.
+    pub options: ResizeOptions,
+}
+
+impl ResizeSpec {
+    /// Heap the stage needs while it is built beyond what it keeps: the window ends of both
+    /// coefficient tables (4 bytes per output pixel of each axis) and a scratch span.
+    fn build_bytes(&self) -> usize {
+        4 * (self.width as usize + self.height as usize) + 1024
+    }
+}
+
+impl StageSpec for ResizeSpec {
+    fn name(&self) -> String {
+        "resize".into()
+    }
+    fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
+        let plan = Plan::new(input, self.width, self.height, &self.options)?;
+        Ok(plan.output)
+    }
+    fn heap_bytes(&self, input: ImageInfo) -> usize {
+        Plan::new(input, self.width, self.height, &self.options).map_or(usize::MAX, |p| p.bytes() + self.build_bytes())
+    }
+    fn detail(&self, _input: ImageInfo) -> String {
+        let mut detail = self.options.kernel.name().to_string();
+        if self.options.linear_light {
+            detail.push_str(", linear light");
+        }
+        detail
+    }
+    fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
+        Ok(Box::new(Resize::new(upstream, self.width, self.height, self.options)?))
     }
 }
 

@@ -1,0 +1,187 @@
+//! What a codec states about itself: the traits behind the registry ([`super::registry`]).
+//!
+//! A decoder reads a [`Header`] once per job (the planner caches it), says which shrink-on-load
+//! factors and whether crop-on-load it supports, predicts its heap for a [`DecodeRequest`] and
+//! builds the row source for it. An encoder ([`EncoderSpec`]) says its size limits, whether it
+//! streams or needs the whole frame, predicts its heap for the rows it will be given, and encodes.
+//! The planner talks to codecs only through these traits, so a new format is one module that
+//! implements them plus one line in the registry.
+
+use std::any::Any;
+use std::fmt;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use super::Format;
+use crate::error::Result;
+use crate::io::Input;
+use crate::ops::crop::Rect;
+use crate::pipeline::{BoxedSource, RowSource};
+use crate::pixel::ImageInfo;
+
+/// Facts from an encoded image's header, read once per job without decoding pixels.
+#[derive(Clone)]
+pub struct Header {
+    /// The file format.
+    pub format: Format,
+    /// Stored size, and the pixel format the decoder emits at full scale.
+    pub info: ImageInfo,
+    /// The EXIF orientation tag (1..=8), if the file carries one.
+    pub exif_orientation: Option<u8>,
+    /// What `stripflow info` prints.
+    pub metadata: super::probe::Metadata,
+    /// The codec's own parse, handed back to it when it plans and builds the decoder.
+    pub(crate) parsed: Arc<dyn Any + Send + Sync>,
+    /// A decoder built while planning (to learn its exact account) and kept for the run, with
+    /// the request it was built for: building it is the costly part (a JPEG's marker walk, an
+    /// Adam7 PNG's checking inflate pass), and it is done once per job.
+    pub(crate) prepared: Arc<Mutex<Option<(DecodeRequest, BoxedSource)>>>,
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Header")
+            .field("format", &self.format)
+            .field("info", &self.info)
+            .field("exif_orientation", &self.exif_orientation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Header {
+    /// A header of `format` with the codec's own `parsed` state.
+    pub(crate) fn new(
+        format: Format,
+        info: ImageInfo,
+        exif_orientation: Option<u8>,
+        metadata: super::probe::Metadata,
+        parsed: Arc<dyn Any + Send + Sync>,
+    ) -> Header {
+        Header { format, info, exif_orientation, metadata, parsed, prepared: Arc::default() }
+    }
+
+    /// The codec's own parse, if it is of type `T`.
+    pub(crate) fn parsed<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.parsed.downcast_ref::<T>()
+    }
+
+    /// The heap of the decoder prepared for `request`, building it with `build` (and keeping it
+    /// for [`Header::take_prepared`]) unless it already is.
+    pub(crate) fn prepare(
+        &self,
+        request: &DecodeRequest,
+        build: impl FnOnce() -> Result<BoxedSource>,
+    ) -> Result<usize> {
+        let mut slot = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        match &*slot {
+            Some((r, source)) if r == request => Ok(source.buffer_bytes()),
+            _ => {
+                *slot = None;
+                let source = build()?;
+                let bytes = source.buffer_bytes();
+                *slot = Some((*request, source));
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// The decoder prepared for `request` while planning, if any (taken: a decoder runs once).
+    pub(crate) fn take_prepared(&self, request: &DecodeRequest) -> Option<BoxedSource> {
+        let mut slot = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.take() {
+            Some((r, source)) if r == *request => Some(source),
+            other => {
+                *slot = other;
+                None
+            }
+        }
+    }
+}
+
+/// How a decoder is asked to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeRequest {
+    /// Shrink-on-load denominator, one of the decoder's [`DecoderSpec::shrink_factors`].
+    pub shrink: u8,
+    /// Crop-on-load window in scaled coordinates (only for decoders that
+    /// [crop on load](DecoderSpec::crops_on_load)); `None` for the whole image.
+    pub region: Option<Rect>,
+    /// Rows of the scaled image that will be read (a crop below stops the decoder early).
+    pub rows_needed: u32,
+}
+
+/// The decoding side of a codec.
+pub trait DecoderSpec: fmt::Debug + Send + Sync {
+    /// Parses the header of `input` (no pixel decoded).
+    fn read_header(&self, input: &Input) -> Result<Header>;
+
+    /// Shrink-on-load denominators the decoder supports, largest first; `[1]` for none.
+    fn shrink_factors(&self) -> &'static [u8] {
+        &[1]
+    }
+
+    /// Whether a [`DecodeRequest::region`] is honoured (rows and columns outside never decoded).
+    fn crops_on_load(&self) -> bool {
+        false
+    }
+
+    /// The size of the image decoded at 1/`shrink` (each side rounded up by default).
+    fn scaled_size(&self, header: &Header, shrink: u8) -> (u32, u32) {
+        let d = shrink.max(1) as u32;
+        (header.info.width.div_ceil(d), header.info.height.div_ceil(d))
+    }
+
+    /// A lower bound of the decoder's heap, known from the header alone, so a job can be refused
+    /// before any costly planning step.
+    fn heap_lower_bound(&self, _header: &Header, _request: &DecodeRequest) -> usize {
+        0
+    }
+
+    /// Heap the decoder will hold for `request`, from the same layout it allocates from.
+    fn heap_bytes(&self, input: &Input, header: &Header, request: &DecodeRequest) -> Result<usize>;
+
+    /// Builds the decoder.
+    fn build(&self, input: Input, header: &Header, request: &DecodeRequest) -> Result<BoxedSource>;
+}
+
+/// Whether an encoder takes rows as they come or needs the whole output frame first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncoderKind {
+    /// Rows are encoded as they arrive: memory does not grow with the height.
+    Streaming,
+    /// The whole frame is collected before encoding (WebP, AVIF, progressive JPEG): the frame
+    /// and the encoder's working memory are priced in the plan.
+    WholeFrame,
+}
+
+/// The encoding side of a codec, configured with its options.
+pub trait EncoderSpec: fmt::Debug + Send + Sync {
+    /// The format written.
+    fn format(&self) -> Format;
+
+    /// Streaming or whole-frame.
+    fn kind(&self) -> EncoderKind {
+        EncoderKind::Streaming
+    }
+
+    /// The largest width and height the format can store.
+    fn max_size(&self) -> (u32, u32) {
+        (u32::MAX, u32::MAX)
+    }
+
+    /// Whether the format stores an alpha channel (else the encoder flattens it onto the
+    /// background).
+    fn stores_alpha(&self) -> bool {
+        true
+    }
+
+    /// Heap the encoder holds while encoding rows of `input` (its own buffers, its library's
+    /// state, and for a whole-frame encoder the frame), as measured with dhat.
+    fn heap_bytes(&self, input: ImageInfo) -> usize;
+
+    /// The options, for plans ("quality 85").
+    fn detail(&self) -> String;
+
+    /// Pulls every row of `source` and writes the encoded image to `writer`.
+    fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()>;
+}
