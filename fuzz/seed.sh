@@ -5,7 +5,7 @@
 # $STRIPFLOW_FIXTURES (default /work/shared/fixtures); plus small generated files (PNG colour
 # types and ancillary chunks, JPEGs with EXIF orientations 1..8 and ICC segments, and shrunk
 # copies of the EXIF photos when a built stripflow CLI is found). The `chain` target's seeds are
-# the same images behind a 16-byte header that chooses the operations (see fuzz_targets/chain.rs).
+# the same images behind a 24-byte header that chooses the operations (see fuzz_targets/chain.rs).
 # Re-running replaces the seeds; units libFuzzer added to the corpus are kept.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,7 +36,7 @@ import hashlib, os, random, struct, sys, zlib
 
 gen, *dirs = sys.argv[1:]
 LIMIT = 64 * 1024
-HEADER = 16
+HEADER = 24
 random.seed(10)
 
 def chunk(kind, body):
@@ -117,9 +117,11 @@ def put(target, data):
         out.write(data)
 
 def chain_header():
-    # flags, rotate, crop x y w h, resize w h (u16 LE), fit, position, kernel, grey, quality, no_scratch
+    # Layout in fuzz_targets/chain.rs: flags (2), rotate, crop (4), resize width and height
+    # (u16 LE, here 1..300), fit, position, kernel, extract (4), extend (2), background (2),
+    # quality, compression.
     h = bytearray(random.randrange(256) for _ in range(HEADER))
-    h[6:10] = struct.pack("<HH", random.randrange(1, 300), random.randrange(1, 300))
+    h[7:11] = struct.pack("<HH", random.randrange(1, 300), random.randrange(1, 300))
     return bytes(h)
 
 counts = {}

@@ -5,15 +5,16 @@
 //!   typed `Err`) without panicking.
 //!
 //! Each file is decoded as the fuzz targets do: `codec::probe::read_metadata`, then every row
-//! of `plan::Pipeline::from_bytes(..).max_memory(64 MiB)` drained in strips of 16 rows.
+//! of `plan::Pipeline::from_input(..).max_memory(64 MiB)` drained in strips of 16 rows.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use stripflow::codec::probe::read_metadata;
+use stripflow::io::Input;
 use stripflow::pipeline::drain;
-use stripflow::plan::Pipeline;
+use stripflow::plan::{Chain, Pipeline};
 use stripflow::Result;
 
 /// The fuzz targets' heap budget.
@@ -33,8 +34,9 @@ fn files(kind: &str) -> Vec<PathBuf> {
 
 /// What the decode targets do with `bytes`; the result of the decode.
 fn decode(bytes: &[u8]) -> Result<u32> {
-    let _ = read_metadata(bytes);
-    let (_plan, mut rows) = Pipeline::from_bytes(bytes.to_vec()).max_memory(MAX_MEMORY).into_rows()?;
+    let input = Input::from_bytes(bytes.to_vec());
+    let _ = read_metadata(&input);
+    let (_plan, mut rows) = Pipeline::from_input(input).max_memory(MAX_MEMORY).into_rows()?;
     let mut count = 0;
     drain(&mut *rows, 16, |_, n| {
         count += n;

@@ -1,26 +1,23 @@
 //! An arbitrary sharp-style chain over arbitrary image bytes: the first `HEADER` bytes choose
-//! the operations (crop, resize with fit, position and kernel, orientation, flatten, output
-//! format), the rest is the image. Outputs over `MAX_OUTPUT_PIXELS` are skipped so a unit stays
-//! fast. Every chain must encode or give an error, never panic, hang or allocate past the
-//! limits `run.sh` sets.
+//! the operations (orientation, crop, resize with fit, position and kernel, extract, extend,
+//! flatten, output format and its options), the rest is the image. Outputs over
+//! `MAX_OUTPUT_PIXELS` are refused by the planner, so a unit stays fast. Every chain must encode
+//! or give an error, never panic, hang or allocate past the limits `run.sh` sets.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
+use stripflow::codec::jpeg::encode::Subsampling;
 use stripflow::codec::probe::read_metadata;
-use stripflow::codec::Format;
-use stripflow::ops::crop::Gravity;
-use stripflow::ops::fit::Fit;
-use stripflow::ops::resize::Kernel;
-use stripflow::plan::Pipeline;
-use stripflow_fuzz::{pipeline, MAX_OUTPUT_PIXELS};
+use stripflow::prelude::*;
+use stripflow_fuzz::{input, pipeline, MAX_OUTPUT_PIXELS};
 
 /// Bytes of the unit that describe the chain; the image follows.
-const HEADER: usize = 16;
+const HEADER: usize = 24;
 
 /// Adds the operations the header describes to `p`; `upright` is the input's upright size.
 fn chain(u: &mut Unstructured, mut p: Pipeline, upright: (u32, u32)) -> Result<Pipeline> {
-    let flags: u8 = u.arbitrary()?;
+    let flags: u16 = u.arbitrary()?;
     let bit = |n: u8| flags & (1 << n) != 0;
     if bit(0) {
         p = p.auto_orient();
@@ -46,17 +43,35 @@ fn chain(u: &mut Unstructured, mut p: Pipeline, upright: (u32, u32)) -> Result<P
         .fit(*u.choose(&Fit::ALL)?)
         .position(*u.choose(&Gravity::ALL)?)
         .kernel(*u.choose(&Kernel::ALL)?)
-        .without_enlargement(bit(5));
-    let grey: u8 = u.arbitrary()?;
-    if bit(6) {
+        .without_enlargement(bit(5))
+        .without_reduction(bit(6))
+        .linear_light(bit(7))
+        .shrink_on_load(!bit(8));
+    let [x, y, w, h]: [u8; 4] = u.arbitrary()?;
+    if bit(9) {
+        p = p.extract(x.into(), y.into(), u32::from(w) + 1, u32::from(h) + 1);
+    }
+    let [vertical, horizontal]: [u8; 2] = u.arbitrary()?;
+    if bit(10) {
+        let (top, bottom, left, right) = (vertical >> 4, vertical & 15, horizontal >> 4, horizontal & 15);
+        p = p.extend(Margins { top: top.into(), right: right.into(), bottom: bottom.into(), left: left.into() });
+    }
+    let [grey, alpha]: [u8; 2] = u.arbitrary()?;
+    p = p.background([grey, grey, grey, alpha]);
+    if bit(11) {
         p = p.flatten([grey; 3]);
     }
-    let quality: u8 = u.arbitrary()?;
-    p = p.format(if bit(7) { Format::Jpeg } else { Format::Png }).quality(quality % 101);
-    if u.arbitrary::<bool>()? {
+    let [quality, level]: [u8; 2] = u.arbitrary()?;
+    p = if bit(12) {
+        let subsampling = if bit(13) { Subsampling::S444 } else { Subsampling::S420 };
+        p.format(Format::Jpeg).quality(quality % 101).subsampling(subsampling)
+    } else {
+        p.format(Format::Png).compression(level % 10)
+    };
+    if bit(14) {
         p = p.no_scratch();
     }
-    Ok(p)
+    Ok(p.limit_output_pixels(MAX_OUTPUT_PIXELS))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -64,15 +79,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (header, image) = data.split_at(HEADER);
-    let upright = read_metadata(image).map_or((1, 1), |m| m.oriented_size());
-    let Ok(job) = chain(&mut Unstructured::new(header), pipeline(image), upright) else {
-        return;
-    };
-    let Ok(plan) = job.plan() else {
-        return;
-    };
-    if u64::from(plan.output.width) * u64::from(plan.output.height) > MAX_OUTPUT_PIXELS {
-        return;
+    let image = input(image);
+    let upright = read_metadata(&image).map_or((1, 1), |m| m.oriented_size());
+    if let Ok(job) = chain(&mut Unstructured::new(header), pipeline(&image), upright) {
+        let _ = job.write_to(&mut std::io::sink());
     }
-    let _ = job.write_to(&mut std::io::sink());
 });

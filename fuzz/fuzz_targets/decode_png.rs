@@ -3,12 +3,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stripflow_fuzz::{drain_rows, pipeline};
+use stripflow_fuzz::{drain_rows, input, pipeline};
 
 fuzz_target!(|data: &[u8]| {
     if !data.starts_with(b"\x89PNG\r\n\x1a\n") {
         return;
     }
-    let _ = stripflow::codec::probe::read_metadata(data);
-    let _ = drain_rows(pipeline(data), 16, false);
+    let input = input(data);
+    let _ = stripflow::codec::probe::read_metadata(&input);
+    let _ = drain_rows(pipeline(&input), 16, false);
 });

@@ -4,20 +4,26 @@
 //! Each target is one file in `fuzz_targets/`; this crate keeps them short. The limits are
 //! small so that a unit is fast: a unit that is slow or large within them is a finding.
 
+use stripflow::io::Input;
 use stripflow::pipeline::drain;
-use stripflow::plan::Pipeline;
+use stripflow::plan::{Chain, Pipeline};
 use stripflow::Result;
 
 /// Heap budget of every fuzzed job.
 pub const MAX_MEMORY: usize = 64 << 20;
 
-/// Largest output (pixels) the `chain` target encodes; larger planned outputs are skipped, so a
-/// unit stays fast (the input side is bounded only by the planner's own limits).
+/// Output pixel limit of the targets that encode or keep whole outputs (`chain`,
+/// `strip_height`), so a unit stays fast; the decode targets keep the planner's default.
 pub const MAX_OUTPUT_PIXELS: u64 = 1 << 20;
 
-/// `bytes` as a pipeline under the fuzzing budget.
-pub fn pipeline(bytes: &[u8]) -> Pipeline {
-    Pipeline::from_bytes(bytes.to_vec()).max_memory(MAX_MEMORY)
+/// `bytes` as an input (a copy: the library keeps its input).
+pub fn input(bytes: &[u8]) -> Input {
+    Input::from_bytes(bytes.to_vec())
+}
+
+/// `input` as a pipeline under the fuzzing budget.
+pub fn pipeline(input: &Input) -> Pipeline {
+    Pipeline::from_input(input.clone()).max_memory(MAX_MEMORY)
 }
 
 /// Plans and builds `pipeline`, then reads every output row in strips of `strip_height` rows,
