@@ -33,15 +33,16 @@ for t in $targets; do
     *) dict=target/all.dict ;;
   esac
   mkdir -p "corpus/$t" "artifacts/$t"
+  before=$(ls "artifacts/$t" | wc -l)
   echo "== $t: ${seconds}s" >&2
   nice -n 10 cargo fuzz run "$t" "corpus/$t" -- \
     -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb" \
     -dict="$dict" -print_final_stats=1 >"logs/$t.log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | tail -1 | grep -o '[0-9]*$')
-  found=$(grep -cE '^==[0-9]+== ERROR|^SUMMARY|ALARM: working on the last Unit|out-of-memory|deadly signal' "logs/$t.log")
+  found=$(( $(ls "artifacts/$t" | wc -l) - before ))
   [ "$rc" -eq 0 ] || status=1
-  summary+=$(printf '%-14s %6ss  %12s executions  exit %s  findings %s' "$t" "$seconds" "${execs:-?}" "$rc" "$found")$'\n'
+  summary+=$(printf '%-14s %6ss  %12s executions  exit %s  new artifacts %s' "$t" "$seconds" "${execs:-?}" "$rc" "$found")$'\n'
 done
 printf '\n%s' "$summary"
 ls artifacts/*/ 2>/dev/null | grep -E '^(crash|timeout|oom|slow-unit|leak)-' && echo "(artifacts in fuzz/artifacts/)"
