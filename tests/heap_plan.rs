@@ -323,7 +323,7 @@ fn main() {
             let ratio = plan.heap_bytes as f64 / peak as f64;
             worst_low = worst_low.min(ratio);
             worst_high = worst_high.max(ratio);
-            let ok = (1.0..=2.0).contains(&ratio);
+            let ok = (1.0..=1.5).contains(&ratio);
             if !ok || std::env::var("STRIPFLOW_PLAN_VERBOSE").is_ok() {
                 println!("{c:?}\n{plan}");
             }

@@ -27,7 +27,7 @@ pub struct JobArgs {
     format: Option<String>,
     /// Orientation: auto (apply the EXIF orientation, the default), none (ignore it), or a
     /// multiple of 90 degrees to turn clockwise after EXIF (negative: anticlockwise, -90 = 270).
-    #[arg(long, default_value = "auto", allow_hyphen_values = true)]
+    #[arg(long, default_value = "auto", allow_negative_numbers = true)]
     rotate: String,
     /// Mirror top to bottom (after orientation).
     #[arg(long)]
@@ -295,12 +295,7 @@ fn run(recipe: Recipe, input: &str, output: &str, job: &JobArgs) -> Result<()> {
     let plan = |p: &Pipeline| if to_stdout { p.plan() } else { p.plan_for_path(output) };
     let planned = plan(&pipeline).map_err(|e| with_path(e, input))?;
     if job.plan {
-        if job.json {
-            println!("{}", planned.to_json());
-        } else {
-            println!("{planned}");
-        }
-        return Ok(());
+        return if job.json { crate::print_line(planned.to_json()) } else { crate::print_line(&planned) };
     }
     let progress = (std::io::stderr().is_terminal() && planned.input.pixels() >= 16_000_000)
         .then(|| ProgressSpec::new(planned.output.height as u64));

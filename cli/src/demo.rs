@@ -2,16 +2,26 @@
 //!
 //! The sample is a procedurally generated, photo-like image (`stripflow::synth::Synthetic`),
 //! produced row by row, so even the 16384x16384 source (768 MiB of pixels) never exists in memory.
-//! Every step goes through the real encoders and decoders via files in a temporary folder, and
-//! the outputs are read back and checked.
+//! Every step goes through the real encoders and decoders via files, and the outputs are read
+//! back and checked.
+//!
+//! The files are unnamed temporary files in `TMPDIR` (`O_TMPFILE`, reached by their
+//! `/proc/self/fd/N` path), so an interrupted demo, even one killed by SIGKILL, leaves nothing
+//! behind. Where the system has no unnamed files they go to a temporary folder that the signal
+//! handler deletes on SIGTERM/SIGINT ([`crate::signals`]). With `--keep DIR` they are named files
+//! in DIR, kept on request.
 
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 use stripflow::codec::jpeg::JpegEncoder;
 use stripflow::codec::png::PngEncoder;
 use stripflow::codec::probe;
+use stripflow::codec::Format;
 use stripflow::io::{AtomicOutput, Input};
 use stripflow::ops::crop::{Crop, Gravity};
 use stripflow::ops::fit::Fit;
@@ -20,7 +30,10 @@ use stripflow::pipeline::drain;
 use stripflow::synth::Synthetic;
 use stripflow::{PixelFormat, RowSource};
 
+use std::io::{BufWriter, Write};
+
 use crate::peak_alloc::PeakAlloc;
+use crate::print_line;
 
 /// One measured step.
 struct Step {
@@ -43,87 +56,156 @@ fn measure(name: &str, job: impl FnOnce() -> Result<String>) -> Result<Step> {
     Ok(Step { name: name.to_string(), seconds, peak_heap, output })
 }
 
-fn file_size(path: &Path) -> String {
-    let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    format!("{} ({:.1} MiB)", path.file_name().unwrap().to_string_lossy(), bytes as f64 / 1048576.0)
+/// One file of the demo: `path` opens it for reading or writing, whatever its kind.
+struct DemoFile {
+    /// What the report calls it.
+    name: &'static str,
+    /// A name in a folder, or `/proc/self/fd/N` for an unnamed file.
+    path: PathBuf,
+    /// The unnamed file's descriptor, which keeps it alive (and `path` valid).
+    _unnamed: Option<File>,
 }
 
-/// Encodes `source` into `path` atomically with `encode`.
-fn write_file(
-    path: &Path,
-    source: &mut dyn RowSource,
-    encode: impl FnOnce(&mut dyn RowSource, &mut AtomicOutput) -> stripflow::Result<()>,
-) -> Result<()> {
-    let mut out = AtomicOutput::create(path)?;
-    encode(source, &mut out)?;
-    out.commit()?;
+impl DemoFile {
+    fn size(&self) -> String {
+        let bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
+        format!("{} ({:.1} MiB)", self.name, bytes as f64 / 1048576.0)
+    }
+}
+
+/// Where the demo's files live.
+enum Files {
+    /// Unnamed files in `TMPDIR`: nothing to clean up, ever.
+    Unnamed(PathBuf),
+    /// A temporary folder, deleted on drop and by the signal handler.
+    TempFolder(tempfile::TempDir),
+    /// A folder the user asked to keep the files in.
+    Kept(PathBuf),
+}
+
+impl Files {
+    /// Unnamed files where `TMPDIR` allows them, else a registered temporary folder; or `keep`.
+    fn new(keep: Option<&Path>) -> Result<Files> {
+        if let Some(dir) = keep {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            return Ok(Files::Kept(dir.to_path_buf()));
+        }
+        let tmp = std::env::temp_dir();
+        if open_unnamed(&tmp).is_ok() {
+            return Ok(Files::Unnamed(tmp));
+        }
+        let folder = tempfile::tempdir().with_context(|| format!("cannot create a folder in TMPDIR ({})", tmp.display()))?;
+        crate::signals::register(folder.path());
+        Ok(Files::TempFolder(folder))
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Files::Unnamed(tmp) => format!("unnamed temporary files in {}", tmp.display()),
+            Files::TempFolder(dir) => dir.path().display().to_string(),
+            Files::Kept(dir) => dir.display().to_string(),
+        }
+    }
+
+    fn file(&self, name: &'static str) -> Result<DemoFile> {
+        match self {
+            Files::Unnamed(tmp) => {
+                let file = open_unnamed(tmp).with_context(|| format!("cannot create a temporary file in {}", tmp.display()))?;
+                let path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+                Ok(DemoFile { name, path, _unnamed: Some(file) })
+            }
+            Files::TempFolder(dir) => Ok(DemoFile { name, path: dir.path().join(name), _unnamed: None }),
+            Files::Kept(dir) => Ok(DemoFile { name, path: dir.join(name), _unnamed: None }),
+        }
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        if let Files::TempFolder(dir) = self {
+            crate::signals::unregister(dir.path());
+        }
+    }
+}
+
+/// An unnamed read-write file in `dir` (`O_TMPFILE`).
+fn open_unnamed(dir: &Path) -> std::io::Result<File> {
+    OpenOptions::new().read(true).write(true).mode(0o600).custom_flags(libc::O_TMPFILE).open(dir)
+}
+
+/// Writes `file` with `encode`: atomically for a named file, in place for an unnamed one.
+fn write_file(file: &DemoFile, encode: impl FnOnce(&mut dyn Write) -> stripflow::Result<()>) -> Result<()> {
+    if file._unnamed.is_some() {
+        let mut out = BufWriter::with_capacity(64 * 1024, OpenOptions::new().write(true).truncate(true).open(&file.path)?);
+        encode(&mut out)?;
+        out.flush()?;
+    } else {
+        let mut out = AtomicOutput::create(&file.path)?;
+        encode(&mut out)?;
+        out.commit()?;
+    }
     Ok(())
 }
 
-/// Runs the demo on a `size` x `size` sample; files go to `keep` or a temporary folder.
+/// Runs the demo on a `size` x `size` sample; files are unnamed temporary files, or go to `keep`.
 pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
-    ensure!((256..=65535).contains(&size), "--size must be in 256..=65535");
-    let temp;
-    let dir = match keep {
-        Some(dir) => {
-            std::fs::create_dir_all(dir)?;
-            dir.to_path_buf()
-        }
-        None => {
-            temp = tempfile::tempdir()?;
-            temp.path().to_path_buf()
-        }
-    };
+    ensure!((1000..=65535).contains(&size), "--size must be in 1000..=65535 (the demo crops 1000x1000)");
+    let files = Files::new(keep)?;
     let megapixels = size as f64 * size as f64 / 1e6;
-    println!(
+    print_line(format!(
         "stripflow demo: a {size}x{size} RGB sample ({megapixels:.0} MP, {:.0} MiB decoded), in {}",
         megapixels * 3e6 / 1048576.0,
-        dir.display()
-    );
-    let source_png = dir.join("sample.png");
-    let crop_png = dir.join("crop-bottom-right.png");
-    let full_jpg = dir.join("full.jpg");
-    let thumb_png = dir.join("thumbnail.png");
-    let card_jpg = dir.join("card-1200x630.jpg");
+        files.describe()
+    ))?;
+    let source_png = files.file("sample.png")?;
+    let crop_png = files.file("crop-bottom-right.png")?;
+    let full_jpg = files.file("full.jpg")?;
+    let thumb_png = files.file("thumbnail.png")?;
+    let card_jpg = files.file("card-1200x630.jpg")?;
     let mut steps = Vec::new();
 
     steps.push(measure("generate sample -> PNG", || {
         let mut sample = Synthetic::new(size, size, PixelFormat::RGB8, 1);
-        write_file(&source_png, &mut sample, |s, out| PngEncoder::default().encode(s, out))?;
-        Ok(file_size(&source_png))
+        write_file(&source_png, |out| PngEncoder::default().encode(&mut sample, out))?;
+        Ok(source_png.size())
     })?);
 
     steps.push(measure("PNG -> crop 1000x1000 bottom-right -> PNG", || {
-        let decoder = probe::open(Input::open(&source_png)?)?;
+        let decoder = probe::open(Input::open(&source_png.path)?)?;
         let mut crop = Crop::gravity(decoder, 1000, 1000, Gravity::BottomRight)?;
-        write_file(&crop_png, &mut crop, |s, out| PngEncoder::default().encode(s, out))?;
-        Ok(file_size(&crop_png))
+        write_file(&crop_png, |out| PngEncoder::default().encode(&mut crop, out))?;
+        Ok(crop_png.size())
     })?);
 
     steps.push(measure("PNG -> JPEG q85, full size", || {
-        let mut decoder = probe::open(Input::open(&source_png)?)?;
-        write_file(&full_jpg, &mut decoder, |s, out| JpegEncoder::default().encode(s, out))?;
-        Ok(file_size(&full_jpg))
+        let mut decoder = probe::open(Input::open(&source_png.path)?)?;
+        write_file(&full_jpg, |out| JpegEncoder::default().encode(&mut *decoder, out))?;
+        Ok(full_jpg.size())
     })?);
 
     steps.push(measure("JPEG -> 256 wide thumbnail (planner: shrink-on-load + lanczos3) -> PNG", || {
-        let stats = Pipeline::open(&full_jpg)?
-            .resize_to(Some(256), None)
-            .write_to_path(&thumb_png)?;
-        Ok(format!("{}, 1/{} shrink-on-load", file_size(&thumb_png), stats.plan.shrink_on_load))
+        let pipeline = Pipeline::open(&full_jpg.path)?.resize_to(Some(256), None).format(Format::Png);
+        let mut shrink = 1;
+        write_file(&thumb_png, |out| {
+            shrink = pipeline.write_to(out)?.plan.shrink_on_load;
+            Ok(())
+        })?;
+        Ok(format!("{}, 1/{shrink} shrink-on-load", thumb_png.size()))
     })?);
 
     steps.push(measure("JPEG -> cover 1200x630 top-right (planner: crop-on-load) -> JPEG", || {
-        Pipeline::open(&full_jpg)?
+        let pipeline = Pipeline::open(&full_jpg.path)?
+            
             .resize(1200, 630)
             .fit(Fit::Cover)
             .position(Gravity::TopRight)
-            .write_to_path(&card_jpg)?;
-        Ok(file_size(&card_jpg))
+            .format(Format::Jpeg);
+        write_file(&card_jpg, |out| pipeline.write_to(out).map(drop))?;
+        Ok(card_jpg.size())
     })?);
 
     steps.push(measure("read back and verify the crop", || {
-        let mut decoded = probe::open(Input::open(&crop_png)?)?;
+        let mut decoded = probe::open(Input::open(&crop_png.path)?)?;
         let mut expected = Crop::gravity(Synthetic::new(size, size, PixelFormat::RGB8, 1), 1000, 1000, Gravity::BottomRight)?;
         let mut expected_row = vec![0u8; expected.info().row_bytes()];
         let mut rows = 0u32;
@@ -135,24 +217,21 @@ pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
             }
             Ok(())
         })?;
-        let thumb = probe::read_metadata(&Input::open(&thumb_png)?)?;
-        let jpg = probe::read_metadata(&Input::open(&full_jpg)?)?;
+        let thumb = probe::read_metadata(&Input::open(&thumb_png.path)?)?;
+        let jpg = probe::read_metadata(&Input::open(&full_jpg.path)?)?;
         ensure!((jpg.width, jpg.height) == (size, size), "JPEG is {}x{}", jpg.width, jpg.height);
         ensure!(thumb.width == 256, "thumbnail is {} wide", thumb.width);
         Ok(format!("crop identical ({rows} rows), JPEG {size}x{size}, thumbnail {}x{}", thumb.width, thumb.height))
     })?);
 
-    println!();
-    println!("| step | time | peak heap | result |");
-    println!("|---|---:|---:|---|");
+    let mut table = String::from("\n| step | time | peak heap | result |\n|---|---:|---:|---|\n");
     for s in &steps {
-        println!("| {} | {:.2} s | {:.2} MiB | {} |", s.name, s.seconds, s.peak_heap as f64 / 1048576.0, s.output);
+        table += &format!("| {} | {:.2} s | {:.2} MiB | {} |\n", s.name, s.seconds, s.peak_heap as f64 / 1048576.0, s.output);
     }
-    println!();
-    println!(
-        "The decoded sample would take {:.0} MiB; the largest step peaked at {:.2} MiB of heap.",
+    table += &format!(
+        "\nThe decoded sample would take {:.0} MiB; the largest step peaked at {:.2} MiB of heap.",
         megapixels * 3e6 / 1048576.0,
         steps.iter().map(|s| s.peak_heap).max().unwrap_or(0) as f64 / 1048576.0
     );
-    Ok(())
+    print_line(table)
 }

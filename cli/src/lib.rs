@@ -1,17 +1,24 @@
 //! The command-line front end of the stripflow library, shared by the `stripflow` binary (with a
-//! counting allocator) and `stripflow-dhat` (the same commands under the dhat heap profiler, used by
-//! the report to write dhat-heap.json files).
+//! counting allocator) and `stripflow-dhat` (in the `stripflow-report` crate: the same commands under
+//! the dhat heap profiler, used by the report to write dhat-heap.json files).
 //!
 //! Subcommands: `info` (header facts, no pixel decode), `convert` (crop, resize, format change,
 //! streamed), `demo` (the whole job on a built-in 16384x16384 sample, with time and peak heap per
 //! step). Errors print one line and exit non-zero.
+//!
+//! Exits: 0 on success; 1 on an error (one line on standard error); 141 (128 + SIGPIPE, what a
+//! shell reports for a writer whose reader went away), silently, when standard output is a closed
+//! pipe (`stripflow info x.jpg | :`); 128 + the signal on SIGTERM, SIGINT or SIGHUP, after deleting
+//! the temporary files (see [`signals`]).
 
 pub mod convert;
 pub mod demo;
 pub mod peak_alloc;
 pub mod progress;
-pub mod report;
+pub mod signals;
 
+use std::fmt::Display;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
@@ -60,20 +67,28 @@ enum Command {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
-    /// Benchmark stripflow against the tools users would pick (vips, ImageMagick, djpeg, Pillow,
-    /// the image crate) and write report.md with tables and SVG charts.
-    ///
-    /// Example: stripflow report --quick --out report-out
-    Report(report::ReportArgs),
 }
 
-/// Parses the command line and runs the command; on error prints one line and exits with 1.
+/// Exit status when standard output is a closed pipe: 128 + SIGPIPE, as a shell reports for a
+/// writer killed by SIGPIPE, but reached quietly, without a message, a panic or a signal death.
+pub const EXIT_CLOSED_PIPE: i32 = 141;
+
+/// Parses the command line and runs the command; on error prints one line and exits with 1
+/// (quietly with [`EXIT_CLOSED_PIPE`] when the error is a closed standard output).
 pub fn main_with_args() {
+    signals::install();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
+        if is_broken_pipe(&e) {
+            std::process::exit(EXIT_CLOSED_PIPE);
+        }
         let mut chain = format!("{e}");
         for cause in e.chain().skip(1) {
-            chain.push_str(&format!(": {cause}"));
+            // A wrapper often displays its source already (`I/O error: {0}`): say it once.
+            let cause = cause.to_string();
+            if !chain.contains(&cause) {
+                chain.push_str(&format!(": {cause}"));
+            }
         }
         eprintln!("stripflow: error: {chain}");
         std::process::exit(1);
@@ -87,17 +102,38 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Convert(args) => convert::convert(&args),
         Command::Thumbnail(args) => convert::thumbnail(&args),
         Command::Demo { size, keep } => demo::run(size, keep.as_deref()),
-        Command::Report(args) => report::run(&args),
     }
+}
+
+/// Whether `e` comes from writing to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || matches!(cause.downcast_ref::<stripflow::Error>(), Some(stripflow::Error::Io(io)) if io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints `text` and a newline on standard output, returning the error (a closed pipe) instead
+/// of panicking as `println!` does.
+pub(crate) fn print_line(text: impl Display) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}")?;
+    stdout.flush()?;
+    Ok(())
 }
 
 /// Opens IN (a path, or - for standard input spooled to a temporary file).
 pub(crate) fn open_input(path: &str) -> Result<Input> {
     if path == "-" {
-        Input::spool(std::io::stdin().lock()).context("reading standard input")
-    } else {
-        Input::open(path).with_context(|| format!("cannot open {path}"))
+        return Input::spool(std::io::stdin().lock()).context("reading standard input");
     }
+    // Checked first: mapping a directory fails with the unhelpful "No such device".
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => bail!("cannot open {path}: it is a directory"),
+        Err(e) => return Err(e).with_context(|| format!("cannot open {path}")),
+        Ok(_) => {}
+    }
+    Input::open(path).with_context(|| format!("cannot open {path}"))
 }
 
 /// A library error with `path` in front, unless the error already names its file.
@@ -112,11 +148,10 @@ fn info(path: &str, json: bool) -> Result<()> {
     let input = open_input(path)?;
     let meta = probe::read_metadata(&input).map_err(|e| with_path(e, path))?;
     if json {
-        println!("{}", meta.to_json());
+        print_line(meta.to_json())
     } else {
-        println!("{meta}");
+        print_line(&meta)
     }
-    Ok(())
 }
 
 /// Parses `WxH`.

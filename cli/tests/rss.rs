@@ -38,3 +38,20 @@ fn rss_does_not_track_the_input_file_size() {
     println!("8192x8192 PNG ({file_mib} MiB) -> 256 wide JPEG: peak RSS {rss} MiB");
     assert!(rss < 40, "peak RSS {rss} MiB for a {file_mib} MiB input");
 }
+
+/// A quarter turn of an 8192x8192 PNG under `--max-memory 16M`: the 192 MiB frame goes to a
+/// scratch file read and written through a band buffer, so RSS stays near the heap (a memory
+/// map of the scratch file put the whole frame in RSS: 204 MB).
+#[test]
+fn rss_of_a_scratch_file_turn_stays_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("big8k.png");
+    let mut out = AtomicOutput::create(&png).unwrap();
+    PngEncoder::default().encode(&mut Synthetic::new(8192, 8192, PixelFormat::RGB8, 1), &mut out).unwrap();
+    out.commit().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let turned = s(&dir.path().join("turned.png"));
+    let rss = peak_rss_kib(&["convert", &s(&png), &turned, "--rotate", "90", "--max-memory", "16M"]) >> 10;
+    println!("8192x8192 PNG --rotate 90 --max-memory 16M: peak RSS {rss} MiB");
+    assert!(rss < 40, "peak RSS {rss} MiB for a turn under a 16 MiB budget");
+}

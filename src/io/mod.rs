@@ -12,12 +12,12 @@
 //! release is never wrong, only possibly slow). [`InputReader`], the `Read + BufRead + Seek` view,
 //! does it by itself as it moves forward.
 //!
-//! [`AtomicOutput`] writes to a temporary file in the target's folder and renames it into place
-//! only when [`AtomicOutput::commit`] is called: a failed run leaves no partial file and never
-//! clobbers an existing output.
+//! [`AtomicOutput`] writes to an unnamed temporary file in the target's folder (a named one where
+//! the system has no `O_TMPFILE`) and moves it into place only when [`AtomicOutput::commit`] is
+//! called: a failed or killed run leaves no partial file and never clobbers an existing output.
 
 mod input;
 mod output;
 
 pub use input::{Input, InputReader};
-pub use output::AtomicOutput;
+pub use output::{remove_pending_outputs, AtomicOutput};

@@ -5,7 +5,7 @@
 //! * Everything else ([`Reorient`]: a vertical flip, a half or quarter turn, a transpose) needs
 //!   the whole frame before its first output row. The frame is held in a [`ScratchImage`]: a small
 //!   heap buffer when the frame is small (the planner puts the stage after a downscale so that it
-//!   usually is), else a memory-mapped temporary file written in tiles.
+//!   usually is), else an unnamed temporary file written in tiles through one band buffer.
 //!
 //! An [`Orientation`] is stored as three bits applied in order to an output pixel `(ox, oy)` to
 //! find the input pixel it comes from: `swap` exchanges the axes (`(a, b) = (oy, ox)`), then
@@ -281,20 +281,18 @@ impl<S: RowSource> Reorient<S> {
         })
     }
 
-    /// Heap bytes a stage applying an orientation to `input` will hold in `storage`.
+    /// Heap bytes a stage applying an orientation to `input` will hold in `storage`: one input
+    /// row, and the frame on the heap or a file frame's band buffer
+    /// ([`ScratchImage::heap_bytes_for`], the same computation [`ScratchImage::new`] allocates by).
     pub fn predicted_buffer_bytes(input: ImageInfo, storage: Storage) -> usize {
-        input.row_bytes()
-            + match storage {
-                Storage::Heap => ScratchImage::bytes_for(input, storage) as usize,
-                Storage::Mapped => 0,
-            }
+        input.row_bytes() + usize::try_from(ScratchImage::heap_bytes_for(input, storage)).unwrap_or(usize::MAX)
     }
 
-    /// Scratch-file bytes a stage applying an orientation to `input` will map in `storage`.
+    /// Scratch-file bytes a stage applying an orientation to `input` will reserve in `storage`.
     pub fn predicted_scratch_bytes(input: ImageInfo, storage: Storage) -> u64 {
         match storage {
             Storage::Heap => 0,
-            Storage::Mapped => ScratchImage::bytes_for(input, storage),
+            Storage::File => ScratchImage::bytes_for(input, storage),
         }
     }
 
@@ -332,8 +330,7 @@ impl<S: RowSource> RowSource for Reorient<S> {
         let (x, y) = self.orientation.source_of(0, oy, w, h);
         let step = |flipped: bool| if flipped { -1 } else { 1 };
         let (dx, dy) = if swap { (0, step(fy)) } else { (step(fx), 0) };
-        self.frame.read_line(x, y, dx, dy, row);
-        Ok(())
+        self.frame.read_line(x, y, dx, dy, row)
     }
 
     fn input_rows(&self, output: std::ops::Range<u32>) -> std::ops::Range<u32> {
@@ -350,7 +347,7 @@ impl<S: RowSource> RowSource for Reorient<S> {
     fn name(&self) -> &'static str {
         match self.frame.storage() {
             Storage::Heap => "orient (heap frame)",
-            Storage::Mapped => "orient (scratch file)",
+            Storage::File => "orient (scratch file)",
         }
     }
 
@@ -488,7 +485,7 @@ mod tests {
                 let pixels = whole(&mut Synthetic::new(w, h, format, 5), u32::MAX);
                 for o in Orientation::ALL {
                     let expected = reference(o, &pixels, w, h, bpp);
-                    for storage in [Storage::Heap, Storage::Mapped] {
+                    for storage in [Storage::Heap, Storage::File] {
                         for strip in [1, 7, u32::MAX] {
                             let source = Synthetic::new(w, h, format, 5);
                             let mut stage: Box<dyn RowSource> = if o == Orientation::FlipHorizontal {
@@ -535,7 +532,7 @@ mod tests {
             height: 30,
             format: PixelFormat::RGB8,
         };
-        for storage in [Storage::Heap, Storage::Mapped] {
+        for storage in [Storage::Heap, Storage::File] {
             let stage = Reorient::new(
                 Synthetic::new(100, 30, PixelFormat::RGB8, 0),
                 Orientation::Rotate90,

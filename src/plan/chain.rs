@@ -252,7 +252,7 @@ fn add_geometry(recipe: &Recipe, g: &Resolved, encoder: &dyn EncoderSpec, stages
     let before = !o.streams() && needs_resize && stages.current.pixels() < g.scaled.0 as u64 * g.scaled.1 as u64;
     let orient = |frame: ImageInfo| -> Arc<dyn StageSpec> {
         let on_heap = o.streams() || recipe.budget.frame_on_heap(ScratchImage::bytes_for(frame, Storage::Heap));
-        Arc::new(OrientSpec { orientation: o, storage: if on_heap { Storage::Heap } else { Storage::Mapped } })
+        Arc::new(OrientSpec { orientation: o, storage: if on_heap { Storage::Heap } else { Storage::File } })
     };
     let has_orientation = o != Orientation::Identity;
     if has_orientation && before {

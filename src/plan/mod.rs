@@ -28,7 +28,7 @@
 //!   kernel, unless shrink-on-load is turned off;
 //! * resizes in stored orientation and places the orientation stage where its frame is
 //!   smallest (after a downscale, before an upscale); a horizontal mirror streams, anything else
-//!   holds the frame on the heap when small, else in a memory-mapped scratch file;
+//!   holds the frame on the heap when small, else in a scratch file (read and written through a bounded band buffer);
 //! * adds each stage's buffers, the decoder's and the encoder's into a predicted peak, and
 //!   refuses the job with [`crate::Error::Limits`] when it exceeds the budget.
 //!

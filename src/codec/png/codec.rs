@@ -43,18 +43,41 @@ const ADAM7_TRANSIENT: usize = 48 * 1024;
 /// Raw bytes the png crate may inflate beyond the last row a crop asks for (at least 8 rows).
 const READ_AHEAD_BYTES: u64 = 32 * 1024;
 
-/// Heap of the png crate's decoder on a non-interlaced file `width` wide and `height` tall of
-/// `bits_per_pixel`, when `rows` rows are read (see the module notes).
+/// The png crate's decoder state beside its unfiltering buffer (inflater, info, row scratch),
+/// measured with dhat.
+const SEQUENTIAL_STATE: u64 = 29 * 1024;
+
+/// Heap of the png crate's decoder (png 0.18) on a non-interlaced file `width` wide and `height`
+/// tall of `bits_per_pixel`, when `rows` rows are read: its state and its unfiltering buffer.
+///
+/// How png 0.18's `UnfilteringBuffer` grows: it starts with a capacity of
+/// `min(min(height, 128) raw rows rounded up to 256, 128 KiB)`, keeps its length 8 KiB ahead of
+/// what is inflated into it (the vector doubling its capacity when that overflows), and shifts its
+/// contents back only once the rows behind the 32 KiB inflate look-back span its shift limit,
+/// `max(4 raw rows rounded up to 64, 128 KiB)`. So once enough data flows its capacity is the
+/// first doubling of the initial one that holds the shift limit, the look-back and a little
+/// more (36 KiB and two rows, fitted to dhat measurements); with less data, up to twice the data
+/// inflated. `tests/heap_plan.rs` checks it against dhat over random chains.
 pub fn sequential_decoder_bytes(width: u32, rows: u32, height: u32, bits_per_pixel: u32) -> usize {
     let raw_row = (width as u64 * bits_per_pixel as u64).div_ceil(8) + 1;
-    let raw_total = raw_row * height as u64;
+    let total = raw_row * height as u64;
     let ahead = READ_AHEAD_BYTES.div_ceil(raw_row).max(8);
-    let raw_read = raw_row * (rows as u64 + ahead).min(height as u64);
-    // Large images: a plateau of ~336 KiB, or ~8 rows when rows are wide (up to ~16 rows when
-    // the whole image is only a few rows).
-    let cap = (336 * 1024).max(17 * raw_row / 2).max((2 * raw_total + 4096).min(33 * raw_row / 2));
-    let buffer = (2 * raw_total + 4096).min((2 * raw_read + 4096).max(64 * 1024)).min(cap);
-    (29 * 1024 + buffer) as usize
+    let inflated = raw_row * (rows as u64 + ahead).min(height as u64);
+    let initial = (raw_row * height.min(128) as u64).next_multiple_of(256).min(128 * 1024).max(1);
+    let shift_limit = (4 * raw_row).next_multiple_of(64).max(128 * 1024);
+    let plateau_needs = shift_limit + 36 * 1024 + 2 * raw_row;
+    let data = inflated.min(total);
+    if data + 8 * 1024 < plateau_needs {
+        // Little data: the buffer never reaches its plateau; measured at up to about twice the
+        // data inflated (the last doubling), and never under 64 KiB once there is that much.
+        let buffer = (2 * total + 4096).min((2 * data + 4096).max(64 * 1024));
+        return (SEQUENTIAL_STATE + buffer) as usize;
+    }
+    let mut capacity = initial;
+    while capacity < plateau_needs {
+        capacity *= 2;
+    }
+    (SEQUENTIAL_STATE + capacity) as usize
 }
 
 impl DecoderSpec for PngDecoding {

@@ -127,7 +127,7 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
         Preset::Medium => writeln!(
             w,
             "> This is the **medium** preset: every side is half of the full matrix's (4096/8192 instead of 8192/16384), \
-             for lack of time on the machine. `stripflow report` (no flag) runs the full matrix.\n"
+             for lack of time on the machine. `stripflow-report` (no flag) runs the full matrix.\n"
         )?,
         Preset::Quick => writeln!(
             w,
@@ -150,7 +150,7 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
     writeln!(w, "\n## How it was measured\n")?;
     writeln!(
         w,
-        "- Every run is a child process started by a small launcher (`stripflow report exec`) that reaps it with `wait4`: \
+        "- Every run is a child process started by a small launcher (`stripflow-report exec`) that reaps it with `wait4`: \
          **wall time** from spawn to exit, **peak RSS** is `ru_maxrss` (resident memory high-water mark, including the \
          executable, shared libraries and allocator overhead). The launcher's own footprint, measured by running `true` \
          through it, is **{}**: no RSS figure can be below it.",
@@ -200,7 +200,7 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
          memory 256MiB, disk 1GiB), so its refusals are results (its PNG reader says only \"no images defined\" where its \
          JPEG reader names the limit); djpeg decodes only (PPM out, `-scale M/8` DCT scaling, `-crop`), a floor for the JPEG \
          decode part, not the same job; Pillow `bench/pillow_job.py` (`Image.thumbnail`, `ImageOps.fit`, \
-         decompression-bomb limit lifted); the image crate decodes the whole frame (`stripflow report baseline`, \
+         decompression-bomb limit lifted); the image crate decodes the whole frame (`stripflow-report baseline`, \
          allocation limit lifted). stripflow is single-threaded; libvips uses every core."
     )?;
     writeln!(

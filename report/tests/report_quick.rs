@@ -1,5 +1,9 @@
-//! `stripflow report --quick` end to end: the report, its CSV and its four charts are written and
+//! `stripflow-report --quick` end to end: the report, its CSV and its four charts are written and
 //! hold stripflow's figures. Peers are used when installed but not required.
+//!
+//! The report measures the `stripflow` binary beside its own; `cargo test --workspace` builds it
+//! (the CLI crate's tests need it), and `cargo test -p stripflow-report` alone needs
+//! `cargo build --release -p stripflow-cli` first (the test says so if it is missing).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,14 +12,21 @@ use std::process::Command;
 fn quick_report_is_written_with_stripflow_rows() {
     let out = tempfile::tempdir().unwrap();
     let cache = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-cache");
-    let status = Command::new(env!("CARGO_BIN_EXE_stripflow"))
-        .args(["report", "--quick", "--runs", "1", "--out"])
+    let report = PathBuf::from(env!("CARGO_BIN_EXE_stripflow-report"));
+    let stripflow = report.with_file_name("stripflow");
+    assert!(
+        stripflow.exists(),
+        "{} is missing: run `cargo build --release -p stripflow-cli` (or test the whole workspace)",
+        stripflow.display()
+    );
+    let status = Command::new(&report)
+        .args(["--quick", "--runs", "1", "--out"])
         .arg(out.path())
         .arg("--cache")
         .arg(&cache)
         .status()
-        .expect("run stripflow report");
-    assert!(status.success(), "stripflow report --quick failed: {status}");
+        .expect("run stripflow-report");
+    assert!(status.success(), "stripflow-report --quick failed: {status}");
 
     let md = std::fs::read_to_string(out.path().join("report.md")).expect("report.md");
     assert!(md.contains("## Summary") && md.contains("## Every job"), "report.md lacks its sections");

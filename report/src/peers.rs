@@ -12,7 +12,7 @@
 //!   with DCT scaling (`-scale M/8`) for shrinks and `-crop` for crops; a floor for JPEG decode.
 //! - Pillow: bench/pillow_job.py (`Image.thumbnail`, which uses JPEG draft mode, `resize` with
 //!   Lanczos, `ImageOps.fit`); its decompression-bomb limit is lifted (a user handling 16K images must).
-//! - image crate: the hidden `stripflow report baseline` subcommand, decoding the whole frame with
+//! - image crate: the hidden `stripflow-report baseline` subcommand, decoding the whole frame with
 //!   image 0.25 (allocation limit lifted) and resizing with its Lanczos3.
 
 use std::ffi::OsString;
@@ -24,7 +24,7 @@ use anyhow::{bail, Context, Result};
 use super::jobs::{Job, Op};
 
 /// The Pillow job script, written next to the cached inputs at run time.
-const PILLOW_SCRIPT: &str = include_str!("../../../bench/pillow_job.py");
+const PILLOW_SCRIPT: &str = include_str!("../../bench/pillow_job.py");
 
 /// A tool of the comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +101,8 @@ impl Tool {
     }
 
     /// The full command line (program first) for `job`, or `None` when the tool cannot do it.
-    /// `exe` is the stripflow executable; program paths of peers are resolved by [`detect`] and
+    /// `exe` is the `stripflow-report` executable (the image crate baseline), beside which the
+    /// `stripflow` binary is found; program paths of peers are resolved by [`detect`] and
     /// filled in by [`ToolInfo::argv`], so here peers use their bare names.
     pub fn command(self, job: &Job, input: &Path, output: &Path, exe: &Path) -> Option<Vec<OsString>> {
         let (w, h) = (job.input.width, job.input.height);
@@ -110,7 +111,7 @@ impl Tool {
         let s = |v: &str| OsString::from(v);
         match self {
             Tool::Stripflow => {
-                a.extend([exe.as_os_str().to_owned(), s("convert"), input.into(), output.into()]);
+                a.extend([stripflow_exe(exe).into_os_string(), s("convert"), input.into(), output.into()]);
                 match job.op {
                     Op::Width(width) => a.extend([s("--width"), s(&width.to_string())]),
                     Op::CropBottomRight(cw, ch) => {
@@ -216,7 +217,7 @@ impl Tool {
                 a.extend([input.into(), output.into()]);
             }
             Tool::ImageCrate => {
-                a.extend([exe.as_os_str().to_owned(), s("report"), s("baseline")]);
+                a.extend([exe.as_os_str().to_owned(), s("baseline")]);
                 a.extend(job.op.to_args().into_iter().map(OsString::from));
                 a.extend([input.into(), output.into()]);
             }
@@ -264,11 +265,12 @@ pub fn detect(exe: &Path, cache: &Path) -> Result<Vec<ToolInfo>> {
         let mut info = ToolInfo { tool, version: String::new(), missing: None, program: PathBuf::new(), prefix: Vec::new() };
         match tool {
             Tool::Stripflow => {
-                info.program = exe.to_path_buf();
+                info.program = stripflow_exe(exe);
                 info.version = format!("stripflow {} (this build)", env!("CARGO_PKG_VERSION"));
-                let dhat = exe.with_file_name("stripflow-dhat");
-                if !dhat.exists() {
-                    bail!("{} is missing: build it with `cargo build --release -p stripflow-cli`", dhat.display());
+                for (program, package) in [(info.program.clone(), "stripflow-cli"), (exe.with_file_name("stripflow-dhat"), "stripflow-report")] {
+                    if !program.exists() {
+                        bail!("{} is missing: build it with `cargo build --release -p {package}`", program.display());
+                    }
                 }
             }
             Tool::ImageCrate => {
@@ -318,7 +320,13 @@ pub fn detect(exe: &Path, cache: &Path) -> Result<Vec<ToolInfo>> {
     Ok(tools)
 }
 
-/// The hidden `report baseline OP [N..] IN OUT` subcommand: the job with the image crate, whole
+/// The `stripflow` binary measured by the report: the one beside `exe` (the report's own
+/// executable), as `cargo build --release --workspace` leaves them.
+pub fn stripflow_exe(exe: &Path) -> PathBuf {
+    exe.with_file_name("stripflow")
+}
+
+/// The hidden `baseline OP [N..] IN OUT` subcommand: the job with the image crate, whole
 /// frame in memory (no allocation limit), Lanczos3, JPEG quality 85, fast PNG.
 pub fn baseline_main(args: &[String]) -> Result<()> {
     use image::imageops::FilterType;

@@ -1,6 +1,6 @@
 //! Running one measured job: a child process, its wall time and its peak RSS.
 //!
-//! Every run goes through a launcher, `stripflow report exec -- PROGRAM ARGS...`, a fresh small
+//! Every run goes through a launcher, `stripflow-report exec -- PROGRAM ARGS...`, a fresh small
 //! process that spawns the program, reaps it with `wait4` and prints one `STRIPFLOW_EXEC` line.
 //! Why a launcher: on Linux a child's `ru_maxrss` starts from the high-water mark of the memory
 //! image it had before `exec` (with vfork/posix_spawn, the parent's), so measuring straight from
@@ -139,7 +139,7 @@ fn rss_anon_kib(pid: libc::pid_t) -> Option<u64> {
     status.lines().find_map(|l| l.strip_prefix("RssAnon:"))?.split_whitespace().next()?.parse().ok()
 }
 
-/// The hidden `report exec` subcommand: runs `command`, kills it after `timeout` seconds, prints
+/// The hidden `exec` subcommand: runs `command`, kills it after `timeout` seconds, prints
 /// `STRIPFLOW_EXEC <exit> <wall seconds> <maxrss KiB> <sampled peak RssAnon KiB>` on standard output. `<exit>` is the exit
 /// code, `sig<N>` for a signal, or `timeout`. The child's standard output is discarded; its
 /// standard error passes through.
@@ -213,10 +213,10 @@ pub fn exec_main(command: &[String], timeout: u64) -> Result<()> {
     Ok(())
 }
 
-/// Runs `argv` through the launcher (`exe report exec`) with extra environment `env`.
+/// Runs `argv` through the launcher (`exe exec`, `exe` being `stripflow-report`) with extra environment `env`.
 pub fn measured(exe: &Path, argv: &[OsString], env: &[(OsString, OsString)], timeout: u64) -> Result<Measurement> {
     let output = Command::new(exe)
-        .args(["report", "exec", "--timeout", &timeout.to_string(), "--"])
+        .args(["exec", "--timeout", &timeout.to_string(), "--"])
         .args(argv)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())

@@ -1,4 +1,10 @@
-//! `stripflow report`: the whole-job, cross-tool benchmark and memory-profiling report.
+//! `stripflow-report`: the whole-job, cross-tool benchmark and memory-profiling report, a crate of
+//! its own so that the shipped `stripflow` binary carries none of its dependencies (plotters, dhat,
+//! the image crate).
+//!
+//! It measures the `stripflow` binary found beside its own executable (both land in
+//! `target/release/` with `cargo build --release --workspace`), and `stripflow-dhat` (this crate's
+//! second binary: the CLI's commands under the dhat heap profiler) for peak heap.
 //!
 //! The report generates its inputs once into a cache folder ([`inputs`]), builds a job matrix
 //! ([`jobs`]), runs every job with stripflow and with every peer found on PATH ([`peers`]) in
@@ -6,9 +12,9 @@
 //! from `wait4`), runs stripflow once more under dhat for its peak heap and `dhat-heap.json`, and
 //! writes `report.md` ([`markdown`]), SVG charts ([`charts`]) and the raw figures (`results.csv`).
 //!
-//! Two hidden subcommands serve the harness itself: `report exec` is the small launcher every
+//! Two hidden subcommands serve the harness itself: `exec` is the small launcher every
 //! measured run goes through (so a child's RSS high-water mark starts from a tiny process, not
-//! from the report process), and `report baseline` is the in-process whole-frame baseline with the
+//! from the report process), and `baseline` is the in-process whole-frame baseline with the
 //! image crate.
 //!
 //! Criterion benches (`cargo bench`) remain the place for micro-benchmarks of single kernels.
@@ -24,15 +30,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand};
+use clap::{Parser, Subcommand};
 
 use jobs::{Job, Preset};
 use peers::Tool;
 use runner::{Cell, Measurement};
 
-/// Options of `stripflow report`.
-#[derive(Args, Debug)]
-#[command(args_conflicts_with_subcommands = true)]
+/// Benchmark stripflow against the tools users would pick (vips, ImageMagick, djpeg, Pillow,
+/// the image crate) and write report.md with tables and SVG charts.
+///
+/// Example: stripflow-report --quick --out report-out
+#[derive(Parser, Debug)]
+#[command(name = "stripflow-report", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct ReportArgs {
     /// A small version (small images, one run) that finishes in a minute or two; what CI runs.
     #[arg(long, conflicts_with = "medium")]
@@ -131,7 +140,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     };
     let runs = args.runs.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let timeout = args.timeout.unwrap_or(if args.quick { 120 } else { 240 });
-    let exe = std::env::current_exe().context("cannot locate the stripflow executable")?;
+    let exe = std::env::current_exe().context("cannot locate the stripflow-report executable")?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     std::fs::create_dir_all(&args.cache).with_context(|| format!("cannot create {}", args.cache.display()))?;
     let out = args.out.canonicalize()?;
