@@ -7,7 +7,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use stripflow::codec::jpeg::{read_metadata, scaled_size, DecodeOptions, JpegColorSpace, JpegDecoder, Region};
+use stripflow::codec::FailOn;
+use stripflow::codec::jpeg::{read_icc_profile, read_metadata, scaled_size, DecodeOptions, JpegColorSpace, JpegDecoder, Region};
 use stripflow::io::Input;
 use stripflow::pipeline::drain;
 use stripflow::{Error, RowSource};
@@ -449,7 +450,7 @@ fn decode_bytes(bytes: Vec<u8>, options: DecodeOptions) -> Result<Image, Error> 
 
 #[test]
 fn truncated_files_fail_by_default_and_render_when_allowed() {
-    let lenient = DecodeOptions { allow_truncated: true, ..Default::default() };
+    let lenient = DecodeOptions { fail_on: FailOn::None, ..Default::default() };
     for progressive in [false, true] {
         let path = fixtures::jpeg(320, 240, JpegSpec { progressive, ..JpegSpec::default() }, 6);
         let bytes = std::fs::read(&path).unwrap();
@@ -564,9 +565,9 @@ fn corrupted_files_never_panic() {
                 let len = next() as usize % b.len();
                 b.truncate(len);
             }
-            for allow_truncated in [false, true] {
+            for fail_on in [FailOn::Error, FailOn::Truncated, FailOn::None] {
                 // Ok or Err are both fine; a panic or hang is not.
-                let _ = decode_bytes(b.clone(), DecodeOptions { allow_truncated, ..Default::default() });
+                let _ = decode_bytes(b.clone(), DecodeOptions { fail_on, ..Default::default() });
                 let _ = read_metadata(&b);
             }
         }
@@ -625,7 +626,19 @@ fn metadata_reports_headers_and_reassembles_icc_chunks() {
     }
     with_icc.extend_from_slice(&bytes[2..]);
     let meta = read_metadata(&with_icc).unwrap();
-    assert_eq!(meta.icc_profile.as_deref(), Some(&profile[..]));
+    assert_eq!(meta.icc_profile_len, Some(3000));
+    assert_eq!(read_icc_profile(&with_icc).unwrap().as_deref(), Some(&profile[..]));
+    assert_eq!(stripflow::codec::icc::read_icc_profile(&with_icc).unwrap().as_deref(), Some(&profile[..]));
+    assert_eq!(stripflow::codec::icc::icc_profile_len(&with_icc).unwrap(), Some(3000));
+    // A chunk missing, or one repeated: no profile.
+    let second_chunk_at = 2 + 4 + 14 + 1000;
+    let mut missing = with_icc[..2].to_vec();
+    missing.extend_from_slice(&with_icc[second_chunk_at..]);
+    assert_eq!(read_metadata(&missing).unwrap().icc_profile_len, None);
+    assert_eq!(read_icc_profile(&missing).unwrap(), None);
+    let mut repeated = with_icc[..second_chunk_at].to_vec();
+    repeated.extend_from_slice(&with_icc[2..]);
+    assert_eq!(read_metadata(&repeated).unwrap().icc_profile_len, None);
     // The pixels do not change.
     assert_eq!(decode_bytes(with_icc, DecodeOptions::default()).unwrap(), decode(&path));
 

@@ -14,7 +14,7 @@ use stripflow::ops::fit::Fit;
 use stripflow::ops::pad::parse_rgba;
 use stripflow::ops::resize::Kernel;
 use stripflow::plan::{human, Chain, Pipeline, Plan, Recipe, DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_OUTPUT_PIXELS};
-use stripflow::codec::Format;
+use stripflow::codec::{FailOn, Format};
 
 use crate::progress::ProgressSpec;
 use crate::{open_input, parse_size, with_path};
@@ -72,6 +72,12 @@ pub struct JobArgs {
     /// Refuse outputs with more pixels than this (0: no limit), checked before decoding.
     #[arg(long, default_value_t = DEFAULT_LIMIT_OUTPUT_PIXELS)]
     limit_output_pixels: u64,
+    /// When damaged pixel data fails the job (sharp's failOn): error (the default: any damage),
+    /// truncated (only a file cut short; other damage is decoded as far as it goes, as djpeg does
+    /// with warnings), none (decode whatever can be decoded). Damaged headers always fail.
+    /// Example: --fail-on truncated
+    #[arg(long, default_value = "error")]
+    fail_on: String,
     /// Never use a scratch file (whole-frame turns must then fit the heap budget).
     #[arg(long)]
     no_scratch: bool,
@@ -223,7 +229,8 @@ fn job_recipe(job: &JobArgs) -> Result<Recipe> {
         .max_memory(parse_bytes(&job.max_memory)?)
         .limit_input_pixels(job.limit_input_pixels)
         .limit_output_pixels(job.limit_output_pixels)
-        .shrink_on_load(!job.no_shrink_on_load);
+        .shrink_on_load(!job.no_shrink_on_load)
+        .fail_on(job.fail_on.parse::<FailOn>()?);
     if job.no_scratch {
         r = r.no_scratch();
     }

@@ -219,3 +219,26 @@ fn options_that_do_not_apply_fail_before_writing() {
     assert!(!out.status.success() && err.contains("WebP"), "{err}");
     assert_eq!(listing(dir.path()), vec!["in.png".to_string()]);
 }
+
+#[test]
+fn fail_on_lets_a_truncated_jpeg_through_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpg = dir.path().join("cut.jpg");
+    let mut bytes = Vec::new();
+    JpegEncoder::default().encode(&mut Synthetic::new(256, 256, PixelFormat::RGB8, 2), &mut bytes).unwrap();
+    bytes.truncate(bytes.len() * 2 / 3);
+    std::fs::write(&jpg, &bytes).unwrap();
+    let out_path = dir.path().join("out.png");
+    let strict = stripflow(&["convert", s(&jpg), s(&out_path)]);
+    assert!(!strict.status.success() && !out_path.exists(), "strict is the default");
+    for level in ["truncated", "error"] {
+        let out = stripflow(&["convert", s(&jpg), s(&out_path), "--fail-on", level]);
+        assert!(!out.status.success(), "--fail-on {level} fails on a truncated file");
+    }
+    let lenient = stripflow(&["convert", s(&jpg), s(&out_path), "--fail-on", "none"]);
+    assert!(lenient.status.success(), "{}", String::from_utf8_lossy(&lenient.stderr));
+    let img = image::open(&out_path).unwrap();
+    assert_eq!((img.width(), img.height()), (256, 256));
+    let bad = stripflow(&["convert", s(&jpg), s(&out_path), "--fail-on", "sometimes"]);
+    assert!(!bad.status.success());
+}

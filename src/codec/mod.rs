@@ -8,12 +8,15 @@
 //! * [`probe`]: header facts for `stripflow info`.
 
 pub mod exif;
+mod fail_on;
+pub mod icc;
 pub mod jpeg;
 pub mod png;
 pub mod probe;
 pub mod registry;
 pub mod spec;
 
+pub use fail_on::FailOn;
 pub use registry::Codec;
 pub use spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, Header};
 

@@ -98,6 +98,11 @@ pub fn read_metadata(input: &Input) -> Result<Metadata> {
 pub fn open(input: Input) -> Result<BoxedSource> {
     let header = registry::read_header(&input)?;
     let decoder = registry::codec(header.format).decoder.expect("read_header found a decoder");
-    let request = DecodeRequest { shrink: 1, region: None, rows_needed: header.info.height };
+    let request = DecodeRequest {
+        shrink: 1,
+        region: None,
+        rows_needed: header.info.height,
+        fail_on: crate::codec::FailOn::default(),
+    };
     decoder.build(input, &header, &request)
 }

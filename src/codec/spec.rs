@@ -108,6 +108,8 @@ pub struct DecodeRequest {
     pub region: Option<Rect>,
     /// Rows of the scaled image that will be read (a crop below stops the decoder early).
     pub rows_needed: u32,
+    /// Which damaged pixel data fails rather than being rendered.
+    pub fail_on: super::FailOn,
 }
 
 /// The decoding side of a codec.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::budget::Budget;
 use crate::codec::jpeg::Subsampling;
 use crate::codec::spec::EncoderSpec;
-use crate::codec::{EncodeOptions, Format};
+use crate::codec::{EncodeOptions, FailOn, Format};
 use crate::error::Error;
 use crate::ops::crop::{Gravity, Rect};
 use crate::ops::extend::Margins;
@@ -51,6 +51,7 @@ pub struct Recipe {
     pub(crate) stages: Vec<Arc<dyn StageSpec>>,
     pub(crate) budget: Budget,
     pub(crate) shrink_on_load: bool,
+    pub(crate) fail_on: FailOn,
     /// The first invalid call's message (reported by planning, so the chain stays fluent).
     pub(crate) deferred: Option<String>,
 }
@@ -75,6 +76,7 @@ impl Default for Recipe {
             stages: Vec::new(),
             budget: Budget::default(),
             shrink_on_load: true,
+            fail_on: FailOn::default(),
             deferred: None,
         }
     }
@@ -324,6 +326,14 @@ pub trait Chain: Sized {
     /// on; off for the highest quality).
     fn shrink_on_load(mut self, yes: bool) -> Self {
         self.recipe_mut().shrink_on_load = yes;
+        self
+    }
+
+    /// Which damaged pixel data fails the job (sharp's `failOn`): [`FailOn::Error`] (the
+    /// default) fails on any damage, [`FailOn::Truncated`] only on a file cut short,
+    /// [`FailOn::None`] decodes whatever can be decoded. Damaged headers always fail.
+    fn fail_on(mut self, level: FailOn) -> Self {
+        self.recipe_mut().fail_on = level;
         self
     }
 }

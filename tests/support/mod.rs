@@ -5,6 +5,7 @@
 
 pub mod fixtures;
 pub mod heap;
+pub mod hostile;
 pub mod interlaced;
 
 /// A writer that counts and discards: an encoder's output without a file.

@@ -47,7 +47,7 @@ fn options(request: &DecodeRequest) -> DecodeOptions {
     DecodeOptions {
         scale_denominator: request.shrink,
         region: request.region.map(|r| Region { x: r.x, y: r.y, width: r.width, height: r.height }),
-        ..Default::default()
+        fail_on: request.fail_on,
     }
 }
 

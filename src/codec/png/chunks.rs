@@ -51,6 +51,33 @@ pub(crate) fn chunk_at(bytes: &[u8], pos: usize) -> Result<Chunk> {
     Ok(Chunk { kind, data: start..end })
 }
 
+/// The largest `eXIf` chunk stripflow lets the png crate read: 1 MiB. The png crate cannot skip
+/// the chunk and holds it twice (its chunk buffer and the copy it keeps), so a larger one is
+/// refused with [`Error::Limits`] before the png crate sees the file. EXIF in JPEG cannot exceed
+/// 64 KiB; real `eXIf` chunks are that size.
+pub(crate) const MAX_EXIF_BYTES: usize = 1 << 20;
+
+/// Heap the png crate spends on the metadata chunks it cannot skip (`eXIf`, held twice) of the
+/// PNG in `bytes`, walking the chunk headers before the first `IDAT` (no allocation); a
+/// [`Error::Limits`] error if the `eXIf` chunk is over [`MAX_EXIF_BYTES`].
+pub(crate) fn metadata_heap_bytes(bytes: &[u8]) -> Result<usize> {
+    let mut pos = SIGNATURE.len();
+    let mut exif = 0usize;
+    while bytes.len() >= pos + 8 {
+        let length = u32::from_be_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
+        match &bytes[pos + 4..pos + 8] {
+            b"IDAT" | b"IEND" => break,
+            b"eXIf" => exif = exif.max(length),
+            _ => {}
+        }
+        pos = pos.saturating_add(12).saturating_add(length);
+    }
+    if exif > MAX_EXIF_BYTES {
+        return Err(Error::limits(format!("PNG eXIf chunk of {exif} bytes exceeds the {MAX_EXIF_BYTES}-byte cap")));
+    }
+    Ok(2 * exif)
+}
+
 /// Checks the CRC-32 stored after `chunk` against its type and data.
 pub(crate) fn check_crc(bytes: &[u8], chunk: &Chunk) -> Result<()> {
     let stored = &bytes[chunk.data.end..chunk.data.end + 4];

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::chunks::SIGNATURE;
-use super::decode::{read_header, PngDecoder, PngHeader};
+use super::decode::{metadata_heap_bytes, read_header, PngDecodeOptions, PngDecoder, PngHeader};
 use super::encode::{PngCompression, PngEncoder};
 use crate::codec::probe::Metadata;
 use crate::codec::registry::Codec;
@@ -103,12 +103,32 @@ impl DecoderSpec for PngDecoding {
         ))
     }
 
+    /// The decoder's buffers, plus what the png crate holds of metadata it cannot skip (an
+    /// `eXIf` chunk, bounded by [`metadata_heap_bytes`]).
     fn heap_bytes(&self, input: &Input, header: &Header, request: &DecodeRequest) -> Result<usize> {
+        Ok(self.buffer_bytes(input, header, request)? + metadata_heap_bytes(input.bytes())?)
+    }
+
+    fn build(&self, input: Input, header: &Header, request: &DecodeRequest) -> Result<BoxedSource> {
+        match header.take_prepared(request) {
+            Some(decoder) => Ok(decoder),
+            None => Ok(Box::new(PngDecoder::with_options(input, options(request))?)),
+        }
+    }
+}
+
+fn options(request: &DecodeRequest) -> PngDecodeOptions {
+    PngDecodeOptions { fail_on: request.fail_on }
+}
+
+impl PngDecoding {
+    /// The decoder's own buffers for `request`.
+    fn buffer_bytes(&self, input: &Input, header: &Header, request: &DecodeRequest) -> Result<usize> {
         let h = png_header(header)?;
         if h.interlaced {
             // Building it runs the checking inflate pass that places the seven cursors: done
             // once, here, and the decoder kept for the run.
-            let buffers = header.prepare(request, || Ok(Box::new(PngDecoder::new(input.clone())?)))?;
+            let buffers = header.prepare(request, || Ok(Box::new(PngDecoder::with_options(input.clone(), options(request))?)))?;
             return Ok(buffers + ADAM7_TRANSIENT);
         }
         let channels = match h.color_type {
@@ -118,13 +138,6 @@ impl DecoderSpec for PngDecoding {
             _ => 4,
         };
         Ok(sequential_decoder_bytes(h.width, request.rows_needed.min(h.height), h.height, channels * h.bit_depth as u32))
-    }
-
-    fn build(&self, input: Input, header: &Header, request: &DecodeRequest) -> Result<BoxedSource> {
-        match header.take_prepared(request) {
-            Some(decoder) => Ok(decoder),
-            None => Ok(Box::new(PngDecoder::new(input)?)),
-        }
     }
 }
 

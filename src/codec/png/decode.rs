@@ -10,6 +10,13 @@
 //! * Interlaced (Adam7) files are decoded by seven inflate cursors (see [`super::adam7`]): the
 //!   png crate, like every other library, would need the whole frame for them.
 //!
+//! Damaged image data fails by default; a lenient [`FailOn`] level instead ignores CRC and
+//! Adler-32 mismatches and, where the data cannot be decoded further (truncated, a bad zlib
+//! stream or filter type), gives the rows decoded so far and rows of zero bytes after them
+//! (non-interlaced files; an interlaced file is checked whole before its first row, so damage
+//! there still fails). The `iCCP` chunk is never inflated here (see [`crate::codec::icc`]); an
+//! `eXIf` chunk, which the png crate cannot skip, is bounded ([`metadata_heap_bytes`]).
+//!
 //! Output pixels follow the png crate with `Transformations::EXPAND`: palette to RGB8 (RGBA8
 //! with `tRNS`), gray below 8 bits scaled to 8 bits, a `tRNS` colour key becomes alpha, 16-bit
 //! samples stay 16-bit (converted to native endianness).
@@ -20,6 +27,7 @@ use super::adam7::Adam7Rows;
 use super::chunks::{check_crc, chunk_at, Chunk, SIGNATURE};
 use super::expand::{output_format, raw_row_bytes, Expander, PngColor};
 use crate::codec::exif;
+use crate::codec::FailOn;
 use crate::error::{Error, Result};
 use crate::io::Input;
 use crate::pipeline::{RowCounter, RowSource};
@@ -46,19 +54,31 @@ pub struct PngHeader {
     pub output: PixelFormat,
 }
 
+/// How to decode a PNG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PngDecodeOptions {
+    /// Which damaged image data fails rather than being rendered (see [`FailOn`]); damaged
+    /// header chunks always fail.
+    pub fail_on: FailOn,
+}
+
 /// Reads the header of the PNG in `bytes`: walks the chunks up to the first `IDAT`, checking
 /// them, without decoding pixels.
 pub fn read_header(bytes: &[u8]) -> Result<PngHeader> {
-    let reader = png_reader(std::io::Cursor::new(bytes))?;
+    metadata_heap_bytes(bytes)?;
+    let reader = png_reader(std::io::Cursor::new(bytes), FailOn::Error)?;
     header_from_info(reader.info())
 }
 
-/// A png crate reader set up as stripflow needs: EXPAND, text chunks skipped, the zlib Adler-32
-/// checked (the png crate skips it by default) so that corrupt image data is an error.
-fn png_reader<R: BufRead + Seek>(r: R) -> Result<png::Reader<R>> {
+/// A png crate reader set up as stripflow needs: EXPAND, text and ICC chunks skipped (neither
+/// inflated nor held), the zlib Adler-32 checked (the png crate skips it by default) so that
+/// corrupt image data is an error, unless `fail_on` lets corruption pass.
+fn png_reader<R: BufRead + Seek>(r: R, fail_on: FailOn) -> Result<png::Reader<R>> {
     let mut options = png::DecodeOptions::default();
-    options.set_ignore_adler32(false);
+    options.set_ignore_adler32(!fail_on.fails_on_corruption());
+    options.set_ignore_crc(!fail_on.fails_on_corruption());
     options.set_ignore_text_chunk(true);
+    options.set_ignore_iccp_chunk(true);
     let mut decoder = png::Decoder::new_with_options(r, options);
     decoder.set_transformations(png::Transformations::EXPAND);
     decoder.read_info().map_err(png_error)
@@ -99,6 +119,18 @@ fn header_from_info(info: &png::Info) -> Result<PngHeader> {
     })
 }
 
+/// Whether a png crate error means the file ended early (rather than holding wrong data).
+fn is_truncation(e: &png::DecodingError) -> bool {
+    matches!(e, png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof)
+}
+
+/// Heap the png crate spends on metadata chunks it cannot skip in the PNG in `bytes` (an `eXIf`
+/// chunk, held twice), beyond the decoder's row buffers: for the planner to count. An `eXIf`
+/// chunk over 1 MiB is a [`Error::Limits`] error (and is refused by the decoder too).
+pub fn metadata_heap_bytes(bytes: &[u8]) -> Result<usize> {
+    super::chunks::metadata_heap_bytes(bytes)
+}
+
 /// How rows are produced.
 enum Inner {
     /// Non-interlaced: the png crate's row reader; `swap16` when samples need byte swapping.
@@ -116,6 +148,10 @@ pub struct PngDecoder {
     inner: Inner,
     /// Set after an error: the decoder refuses to continue.
     failed: bool,
+    /// Which damage fails.
+    fail_on: FailOn,
+    /// What damage was passed over (the rows from there on are zero), if any.
+    fault: Option<&'static str>,
 }
 
 impl std::fmt::Debug for PngDecoder {
@@ -130,7 +166,13 @@ impl PngDecoder {
     /// For an interlaced file this also inflates the image data once (checking every CRC and the
     /// zlib checksum), so a corrupt interlaced file fails here rather than half-way.
     pub fn new(input: Input) -> Result<PngDecoder> {
-        let reader = png_reader(input.cursor())?;
+        PngDecoder::with_options(input, PngDecodeOptions::default())
+    }
+
+    /// [`PngDecoder::new`] with options (a lenient [`FailOn`] level).
+    pub fn with_options(input: Input, options: PngDecodeOptions) -> Result<PngDecoder> {
+        metadata_heap_bytes(input.bytes())?;
+        let reader = png_reader(input.cursor(), options.fail_on)?;
         let header = header_from_info(reader.info())?;
         let info = ImageInfo { width: header.width, height: header.height, format: header.output };
         let row_bytes = info.row_bytes();
@@ -159,7 +201,16 @@ impl PngDecoder {
             check_tail(bytes, rows.after_idat())?;
             Inner::Adam7(Box::new(rows))
         };
-        Ok(PngDecoder { input, header, info, rows: RowCounter::new(info.height), inner, failed: false })
+        Ok(PngDecoder {
+            input,
+            header,
+            info,
+            rows: RowCounter::new(info.height),
+            inner,
+            failed: false,
+            fail_on: options.fail_on,
+            fault: None,
+        })
     }
 
     /// What the header chunks say.
@@ -167,12 +218,32 @@ impl PngDecoder {
         &self.header
     }
 
+    /// The damage passed over under a lenient [`FailOn`] level, if any (the rows from there on
+    /// are zero): what a caller prints as a warning.
+    pub fn fault(&self) -> Option<&'static str> {
+        self.fault
+    }
+
     fn next_row(&mut self, row: &mut [u8]) -> Result<()> {
         let y = self.rows.advance()?;
         match &mut self.inner {
+            Inner::Sequential { .. } if self.fault.is_some() => row.fill(0),
             Inner::Sequential { reader, swap16, .. } => {
-                if reader.read_row(row).map_err(png_error)?.is_none() {
-                    return Err(Error::format("PNG", "image data ends early"));
+                let fault = match reader.read_row(row) {
+                    Ok(Some(_)) => None,
+                    Ok(None) => Some((Error::format("PNG", "image data ends early"), false)),
+                    Err(e) => {
+                        let truncated = is_truncation(&e);
+                        Some((png_error(e), truncated))
+                    }
+                };
+                if let Some((error, truncated)) = fault {
+                    if self.fail_on.fails_on(truncated) {
+                        return Err(error);
+                    }
+                    self.fault = Some(if truncated { "image data truncated" } else { "corrupt image data" });
+                    row.fill(0);
+                    return Ok(());
                 }
                 if *swap16 {
                     for s in row.chunks_exact_mut(2) {
@@ -181,7 +252,12 @@ impl PngDecoder {
                 }
                 if self.rows.is_done() {
                     // Reads the rest of the file up to IEND, so truncation is noticed.
-                    reader.finish().map_err(png_error)?;
+                    if let Err(e) = reader.finish() {
+                        if self.fail_on.fails_on(is_truncation(&e)) {
+                            return Err(png_error(e));
+                        }
+                        self.fault = Some("damaged chunks after the image data");
+                    }
                 }
             }
             Inner::Adam7(rows) => {

@@ -2,7 +2,7 @@
 //! encoder.
 
 pub mod adam7;
-mod chunks;
+pub(crate) mod chunks;
 pub mod codec;
 pub mod decode;
 pub mod encode;
@@ -10,5 +10,5 @@ mod expand;
 mod filter;
 mod inflate;
 
-pub use decode::{read_header, PngDecoder, PngHeader};
+pub use decode::{metadata_heap_bytes, read_header, PngDecodeOptions, PngDecoder, PngHeader};
 pub use encode::{PngCompression, PngEncoder};

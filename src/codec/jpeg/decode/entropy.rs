@@ -12,6 +12,11 @@
 //! scan of one component codes only the blocks holding real samples of that component,
 //! `ceil(ceil(X * H / Hmax) / 8)` per row and `ceil(ceil(Y * V / Vmax) / 8)` rows.
 //!
+//! Damage (a bad Huffman code, data that ends before the scan's last block) is an error, unless
+//! the [`FailOn`] level lets it pass: then the rest of the scan is left zero (the cursor stops:
+//! nothing more of it is read), or, with restart markers, the rest of the restart interval, and
+//! decoding resumes at the next marker, as libjpeg does after its "Corrupt JPEG data" warnings.
+//!
 //! Progressive decoding follows T.81 G.1.2: DC first (difference << Al), DC refinement (one bit),
 //! AC first (run/size with EOBRUN), AC refinement (correction bits for coefficients already
 //! non-zero, new coefficients of magnitude 1 << Al). Coefficients are stored in natural order.
@@ -21,6 +26,7 @@ use std::sync::Arc;
 use super::huffman::{BitReader, HuffTable, LOOKAHEAD};
 use super::markers::Scan;
 use super::tables::ZIGZAG;
+use crate::codec::FailOn;
 use crate::error::{Error, Result};
 
 /// Block geometry of one component, as the cursors need it.
@@ -59,8 +65,20 @@ pub(crate) struct ScanCursor {
     eobrun: u32,
     pred: [i32; 4],
     restarts_left: u32,
-    /// Set when the data ran out and truncated input is allowed: the rest of the scan is zero.
+    /// Set when damage was passed over with no restart marker to resume at: the rest of the
+    /// scan is zero and nothing more of it is read.
     stopped: bool,
+    /// Set when damage was passed over inside a restart interval: its remaining units are zero,
+    /// and decoding resumes at the next restart marker.
+    skipping: bool,
+    /// Which damage fails instead of being passed over.
+    fail_on: FailOn,
+    /// Whether the file ends inside this scan's data (running out of it is truncation, not
+    /// corruption).
+    cut_off: bool,
+    /// Damaged places passed over so far, and what the first one was.
+    faults: u32,
+    first_fault: Option<&'static str>,
     /// Per scan component: only the DC coefficient is needed (sequential scans skip storing AC).
     dc_only: [bool; 4],
     /// For interleaved scans, the blocks of one MCU (built on first use).
@@ -103,6 +121,11 @@ impl ScanCursor {
             pred: [0; 4],
             restarts_left: scan.restart_interval as u32,
             stopped: false,
+            skipping: false,
+            fail_on: FailOn::Error,
+            cut_off: false,
+            faults: 0,
+            first_fault: None,
             dc_only: [false; 4],
             mcu_blocks: Vec::new(),
             released_to: scan.data_start,
@@ -120,6 +143,23 @@ impl ScanCursor {
             return Some(range);
         }
         None
+    }
+
+    /// Sets which damage fails (the default is [`FailOn::Error`]: all of it), and whether the file
+    /// ends inside this scan (then running out of data is truncation).
+    pub(crate) fn set_fail_on(&mut self, fail_on: FailOn, cut_off: bool) {
+        self.fail_on = fail_on;
+        self.cut_off = cut_off;
+    }
+
+    /// Whether the cursor has given up on the rest of its scan (after passing over damage).
+    pub(crate) fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Damaged places passed over, and a description of the first one.
+    pub(crate) fn faults(&self) -> (u32, Option<&'static str>) {
+        (self.faults, self.first_fault)
     }
 
     /// Marks the scan components whose frame component needs only DC coefficients.
@@ -152,7 +192,6 @@ impl ScanCursor {
         geometry: &[BlockGeometry],
         mcus_x: usize,
         coefs: &mut [Vec<i16>],
-        allow_truncated: bool,
     ) -> Result<()> {
         if self.stopped {
             return Ok(());
@@ -172,18 +211,25 @@ impl ScanCursor {
             }
             let blocks = std::mem::take(&mut self.mcu_blocks);
             let mut result = Ok(());
-            'mcus: for mx in 0..mcus_x {
+            for mx in 0..mcus_x {
                 self.restart_check(data);
+                if self.stopped {
+                    break;
+                }
+                if self.skipping {
+                    continue;
+                }
+                let mut decoded = Ok(());
                 for &(si, c, offset, step) in &blocks {
                     let at = offset + mx * step;
                     let block: &mut [i16; 64] = (&mut coefs[c][at..at + 64]).try_into().unwrap();
-                    if let Err(e) = self.decode_block(data, si, block) {
-                        result = Err(e);
-                        break 'mcus;
+                    decoded = self.decode_block(data, si, block);
+                    if decoded.is_err() {
+                        break;
                     }
                 }
-                if self.reader.overrun() {
-                    result = self.ran_out(allow_truncated);
+                result = self.check_unit(decoded);
+                if result.is_err() {
                     break;
                 }
             }
@@ -197,35 +243,63 @@ impl ScanCursor {
             for by in first..last {
                 for bx in 0..g.real_cols {
                     self.restart_check(data);
+                    if self.stopped {
+                        return Ok(());
+                    }
+                    if self.skipping {
+                        continue;
+                    }
                     let at = ((by - first) * g.buf_cols + bx) * 64;
                     let block: &mut [i16; 64] = (&mut coefs[c][at..at + 64]).try_into().unwrap();
-                    self.decode_block(data, 0, block)?;
-                    if self.reader.overrun() {
-                        return self.ran_out(allow_truncated);
-                    }
+                    let decoded = self.decode_block(data, 0, block);
+                    self.check_unit(decoded)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn ran_out(&mut self, allow_truncated: bool) -> Result<()> {
-        if allow_truncated {
-            self.stopped = true;
-            Ok(())
-        } else {
-            Err(corrupt("entropy-coded data ends before the scan's last block (truncated or corrupt file)"))
+    /// After one MCU (or block) was decoded with `decoded` as result: an error if it or the
+    /// reader's state shows damage that the fail-on level does not let pass; otherwise the
+    /// damage is passed over (the rest of the interval or scan is skipped).
+    #[inline(always)]
+    fn check_unit(&mut self, decoded: Result<()>) -> Result<()> {
+        let (error, what) = match decoded {
+            Ok(()) if !self.reader.overrun() => return Ok(()),
+            Ok(()) => (
+                corrupt("entropy-coded data ends before the scan's last block (truncated or corrupt file)"),
+                "scan data ends early",
+            ),
+            Err(e) => (e, "corrupt entropy-coded data"),
+        };
+        // Running into the end of a file that ends inside this scan is truncation.
+        let truncated = self.cut_off && self.reader.overrun();
+        if self.fail_on.fails_on(truncated) {
+            return Err(error);
         }
+        self.faults += 1;
+        self.first_fault.get_or_insert(what);
+        if self.restart_interval > 0 {
+            self.skipping = true;
+        } else {
+            self.stopped = true;
+        }
+        Ok(())
     }
 
     #[inline(always)]
     fn restart_check(&mut self, data: &[u8]) {
         if self.restart_interval > 0 {
             if self.restarts_left == 0 {
-                self.reader.restart(data);
+                let found = self.reader.restart(data);
                 self.pred = [0; 4];
                 self.eobrun = 0;
                 self.restarts_left = self.restart_interval;
+                if self.skipping {
+                    // Resynchronised at a restart marker; with none ahead, the scan is over.
+                    self.skipping = false;
+                    self.stopped = !found;
+                }
             }
             self.restarts_left -= 1;
         }

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use super::huffman::HuffTable;
-use super::metadata::{JpegColorSpace, JpegMetadata};
+use super::metadata::{IccChunks, JpegColorSpace, JpegMetadata};
 use super::tables::{default_table, ZIGZAG};
 use crate::codec::exif;
 use crate::error::{Error, Result};
@@ -79,6 +79,8 @@ pub(crate) struct Parsed {
     pub metadata: JpegMetadata,
     /// Whether the walk reached EOI (false: the file is cut off).
     pub complete: bool,
+    /// Where the ICC profile's chunks lie (before the first scan).
+    pub icc: IccChunks,
 }
 
 fn err(detail: &str) -> Error {
@@ -144,6 +146,9 @@ fn find_scan_end_releasing(bytes: &[u8], mut pos: usize, release: &dyn Fn(std::o
             0x00 => pos += 2,
             0xD0..=0xD7 => pos += 2,
             0xFF => pos += 1,
+            // Reserved codes cannot follow a scan: damaged data (the bit reader stops there),
+            // not the segment after the scan, whose length would be read from garbage.
+            0x02..=0xBF => pos += 2,
             _ => return Some(pos),
         }
     }
@@ -173,7 +178,7 @@ pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(st
     let mut jfif = false;
     let mut adobe_transform = None;
     let mut orientation = None;
-    let mut icc_chunks: Vec<(u8, u8, usize, usize)> = Vec::new();
+    let mut icc = IccChunks::new();
     let mut dnl_height = None;
     let mut complete = false;
     let mut seen_sos = false;
@@ -224,8 +229,8 @@ pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(st
                     orientation = exif::orientation(tiff);
                 }
             }
-            0xE2 if body.len() >= 14 && body.starts_with(b"ICC_PROFILE\0") => {
-                icc_chunks.push((body[12], body[13], body_start + 14, body_start + body.len()));
+            0xE2 if !seen_sos && body.len() >= 14 && body.starts_with(b"ICC_PROFILE\0") => {
+                icc.add(body[12], body[13], body_start + 14, body.len() - 14);
             }
             0xEE if body.len() >= 12 && body.starts_with(b"Adobe") => adobe_transform = Some(body[11]),
             0xDA => {
@@ -319,7 +324,7 @@ pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(st
         sampling: frame.components.iter().map(|c| (c.h, c.v)).collect(),
         color_space,
         orientation,
-        icc_profile: assemble_icc(bytes, &mut icc_chunks),
+        icc_profile_len: icc.len(),
         jfif,
         adobe_transform,
         restart_interval: first_restart_interval.unwrap_or(restart_interval),
@@ -331,7 +336,7 @@ pub(crate) fn parse_releasing(bytes: &[u8], mode: ParseMode, release: &dyn Fn(st
     } else {
         Vec::new()
     };
-    Ok(Parsed { frame, scans, quant, metadata, complete })
+    Ok(Parsed { frame, scans, quant, metadata, complete, icc })
 }
 
 fn parse_frame(body: &[u8], progressive: bool) -> Result<(Frame, u8)> {
@@ -483,26 +488,6 @@ fn parse_sos(
         return Err(err("more than 10 blocks in an MCU"));
     }
     Ok(Scan { components, dc, ac, ss, se, ah, al, restart_interval: 0, data_start: 0, data_end: 0 })
-}
-
-/// Concatenates ICC chunks in sequence order, if they form a complete set.
-fn assemble_icc(bytes: &[u8], chunks: &mut [(u8, u8, usize, usize)]) -> Option<Vec<u8>> {
-    if chunks.is_empty() {
-        return None;
-    }
-    let count = chunks[0].1;
-    if count == 0 || chunks.len() != count as usize || chunks.iter().any(|c| c.1 != count) {
-        return None;
-    }
-    chunks.sort_by_key(|c| c.0);
-    if chunks.iter().enumerate().any(|(i, c)| c.0 as usize != i + 1) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.3 - c.2).sum());
-    for c in chunks.iter() {
-        out.extend_from_slice(&bytes[c.2..c.3]);
-    }
-    Some(out)
 }
 
 #[cfg(test)]

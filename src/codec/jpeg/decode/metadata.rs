@@ -1,7 +1,14 @@
 //! What a JPEG says about itself before any pixel is decoded: size, components, sampling, colour
 //! space, EXIF orientation, ICC profile, JFIF and Adobe markers.
+//!
+//! The ICC profile is not assembled by reading the headers or by decoding: the walk only notes
+//! where its `APP2` chunks lie and how long they are (on the stack, whatever the number of
+//! segments), so [`JpegMetadata::icc_profile_len`] is known from the headers and
+//! [`read_icc_profile`] assembles the profile, bounded by [`crate::codec::icc::MAX_ICC_PROFILE_BYTES`],
+//! only when asked.
 
 use super::markers::{parse, ParseMode};
+use crate::codec::icc::{check_icc_len, MAX_ICC_PROFILE_BYTES};
 use crate::error::Result;
 
 /// The colour space of the coded components, as libjpeg infers it (JFIF, Adobe APP14, component
@@ -51,8 +58,9 @@ pub struct JpegMetadata {
     pub color_space: JpegColorSpace,
     /// EXIF orientation 1..=8 from APP1, if present.
     pub orientation: Option<u8>,
-    /// The ICC profile from APP2, its chunks reassembled in order, if present and complete.
-    pub icc_profile: Option<Vec<u8>>,
+    /// Bytes of the ICC profile carried in APP2 chunks before the first scan, if they form a
+    /// complete set (read it with [`read_icc_profile`]; it may exceed the cap that applies then).
+    pub icc_profile_len: Option<usize>,
     /// Whether a JFIF APP0 segment is present.
     pub jfif: bool,
     /// The transform flag of an Adobe APP14 segment, if present.
@@ -69,6 +77,71 @@ pub struct JpegMetadata {
 /// after it are walked to find the DNL segment.
 pub fn read_metadata(bytes: &[u8]) -> Result<JpegMetadata> {
     Ok(parse(bytes, ParseMode::Metadata)?.metadata)
+}
+
+/// Reads and assembles the ICC profile of a JPEG (its `APP2` chunks before the first scan, in
+/// sequence order); `None` if there is none or the chunks are not a complete set.
+///
+/// Heap: the profile only. A profile over [`MAX_ICC_PROFILE_BYTES`] is refused with
+/// [`crate::Error::Limits`] before anything is allocated.
+pub fn read_icc_profile(bytes: &[u8]) -> Result<Option<Vec<u8>>> {
+    let parsed = parse(bytes, ParseMode::Metadata)?;
+    let Some(len) = parsed.icc.len() else { return Ok(None) };
+    check_icc_len(len)?;
+    let mut profile = Vec::with_capacity(len);
+    for &(start, chunk_len) in &parsed.icc.chunks[1..=parsed.icc.count as usize] {
+        profile.extend_from_slice(&bytes[start..start + chunk_len as usize]);
+    }
+    Ok(Some(profile))
+}
+
+/// Where the ICC chunks of a JPEG lie, collected during the marker walk without allocating: one
+/// slot per sequence number (1..=255), so the number of APP2 segments does not matter.
+#[derive(Clone)]
+pub(crate) struct IccChunks {
+    /// Per sequence number: start of the chunk's data in the file and its length (0: not seen).
+    chunks: [(usize, u16); 256],
+    /// The chunk count the first chunk declared (0: no chunk seen).
+    count: u8,
+    /// Set when the chunks contradict each other (different counts, a repeated or out-of-range
+    /// sequence number): the profile is then ignored, as libjpeg's reader does.
+    broken: bool,
+}
+
+impl IccChunks {
+    /// No chunk seen.
+    pub(crate) fn new() -> IccChunks {
+        IccChunks { chunks: [(0, 0); 256], count: 0, broken: false }
+    }
+
+    /// Notes one chunk: its sequence number and count (bytes 12 and 13 of the APP2 body), and
+    /// where its data (after those) lies.
+    pub(crate) fn add(&mut self, seq: u8, count: u8, start: usize, len: usize) {
+        if self.count == 0 {
+            self.count = count;
+        }
+        let slot = seq as usize;
+        if count != self.count || seq == 0 || seq > count || self.chunks[slot].1 != 0 || len == 0 {
+            self.broken = true;
+            return;
+        }
+        // An APP2 body is at most 65533 bytes, 14 of them the header.
+        self.chunks[slot] = (start, len as u16);
+    }
+
+    /// Bytes of the assembled profile, if the chunks form a complete set.
+    pub(crate) fn len(&self) -> Option<usize> {
+        if self.count == 0 || self.broken {
+            return None;
+        }
+        let chunks = &self.chunks[1..=self.count as usize];
+        if chunks.iter().any(|c| c.1 == 0) {
+            return None;
+        }
+        let len: usize = chunks.iter().map(|c| c.1 as usize).sum();
+        debug_assert!(len <= 255 * 65519 && MAX_ICC_PROFILE_BYTES > 0);
+        Some(len)
+    }
 }
 
 /// The size of an image of `width` x `height` decoded at 1/`denominator` scale: each side divided

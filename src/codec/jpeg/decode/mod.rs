@@ -32,13 +32,14 @@ mod simd;
 mod tables;
 mod upsample;
 
-pub use metadata::{read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
+pub use metadata::{read_icc_profile, read_metadata, scaled_size, JpegColorSpace, JpegMetadata};
 
 use entropy::{BlockGeometry, ScanCursor};
 use idct::Reduced;
 use markers::{parse_releasing, ParseMode};
 use upsample::Upsample;
 
+use crate::codec::FailOn;
 use crate::error::{Error, Result};
 use crate::io::Input;
 use crate::pipeline::{RowCounter, RowSource};
@@ -64,14 +65,15 @@ pub struct DecodeOptions {
     pub scale_denominator: u8,
     /// Crop-on-load: emit only this region of the scaled image.
     pub region: Option<Region>,
-    /// Render a truncated file (missing data as zero coefficients: grey or blurred) instead of
-    /// failing, as libjpeg does with a warning.
-    pub allow_truncated: bool,
+    /// Which damaged scan data fails rather than being rendered (missing data as zero
+    /// coefficients: grey or blurred, as libjpeg does with a warning); see [`FailOn`]. Damaged
+    /// headers always fail.
+    pub fail_on: FailOn,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { scale_denominator: 1, region: None, allow_truncated: false }
+        DecodeOptions { scale_denominator: 1, region: None, fail_on: FailOn::Error }
     }
 }
 
@@ -181,7 +183,6 @@ pub struct JpegDecoder {
     first_idct_row: usize,
     context: bool,
     progressive: bool,
-    allow_truncated: bool,
     counter: RowCounter,
 }
 
@@ -200,7 +201,10 @@ impl JpegDecoder {
             return Err(Error::parameter(format!("JPEG scale 1/{denominator} (use 1, 2, 4 or 8)")));
         }
         let parsed = parse_releasing(input.bytes(), ParseMode::Full, &|range| input.release(range))?;
-        if !parsed.complete && !options.allow_truncated {
+        // Without EOI at the end of the walk, the file is cut off, unless it ends with one: then
+        // damaged data (a segment length read from garbage) hid it, which is corruption.
+        let cut_off = !parsed.complete && !input.bytes().ends_with(&[0xFF, 0xD9]);
+        if !parsed.complete && options.fail_on.fails_on(cut_off) {
             return Err(Error::format("JPEG", "file is truncated (no EOI marker after the last scan)"));
         }
         let frame = &parsed.frame;
@@ -240,17 +244,11 @@ impl JpegDecoder {
                 return Err(Error::unsupported("JPEG", "fractional sampling factors"));
             }
             let (hr, vr) = (h_out / h_in, v_out / v_in);
-            let upsample = match (hr, vr) {
-                (1, 1) => Upsample::Full,
-                (2, 1) if fancy => Upsample::H2V1,
-                (1, 2) if fancy => Upsample::H1V2,
-                (2, 2) if fancy => Upsample::H2V2,
-                (h, v) => Upsample::Replicate { h, v },
-            };
             let buf_cols = mcus_x * h;
             let plane_w = buf_cols * size;
             let rows_per_mcu = v * size;
             let ds_w = (width * h * size).div_ceil(hmax * 8);
+            let upsample = Upsample::choose(hr, vr, fancy, ds_w);
             let ds_h = (height * v * size).div_ceil(vmax * 8);
             // Input columns the region needs, with one column of context each side.
             let i0 = (x0 / hr).saturating_sub(1);
@@ -283,9 +281,11 @@ impl JpegDecoder {
         // Cursors for the scans that matter at this scale.
         let dc_only: Vec<bool> = components.iter().map(|c| c.size == 1).collect();
         let mut cursors = Vec::new();
-        for scan in &parsed.scans {
+        for (i, scan) in parsed.scans.iter().enumerate() {
             let mut cursor = ScanCursor::new(scan, frame.progressive);
             cursor.set_dc_only(&dc_only);
+            // A file cut off (no EOI) ends inside its last scan, if anywhere.
+            cursor.set_fail_on(options.fail_on, cut_off && i + 1 == parsed.scans.len());
             if frame.progressive && cursor.spectral_start() > 0 {
                 let size = components[cursor.components()[0]].size;
                 if cursor.spectral_start() > last_needed_coefficient(size) {
@@ -319,7 +319,6 @@ impl JpegDecoder {
             first_idct_row,
             context,
             progressive: frame.progressive,
-            allow_truncated: options.allow_truncated,
             counter: RowCounter::new(region.height),
         })
     }
@@ -327,6 +326,14 @@ impl JpegDecoder {
     /// What the file's headers say.
     pub fn metadata(&self) -> &JpegMetadata {
         &self.metadata
+    }
+
+    /// Damaged places in the scan data passed over so far under a lenient [`FailOn`] level (0
+    /// for an intact file), and a description of the first one: what a caller prints as a
+    /// warning.
+    pub fn faults(&self) -> (u32, Option<&'static str>) {
+        let count = self.cursors.iter().map(|c| c.faults().0).sum();
+        (count, self.cursors.iter().find_map(|c| c.faults().1))
     }
 
     /// Entropy-decodes MCU row `row` with every cursor, then transforms its blocks.
@@ -339,14 +346,25 @@ impl JpegDecoder {
                 c.fill(0);
             }
         }
+        // Checked before this row: a cursor that stops inside the row has decoded part of it.
+        let all_stopped = self.cursors.iter().all(|c| c.stopped());
         let data = self.input.bytes();
         for cursor in &mut self.cursors {
-            cursor.decode_row(data, row, &self.geometry, self.mcus_x, &mut self.coefs, self.allow_truncated)?;
+            cursor.decode_row(data, row, &self.geometry, self.mcus_x, &mut self.coefs)?;
             if let Some(consumed) = cursor.take_consumed() {
                 self.input.release(consumed);
             }
         }
         if row < self.first_idct_row {
+            return Ok(());
+        }
+        if all_stopped {
+            // Nothing more will be decoded (damage passed over, FailOn): every coefficient is
+            // zero and every sample mid-grey, without transforming a block.
+            for comp in &mut self.components {
+                let rows = comp.rows_per_mcu * comp.plane_w;
+                comp.plane[row % 3 * rows..][..rows].fill(128);
+            }
             return Ok(());
         }
         for (ci, comp) in self.components.iter_mut().enumerate() {

@@ -5,7 +5,8 @@
 //! * 2x vertical (4:4:0): the same between rows, with the row above or below.
 //! * 2x both (4:2:0): the vertical step first (3 x near row + far row, kept exact), then the
 //!   horizontal step, with `+8` and `+7` before `>> 4`.
-//! * Any other integer ratio, and every ratio at 1/8 scale: plain replication.
+//! * Any other integer ratio, every ratio at 1/8 scale, and 2x horizontal (with or without 2x
+//!   vertical) of a component at most two samples wide: plain replication.
 //!
 //! Edges replicate the first or last real sample (row), which is what libjpeg's special-cased
 //! first and last columns compute, and what its context rows hold above the first and below the
@@ -29,6 +30,24 @@ pub(crate) enum Upsample {
 }
 
 impl Upsample {
+    /// The method libjpeg picks (jdsample.c, `jinit_upsampler`) for a component enlarged `hr` x
+    /// `vr` times whose rows are `ds_w` samples wide; `fancy` is false at 1/8 scale.
+    ///
+    /// The fancy horizontal methods need a neighbour on each side, so libjpeg uses them only for
+    /// components more than two samples wide and replicates otherwise: a 4:2:0 file of 4x4
+    /// pixels (chroma 2x2) is upsampled by replication. The vertical-only method has no such
+    /// condition.
+    pub(crate) fn choose(hr: usize, vr: usize, fancy: bool, ds_w: usize) -> Upsample {
+        let wide = ds_w > 2;
+        match (hr, vr) {
+            (1, 1) => Upsample::Full,
+            (2, 1) if fancy && wide => Upsample::H2V1,
+            (1, 2) if fancy => Upsample::H1V2,
+            (2, 2) if fancy && wide => Upsample::H2V2,
+            (h, v) => Upsample::Replicate { h, v },
+        }
+    }
+
     /// Whether output rows need the input row above or below (context rows).
     pub(crate) fn needs_context(self) -> bool {
         matches!(self, Upsample::H1V2 | Upsample::H2V2)
@@ -122,6 +141,17 @@ mod tests {
         let mut out = [0u8; 8];
         h2v1(&input, &mut out, 0, 8);
         assert_eq!(out, [10, 13, 17, 65, 155, 150, 50, 0]);
+    }
+
+    #[test]
+    fn components_two_samples_wide_are_replicated_as_libjpeg_does() {
+        assert_eq!(Upsample::choose(2, 2, true, 2), Upsample::Replicate { h: 2, v: 2 });
+        assert_eq!(Upsample::choose(2, 1, true, 1), Upsample::Replicate { h: 2, v: 1 });
+        assert_eq!(Upsample::choose(2, 2, true, 3), Upsample::H2V2);
+        assert_eq!(Upsample::choose(2, 1, true, 3), Upsample::H2V1);
+        // Vertical-only fancy upsampling has no width condition.
+        assert_eq!(Upsample::choose(1, 2, true, 1), Upsample::H1V2);
+        assert_eq!(Upsample::choose(2, 2, false, 100), Upsample::Replicate { h: 2, v: 2 });
     }
 
     #[test]
