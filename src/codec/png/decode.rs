@@ -107,6 +107,10 @@ fn header_from_info(info: &png::Info) -> Result<PngHeader> {
     if info.width == 0 || info.height == 0 {
         return Err(Error::format("PNG", "image has zero width or height"));
     }
+    // The png crate 0.18 accepts such a PLTE and then panics expanding it (found by fuzzing).
+    if color == PngColor::Palette && info.palette.as_ref().is_some_and(|p| p.len() % 3 != 0) {
+        return Err(Error::format("PNG", "PLTE chunk length is not a multiple of 3"));
+    }
     Ok(PngHeader {
         width: info.width,
         height: info.height,
