@@ -222,12 +222,25 @@ fn extend_with_a_transparent_background_adds_alpha_for_png() {
 }
 
 #[test]
-fn shared_inputs_are_not_copied() {
-    let bytes: Arc<Vec<u8>> = Arc::new(std::fs::read(fixtures::png(64, 64, PixelFormat::RGB8, 3)).unwrap());
+fn shared_and_static_inputs_are_read_in_place() {
+    let bytes: Arc<[u8]> = std::fs::read(fixtures::png(64, 64, PixelFormat::RGB8, 3)).unwrap().into();
     let recipe = Recipe::new().resize(8, 8);
-    for _ in 0..2 {
-        let stats = recipe.input(Input::from_bytes(bytes.to_vec())).write_to(&mut std::io::sink()).unwrap();
-        assert_eq!(stats.output.width, 8);
-    }
+    // One buffer, many jobs on many threads: each input reads the same allocation.
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let (recipe, bytes) = (recipe.clone(), bytes.clone());
+            std::thread::spawn(move || {
+                let input = Input::from(bytes.clone());
+                assert_eq!(input.as_slice().unwrap().as_ptr(), bytes.as_ptr(), "not copied");
+                recipe.input(input).write_to(&mut std::io::sink()).unwrap().output.width
+            })
+        })
+        .collect();
+    assert!(handles.into_iter().all(|h| h.join().unwrap() == 8));
+    // An embedded image.
+    static EMBEDDED: std::sync::OnceLock<&'static [u8]> = std::sync::OnceLock::new();
+    let embedded: &'static [u8] = EMBEDDED.get_or_init(|| Box::leak(bytes.to_vec().into_boxed_slice()));
+    let stats = Pipeline::from_bytes(embedded).extract(0, 0, 1, 1).write_to(&mut std::io::sink()).unwrap();
+    assert_eq!((stats.output.width, stats.output.height), (1, 1));
     let _ = Rect::new(0, 0, 1, 1);
 }

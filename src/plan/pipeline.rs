@@ -100,6 +100,20 @@ impl From<Vec<u8>> for Input {
     }
 }
 
+impl From<std::sync::Arc<[u8]>> for Input {
+    /// Shared bytes, not copied: many pipelines can read one buffer.
+    fn from(bytes: std::sync::Arc<[u8]>) -> Input {
+        Input::from_shared(bytes)
+    }
+}
+
+impl From<&'static [u8]> for Input {
+    /// Bytes that live for the whole program (an embedded image), not copied.
+    fn from(bytes: &'static [u8]) -> Input {
+        Input::from_static(bytes)
+    }
+}
+
 impl Pipeline {
     /// Opens the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Pipeline> {

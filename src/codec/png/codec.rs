@@ -131,17 +131,21 @@ impl PngDecoding {
             let buffers = header.prepare(request, || Ok(Box::new(PngDecoder::with_options(input.clone(), options(request))?)))?;
             return Ok(buffers + ADAM7_TRANSIENT);
         }
-        let channels = match h.color_type {
-            "gray" | "palette" => 1,
-            "gray-alpha" => 2,
-            "rgb" => 3,
-            _ => 4,
-        };
         let rows = request.rows_needed.min(h.height);
         // The png crate's buffers, and the reader's over a file read by position.
-        Ok(sequential_decoder_bytes(h.width, rows, h.height, channels * h.bit_depth as u32)
-            + InputReader::buffer_bytes_for(input))
+        Ok(sequential_decoder_bytes(h.width, rows, h.height, bits_per_pixel(h)) + InputReader::buffer_bytes_for(input))
     }
+}
+
+/// Bits per pixel of the file's raw rows (before expansion).
+pub(crate) fn bits_per_pixel(h: &PngHeader) -> u32 {
+    let channels = match h.color_type {
+        "gray" | "palette" => 1,
+        "gray-alpha" => 2,
+        "rgb" => 3,
+        _ => 4,
+    };
+    channels * h.bit_depth as u32
 }
 
 fn png_header(header: &Header) -> Result<&PngHeader> {

@@ -27,7 +27,7 @@ use std::io::{BufRead, Seek};
 use super::adam7::Adam7Rows;
 use super::chunks::{Chunk, SIGNATURE};
 use super::inflate::{check_chunk_crc, read_chunk};
-use super::expand::{output_format, raw_row_bytes, Expander, PngColor};
+use super::expand::{output_format, Expander, PngColor};
 use crate::codec::exif;
 use crate::codec::FailOn;
 use crate::error::{Error, Result};
@@ -138,7 +138,7 @@ pub fn metadata_heap_bytes(input: &Input) -> Result<usize> {
 /// How rows are produced.
 enum Inner {
     /// Non-interlaced: the png crate's row reader; `swap16` when samples need byte swapping.
-    Sequential { reader: Box<png::Reader<InputReader>>, swap16: bool, raw_row: usize, input_buffer: usize },
+    Sequential { reader: Box<png::Reader<InputReader>>, swap16: bool, input_buffer: usize },
     /// Interlaced: seven cursors.
     Adam7(Box<Adam7Rows>),
 }
@@ -184,10 +184,7 @@ impl PngDecoder {
             if reader.output_line_size(header.width) != Some(row_bytes) {
                 return Err(Error::unsupported("PNG", "output layout differs from the expected pixel format"));
             }
-            let color = PngColor::from_png(reader.info().color_type);
-            let raw_row = raw_row_bytes(color, header.bit_depth, header.width as u64) as usize;
             Inner::Sequential {
-                raw_row,
                 input_buffer: InputReader::buffer_bytes_for(&input),
                 reader: Box::new(reader),
                 swap16: header.output.depth == BitDepth::Sixteen && cfg!(target_endian = "little"),
@@ -331,11 +328,12 @@ impl RowSource for PngDecoder {
 
     fn buffer_bytes(&self) -> usize {
         match &self.inner {
-            // The png crate's own buffers, measured with dhat for png 0.18 (tests/heap_png.rs
-            // keeps this account within 25% of the measured peak): about 150 KiB of inflater
-            // state and bookkeeping, and an unfiltering buffer of 128 KiB or 8 raw rows.
-            Inner::Sequential { raw_row, input_buffer, .. } => {
-                150 * 1024 + (128 * 1024).max(8 * (raw_row + 1)) + input_buffer
+            // The png crate's own buffers, by the same model the planner uses (read to the last
+            // row), and the input reader's window.
+            Inner::Sequential { input_buffer, .. } => {
+                let h = &self.header;
+                super::codec::sequential_decoder_bytes(h.width, h.height, h.height, super::codec::bits_per_pixel(h))
+                    + input_buffer
             }
             Inner::Adam7(rows) => rows.heap_bytes(),
         }
