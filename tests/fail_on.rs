@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use jpeg_encoder::SamplingFactor;
@@ -21,6 +20,7 @@ use stripflow::pipeline::drain;
 use stripflow::pixel::PixelFormat;
 use stripflow::{Error, RowSource};
 use support::fixtures::{self, JpegSpec};
+use support::hostile::crc32;
 
 /// Decoded pixels: width, height, samples.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,20 +78,7 @@ enum Djpeg {
 }
 
 fn djpeg(bytes: &[u8]) -> Djpeg {
-    let mut child = Command::new("djpeg")
-        .arg("-ppm")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = bytes.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let output = support::run_piped("djpeg", &["-ppm"], bytes);
     let image = || parse_ppm(&output.stdout);
     match output.status.code() {
         Some(0) => Djpeg::Clean(image()),
@@ -362,16 +349,4 @@ fn damaged_png_gives_its_rows_then_zeros_when_lenient() {
         assert!((50..200).contains(&good), "{level}: {good} rows decoded");
         assert!(image.data[(good + 1) * row..].iter().all(|&b| b == 0), "{level}: zero rows after the damage");
     }
-}
-
-/// CRC-32 (ISO 3309), bit by bit: the test's own, independent of the decoder's.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { 0xEDB8_8320 ^ (crc >> 1) } else { crc >> 1 };
-        }
-    }
-    !crc
 }

@@ -7,7 +7,8 @@
 //! Only full-scale decoding is compared exactly: shrink-on-load uses reduced IDCTs that differ
 //! from libjpeg-turbo's by a few levels at every size (see `jpeg_conformance`, PSNR there).
 
-use std::io::Write;
+mod support;
+
 use std::process::{Command, Stdio};
 
 use jpeg_encoder::SamplingFactor;
@@ -36,20 +37,7 @@ fn have_tool(name: &str) -> bool {
 
 /// Runs `program args` with `input` on stdin; its stdout, or None if it failed.
 fn pipe(program: &str, args: &[&str], input: &[u8]) -> Option<Vec<u8>> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
+    let output = support::run_piped(program, args, input);
     output.status.success().then_some(output.stdout)
 }
 

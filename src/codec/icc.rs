@@ -23,8 +23,8 @@ use miniz_oxide::inflate::TINFLStatus;
 
 use std::ops::Range;
 
-use super::png::chunks::SIGNATURE;
-use super::png::inflate::{check_chunk_crc, read_chunk};
+use super::png::chunks::header_chunk;
+use super::png::inflate::check_chunk_crc;
 use super::Format;
 use crate::error::{Error, Result};
 use crate::io::Input;
@@ -111,30 +111,17 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
 /// The zlib stream of a PNG's `iCCP` chunk (before the first `IDAT`), CRC checked; `None` if the
 /// file has none.
 fn png_iccp(input: &Input) -> Result<Option<Range<usize>>> {
-    let mut signature = [0u8; 8];
-    if input.read_at(0, &mut signature)? < 8 || signature != SIGNATURE {
-        return Err(Error::format("PNG", "not a PNG signature"));
-    }
-    let mut pos = SIGNATURE.len();
-    loop {
-        // Chunk headers read by position; of the iCCP chunk only the name is read here.
-        let chunk = read_chunk(input, pos)?;
-        match &chunk.kind {
-            b"IDAT" | b"IEND" => return Ok(None),
-            b"iCCP" => {
-                check_chunk_crc(input, &chunk)?;
-                let mut head = [0u8; 81];
-                let got = input.read_at(chunk.data.start, &mut head[..chunk.data.len().min(81)])?;
-                let data = &head[..got];
-                // Profile name (1..=79 bytes), NUL, compression method 0, zlib stream.
-                let name_end = data.iter().take(80).position(|&b| b == 0);
-                return match name_end {
-                    Some(n) if n >= 1 && data.get(n + 1) == Some(&0) => Ok(Some(chunk.data.start + n + 2..chunk.data.end)),
-                    _ => Err(Error::format("PNG", "iCCP chunk without a valid name and compression method")),
-                };
-            }
-            _ => pos = chunk.end(),
-        }
+    // Chunk headers read by position; of the iCCP chunk only the name is read here.
+    let Some(chunk) = header_chunk(input, b"iCCP")? else { return Ok(None) };
+    check_chunk_crc(input, &chunk)?;
+    let mut head = [0u8; 81];
+    let got = input.read_at(chunk.data.start, &mut head[..chunk.data.len().min(81)])?;
+    let data = &head[..got];
+    // Profile name (1..=79 bytes), NUL, compression method 0, zlib stream.
+    let name_end = data.iter().take(80).position(|&b| b == 0);
+    match name_end {
+        Some(n) if n >= 1 && data.get(n + 1) == Some(&0) => Ok(Some(chunk.data.start + n + 2..chunk.data.end)),
+        _ => Err(Error::format("PNG", "iCCP chunk without a valid name and compression method")),
     }
 }
 

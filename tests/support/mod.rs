@@ -8,6 +8,28 @@ pub mod heap;
 pub mod hostile;
 pub mod interlaced;
 
+/// Runs `program args` with `input` on its standard input (written from a thread, so a large
+/// input cannot deadlock against the output) and returns what it printed and its status.
+pub fn run_piped(program: &str, args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().expect("wait for the child");
+    writer.join().expect("stdin writer");
+    output
+}
+
 /// A writer that counts and discards: an encoder's output without a file.
 pub struct CountingSink(pub u64);
 

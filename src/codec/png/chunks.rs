@@ -87,6 +87,27 @@ pub(crate) fn metadata_heap_bytes(input: &crate::io::Input) -> Result<usize> {
     Ok(2 * exif)
 }
 
+/// The chunk of type `kind` among those up to the image data of the PNG `input`, walking the
+/// chunk headers by position (the chunks' data unread): `None` when `IEND`, or for any other
+/// `kind` the first `IDAT`, comes first. The signature is checked.
+pub(crate) fn header_chunk(input: &crate::io::Input, kind: &[u8; 4]) -> Result<Option<Chunk>> {
+    let mut signature = [0u8; 8];
+    if input.read_at(0, &mut signature)? < 8 || signature != SIGNATURE {
+        return Err(Error::format("PNG", "not a PNG signature"));
+    }
+    let mut pos = SIGNATURE.len();
+    loop {
+        let chunk = super::inflate::read_chunk(input, pos)?;
+        if &chunk.kind == kind {
+            return Ok(Some(chunk));
+        }
+        if matches!(&chunk.kind, b"IDAT" | b"IEND") {
+            return Ok(None);
+        }
+        pos = chunk.end();
+    }
+}
+
 /// Checks the CRC-32 stored after `chunk` against its type and data.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn check_crc(bytes: &[u8], chunk: &Chunk) -> Result<()> {

@@ -25,7 +25,7 @@
 use std::io::{BufRead, Seek};
 
 use super::adam7::Adam7Rows;
-use super::chunks::{Chunk, SIGNATURE};
+use super::chunks::Chunk;
 use super::inflate::{check_chunk_crc, read_chunk};
 use super::expand::{output_format, Expander, PngColor};
 use crate::codec::exif;
@@ -266,24 +266,9 @@ impl PngDecoder {
     }
 }
 
-/// The first `IDAT` chunk of `input` (the png crate has already validated what precedes it),
-/// found by reading chunk headers by position.
+/// The first `IDAT` chunk of `input` (the png crate has already validated what precedes it).
 fn first_idat(input: &Input) -> Result<Chunk> {
-    let mut signature = [0u8; 8];
-    if input.read_at(0, &mut signature)? < 8 || signature != SIGNATURE {
-        return Err(Error::format("PNG", "not a PNG signature"));
-    }
-    let mut pos = SIGNATURE.len();
-    loop {
-        let chunk = read_chunk(input, pos)?;
-        if &chunk.kind == b"IDAT" {
-            return Ok(chunk);
-        }
-        if &chunk.kind == b"IEND" {
-            return Err(Error::format("PNG", "no image data"));
-        }
-        pos = chunk.end();
-    }
+    super::chunks::header_chunk(input, b"IDAT")?.ok_or_else(|| Error::format("PNG", "no image data"))
 }
 
 /// Checks the chunks after the image data up to `IEND`: present, complete, CRCs right (like the
