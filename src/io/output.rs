@@ -310,6 +310,14 @@ fn temp_file_name(name: &OsStr) -> OsString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tests in this module take this lock: one of them calls [`remove_pending_outputs`], which
+    /// deletes every named temporary file of the process, another test's included.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+    }
     use std::os::unix::fs::PermissionsExt;
 
     fn names(dir: &Path) -> Vec<String> {
@@ -320,6 +328,7 @@ mod tests {
 
     #[test]
     fn dropped_output_leaves_nothing_and_keeps_existing_file() {
+        let _serial = serial();
         for unnamed in [true, false] {
             let dir = tempfile::tempdir().unwrap();
             let target = dir.path().join("out.png");
@@ -341,6 +350,7 @@ mod tests {
 
     #[test]
     fn the_file_being_written_has_no_name_where_the_system_allows() {
+        let _serial = serial();
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("new.jpg");
         let mut out = AtomicOutput::create(&target).unwrap();
@@ -355,6 +365,7 @@ mod tests {
 
     #[test]
     fn a_named_temporary_file_is_registered_for_signal_cleanup() {
+        let _serial = serial();
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("fallback.png");
         let mut out = AtomicOutput::create_as(&target, false).unwrap();
@@ -373,6 +384,7 @@ mod tests {
     /// binary depends on the umask).
     #[test]
     fn new_files_follow_the_umask_and_replaced_files_keep_their_mode() {
+        let _serial = serial();
         for unnamed in [true, false] {
             let dir = tempfile::tempdir().unwrap();
             let target = dir.path().join("a.png");
@@ -394,6 +406,7 @@ mod tests {
 
     #[test]
     fn a_replaced_file_keeps_its_owner_when_running_as_root() {
+        let _serial = serial();
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             eprintln!("not root: chown to another user is not possible, nothing to check");
@@ -415,6 +428,7 @@ mod tests {
 
     #[test]
     fn a_250_character_name_works() {
+        let _serial = serial();
         for unnamed in [true, false] {
             let dir = tempfile::tempdir().unwrap();
             let name = format!("{}.png", "n".repeat(246));
@@ -431,6 +445,7 @@ mod tests {
 
     #[test]
     fn a_directory_or_a_missing_folder_fails_at_create_naming_the_path() {
+        let _serial = serial();
         let dir = tempfile::tempdir().unwrap();
         let err = AtomicOutput::create(dir.path()).unwrap_err().to_string();
         assert!(err.contains(&dir.path().display().to_string()) && err.contains("is a directory"), "{err}");
