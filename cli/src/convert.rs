@@ -7,14 +7,13 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use stripflow::codec::jpeg::Subsampling;
 use stripflow::ops::crop::{Gravity, Rect};
 use stripflow::ops::extend::Margins;
 use stripflow::ops::fit::Fit;
 use stripflow::ops::pad::parse_rgba;
 use stripflow::ops::resize::Kernel;
 use stripflow::plan::{human, Chain, Pipeline, Plan, Recipe, DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_OUTPUT_PIXELS};
-use stripflow::codec::{FailOn, Format};
+use stripflow::codec::FailOn;
 
 use crate::progress::ProgressSpec;
 use crate::{open_input, parse_size, with_path};
@@ -22,9 +21,6 @@ use crate::{open_input, parse_size, with_path};
 /// Flags shared by `convert` and `thumbnail`: orientation, resampling, encoding, budget.
 #[derive(Args, Debug)]
 pub struct JobArgs {
-    /// Output format when it cannot be taken from OUT's extension: png or jpeg.
-    #[arg(long)]
-    format: Option<String>,
     /// Orientation: auto (apply the EXIF orientation, the default), none (ignore it), or a
     /// multiple of 90 degrees to turn clockwise after EXIF (negative: anticlockwise, -90 = 270).
     #[arg(long, default_value = "auto", allow_negative_numbers = true)]
@@ -44,16 +40,6 @@ pub struct JobArgs {
     /// Decode JPEG at full size even when a DCT-scaled decode (1/2, 1/4, 1/8) would do.
     #[arg(long)]
     no_shrink_on_load: bool,
-    /// JPEG quality, 1..=100 (default 85). An error for PNG output.
-    #[arg(long)]
-    quality: Option<u8>,
-    /// JPEG chroma subsampling: 420 (default) or 444. An error for PNG output.
-    #[arg(long)]
-    subsampling: Option<String>,
-    /// PNG compression level: 0 (none), 1 (fast, default) .. 9 (smallest, slow). An error for
-    /// JPEG output.
-    #[arg(long)]
-    compression: Option<u8>,
     /// Background RRGGBB or RRGGBBAA (default 000000, opaque black, as sharp): the padding of
     /// --fit contain and --extend, and what transparency is flattened onto for JPEG output or
     /// with --flatten.
@@ -90,6 +76,9 @@ pub struct JobArgs {
     /// Print time, rows and peak heap on standard error when done.
     #[arg(long)]
     stats: bool,
+    /// Output format and encoder options.
+    #[command(flatten)]
+    pub output: crate::encode_args::EncodeArgs,
 }
 
 /// `stripflow convert IN OUT [...]`.
@@ -200,24 +189,13 @@ fn job_recipe(job: &JobArgs) -> Result<Recipe> {
     if job.flop {
         r = r.flop();
     }
-    if let Some(format) = &job.format {
-        r = r.format(format.parse::<Format>()?);
-    }
     if let Some(kernel) = &job.kernel {
         r = r.kernel(kernel.parse::<Kernel>()?);
     }
     if job.linear {
         r = r.linear_light(true);
     }
-    if let Some(q) = job.quality {
-        r = r.quality(q);
-    }
-    if let Some(s) = &job.subsampling {
-        r = r.subsampling(s.parse::<Subsampling>()?);
-    }
-    if let Some(c) = job.compression {
-        r = r.compression(c);
-    }
+    r = job.output.apply(r)?;
     if let Some(bg) = &job.background {
         r = r.background(parse_rgba(bg)?);
     }
@@ -297,7 +275,7 @@ pub fn thumbnail(args: &ThumbnailArgs) -> Result<()> {
 /// Plans, then prints the plan or runs the job into OUT (atomically) or standard output.
 fn run(recipe: Recipe, input: &str, output: &str, job: &JobArgs) -> Result<()> {
     let to_stdout = output == "-";
-    anyhow::ensure!(!to_stdout || job.format.is_some(), "writing to standard output needs --format png or --format jpeg");
+    anyhow::ensure!(!to_stdout || job.output.format.is_some(), "writing to standard output needs --format (png, jpeg, webp, avif or tiff)");
     let mut pipeline = recipe.input(open_input(input)?);
     let plan = |p: &Pipeline| if to_stdout { p.plan() } else { p.plan_for_path(output) };
     let planned = plan(&pipeline).map_err(|e| with_path(e, input))?;

@@ -13,6 +13,7 @@
 
 pub mod convert;
 pub mod demo;
+pub mod encode_args;
 pub mod peak_alloc;
 pub mod progress;
 pub mod signals;
@@ -50,10 +51,12 @@ enum Command {
     ///
     /// Example: stripflow convert big.png crop.jpg --crop 1000x1000 --gravity bottom-right --quality 90
     /// Example: stripflow convert photo.jpg card.jpg --resize 1200x630 --fit cover --position top-right
+    #[command(after_help = encode_args::EXAMPLES)]
     Convert(convert::ConvertArgs),
     /// Make a thumbnail that fits a box, as vipsthumbnail does (shrink-on-load, auto-orient).
     ///
     /// Example: stripflow thumbnail photo.jpg thumb.jpg --size 256
+    #[command(after_help = encode_args::EXAMPLES)]
     Thumbnail(convert::ThumbnailArgs),
     /// Run the main job on a built-in 16384x16384 sample: generate, encode, crop, convert, resize,
     /// read back, and print time and peak heap of each step. Needs no input files.

@@ -206,8 +206,8 @@ fn options_that_do_not_apply_fail_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     let png = png_file(dir.path(), "in.png", 30, 20, PixelFormat::RGB8);
     for (out_name, flag, value, says) in [
-        ("out.png", "--quality", "80", "quality does not apply to PNG output"),
-        ("out.jpg", "--compression", "9", "compression level does not apply to JPEG output"),
+        ("out.png", "--quality", "80", "--quality does not apply to PNG output"),
+        ("out.jpg", "--compression", "9", "--compression does not apply to JPEG output"),
     ] {
         let out = stripflow(&["convert", s(&png), s(&dir.path().join(out_name)), flag, value]);
         assert!(!out.status.success());

@@ -11,14 +11,16 @@ pub mod exif;
 mod fail_on;
 pub mod icc;
 pub mod jpeg;
+mod options;
 pub mod png;
 pub mod probe;
 pub mod registry;
 pub mod spec;
 
 pub use fail_on::FailOn;
+pub use options::{EncodeOption, EncodeOptions, TiffCompression};
 pub use registry::Codec;
-pub use spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, Header};
+pub use spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, Header, WriteSeek};
 
 use crate::error::Result;
 
@@ -66,27 +68,5 @@ impl std::str::FromStr for Format {
 impl std::fmt::Display for Format {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// Encoder options common to formats, as the CLI and a recipe set them without knowing the
-/// format yet. Each format's encoder takes those that apply to it and refuses the others
-/// ([`crate::Error::Parameter`]), so an option is never silently ignored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EncodeOptions {
-    /// Quality 1..=100 (JPEG).
-    pub quality: Option<u8>,
-    /// Chroma subsampling (JPEG).
-    pub subsampling: Option<jpeg::Subsampling>,
-    /// Compression level 0..=9 (PNG).
-    pub compression: Option<u8>,
-    /// What alpha is flattened onto by an encoder that cannot store it.
-    pub background: [u8; 3],
-}
-
-impl EncodeOptions {
-    /// An error saying `option` does not apply to `format` output.
-    pub(crate) fn not_for(format: &str, option: &str) -> crate::Error {
-        crate::Error::parameter(format!("{option} does not apply to {format} output"))
     }
 }

@@ -140,6 +140,16 @@ pub fn writable() -> String {
     names(|c| c.encoder.is_some())
 }
 
+/// The formats whose default encoder streams (memory independent of the image height), for
+/// messages ("jpeg, png").
+pub fn streaming_writable() -> String {
+    names(|c| {
+        c.encoder
+            .and_then(|make| make(&EncodeOptions::default()).ok())
+            .is_some_and(|e| e.kind() == super::EncoderKind::Streaming)
+    })
+}
+
 /// Bytes at the start of an input that signatures are recognised from.
 pub(crate) const SIGNATURE_BYTES: usize = 64;
 

@@ -9,7 +9,7 @@
 
 use std::any::Any;
 use std::fmt;
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::sync::{Arc, Mutex};
 
 use super::Format;
@@ -186,4 +186,16 @@ pub trait EncoderSpec: fmt::Debug + Send + Sync {
 
     /// Pulls every row of `source` and writes the encoded image to `writer`.
     fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()>;
+
+    /// As [`encode`](Self::encode), into an output the encoder may also seek in (a file, a
+    /// cursor): what a format that patches offsets after its data (TIFF) needs to stream. The
+    /// default ignores the seeking.
+    fn encode_seekable(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek) -> Result<()> {
+        self.encode(source, writer)
+    }
 }
+
+/// An output that can be written and sought in (a file, `std::io::Cursor<Vec<u8>>`).
+pub trait WriteSeek: Write + Seek {}
+
+impl<T: Write + Seek> WriteSeek for T {}

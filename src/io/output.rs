@@ -230,6 +230,13 @@ impl Write for AtomicOutput {
     }
 }
 
+impl io::Seek for AtomicOutput {
+    /// Flushes the buffer and moves in the file (formats such as TIFF patch offsets).
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.writer.seek(pos)
+    }
+}
+
 /// The error kind of OS error `code` (`IsADirectory` and friends by name need Rust 1.83).
 fn errno_kind(code: i32) -> io::ErrorKind {
     io::Error::from_raw_os_error(code).kind()

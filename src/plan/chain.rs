@@ -12,7 +12,7 @@ use super::geometry::{resolve, DecoderReach, Resolved};
 use super::recipe::Recipe;
 use super::{Build, Plan, StagePlan};
 use crate::codec::registry;
-use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderSpec, Header};
+use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, Header};
 use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::io::{AtomicOutput, Input};
@@ -212,7 +212,7 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
         plan.stages[0].heap_bytes = lower;
         plan.heap_bytes += lower;
         plan.stages[0].detail = "at least".to_string() + if lower > 0 { " its coefficient row" } else { "" };
-        return Err(Error::limits(over_budget(&plan)));
+        return Err(Error::limits(over_budget(&plan, &*plan.build.encoder)));
     }
     let decoder_bytes = match &source {
         Source::Encoded { input, header, decoder } => decoder.heap_bytes(input, header, &request)?,
@@ -221,7 +221,7 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
     plan.stages[0].heap_bytes = decoder_bytes;
     plan.heap_bytes += decoder_bytes;
     if plan.heap_bytes > budget.max_memory {
-        return Err(Error::limits(over_budget(&plan)));
+        return Err(Error::limits(over_budget(&plan, &*plan.build.encoder)));
     }
     Ok(plan)
 }
@@ -231,8 +231,8 @@ fn encoder(recipe: &Recipe, format: Format) -> Result<Arc<dyn EncoderSpec>> {
     match &recipe.encoder {
         Some(e) if e.format() == format => {
             let o = &recipe.encode;
-            if o.quality.is_some() || o.compression.is_some() || o.subsampling.is_some() {
-                return Err(Error::parameter("set quality, compression and subsampling on the configured encoder itself"));
+            if let Some(option) = o.set_options().first() {
+                return Err(Error::parameter(format!("{} is set on the recipe; set it on the configured encoder itself", option.name())));
             }
             Ok(e.clone())
         }
@@ -289,10 +289,25 @@ fn add_geometry(recipe: &Recipe, g: &Resolved, encoder: &dyn EncoderSpec, stages
     Ok(())
 }
 
-/// The error message of a plan over budget: what it needs, where, and what would help.
-fn over_budget(plan: &Plan) -> String {
+/// The error message of a plan over budget: what it needs, where, and what would help. When a
+/// whole-frame encoder is the largest part, the message leads with it and names the formats
+/// that stream.
+fn over_budget(plan: &Plan, encoder: &dyn EncoderSpec) -> String {
     let biggest = plan.stages.iter().max_by_key(|s| s.heap_bytes).expect("a plan has stages");
-    let mut message = format!(
+    let mut message = String::new();
+    if encoder.kind() == EncoderKind::WholeFrame && biggest.name.ends_with(" encode") {
+        message = format!(
+            "{} output {}x{} needs about {} ({}); over the budget of {} (max_memory / --max-memory); {} stream at any size. ",
+            encoder.format().name().to_ascii_uppercase(),
+            plan.output.width,
+            plan.output.height,
+            human(biggest.heap_bytes as u64),
+            if biggest.detail.is_empty() { "the whole frame" } else { &biggest.detail },
+            human(plan.budget.max_memory as u64),
+            registry::streaming_writable(),
+        );
+    }
+    message += &format!(
         "the job needs {} of heap but the budget is {}; the largest part is {} with {} ({})",
         human(plan.heap_bytes as u64),
         human(plan.budget.max_memory as u64),

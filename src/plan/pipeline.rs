@@ -13,7 +13,7 @@ use super::chain::{plan, Destination, Source};
 use super::recipe::{Chain, Recipe};
 use super::Plan;
 use crate::codec::registry;
-use crate::codec::spec::Header;
+use crate::codec::spec::{Header, WriteSeek};
 use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::io::{AtomicOutput, Input};
@@ -190,7 +190,15 @@ impl Pipeline {
     pub fn write_to(self, writer: &mut dyn Write) -> Result<RunStats> {
         let started = Instant::now();
         let plan = self.plan()?;
-        self.run(plan, writer, started)
+        self.run(plan, Sink::Stream(writer), started)
+    }
+
+    /// As [`write_to`](Self::write_to), into an output the encoder may seek in (a
+    /// `Cursor<Vec<u8>>`, a file): formats that patch offsets (TIFF) stream into it.
+    pub fn write_to_seekable(self, writer: &mut dyn WriteSeek) -> Result<RunStats> {
+        let started = Instant::now();
+        let plan = self.plan()?;
+        self.run(plan, Sink::Seekable(writer), started)
     }
 
     /// Plans, builds and runs the job, writing the file at `path` atomically (nothing is left
@@ -201,7 +209,7 @@ impl Pipeline {
         let path = path.as_ref();
         let plan = self.plan_for_path(path)?;
         let mut out = AtomicOutput::create(path)?;
-        let stats = self.run(plan, &mut out, started)?;
+        let stats = self.run(plan, Sink::Seekable(&mut out), started)?;
         out.commit()?;
         Ok(stats)
     }
@@ -232,14 +240,28 @@ impl Pipeline {
         Ok(source)
     }
 
-    fn run(self, plan: Plan, writer: &mut dyn Write, started: Instant) -> Result<RunStats> {
+    fn run(self, plan: Plan, sink: Sink<'_>, started: Instant) -> Result<RunStats> {
         let encoder = plan.build.encoder.clone();
         let mut source = self.build(&plan)?;
         let pipeline_buffer_bytes = chain_buffer_bytes(&*source);
-        encoder.encode(&mut *source, writer)?;
-        writer.flush()?;
+        match sink {
+            Sink::Stream(writer) => {
+                encoder.encode(&mut *source, writer)?;
+                writer.flush()?;
+            }
+            Sink::Seekable(writer) => {
+                encoder.encode_seekable(&mut *source, writer)?;
+                writer.flush()?;
+            }
+        }
         Ok(RunStats { elapsed: started.elapsed(), rows: plan.output.height, output: plan.output, pipeline_buffer_bytes, plan })
     }
+}
+
+/// Where a run writes.
+enum Sink<'a> {
+    Stream(&'a mut dyn Write),
+    Seekable(&'a mut dyn WriteSeek),
 }
 
 /// The format a path's extension names: `None` without an extension, an error for one stripflow

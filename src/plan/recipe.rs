@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::budget::Budget;
 use crate::codec::jpeg::Subsampling;
 use crate::codec::spec::EncoderSpec;
-use crate::codec::{EncodeOptions, FailOn, Format};
+use crate::codec::{EncodeOptions, FailOn, Format, TiffCompression};
 use crate::error::Error;
 use crate::ops::crop::{Gravity, Rect};
 use crate::ops::extend::Margins;
@@ -258,7 +258,7 @@ pub trait Chain: Sized {
         self
     }
 
-    /// Quality 1..=100 (JPEG; an error for formats without it).
+    /// Quality 1..=100 (JPEG, lossy WebP, AVIF; an error for formats without it).
     fn quality(mut self, quality: u8) -> Self {
         self.recipe_mut().encode.quality = Some(quality);
         self
@@ -273,6 +273,69 @@ pub trait Chain: Sized {
     /// Compression level 0..=9 (PNG; an error for formats without it).
     fn compression(mut self, level: u8) -> Self {
         self.recipe_mut().encode.compression = Some(level);
+        self
+    }
+
+    /// Quality of the alpha channel 0..=100 (WebP, AVIF; an error for other formats).
+    fn alpha_quality(mut self, quality: u8) -> Self {
+        self.recipe_mut().encode.alpha_quality = Some(quality);
+        self
+    }
+
+    /// Lossless compression (WebP; an error for other formats).
+    fn lossless(mut self, yes: bool) -> Self {
+        self.recipe_mut().encode.lossless = Some(yes);
+        self
+    }
+
+    /// Near-lossless preprocessing 0..=100, 100 being off (WebP; implies lossless).
+    fn near_lossless(mut self, level: u8) -> Self {
+        self.recipe_mut().encode.near_lossless = Some(level);
+        self
+    }
+
+    /// CPU effort: WebP 0..=6, AVIF 0..=9; higher is slower and smaller.
+    fn effort(mut self, effort: u8) -> Self {
+        self.recipe_mut().encode.effort = Some(effort);
+        self
+    }
+
+    /// Sharper RGB to YUV conversion for lossy WebP.
+    fn smart_subsample(mut self, yes: bool) -> Self {
+        self.recipe_mut().encode.smart_subsample = Some(yes);
+        self
+    }
+
+    /// Progressive scans (JPEG). The encoder then needs the whole frame's coefficients, which
+    /// the plan prices.
+    fn progressive(mut self, yes: bool) -> Self {
+        self.recipe_mut().encode.progressive = Some(yes);
+        self
+    }
+
+    /// Huffman tables fitted to the image (JPEG): smaller files, the whole frame's coefficients
+    /// held (priced by the plan).
+    fn optimize_coding(mut self, yes: bool) -> Self {
+        self.recipe_mut().encode.optimize_coding = Some(yes);
+        self
+    }
+
+    /// TIFF compression method.
+    fn tiff_compression(mut self, compression: TiffCompression) -> Self {
+        self.recipe_mut().encode.tiff_compression = Some(compression);
+        self
+    }
+
+    /// Bits per sample of the file: TIFF 8 or 16, AVIF 8 or 10.
+    fn bit_depth(mut self, bits: u8) -> Self {
+        self.recipe_mut().encode.bit_depth = Some(bits);
+        self
+    }
+
+    /// Every encoder option at once (the background colour is kept).
+    fn encode_options(mut self, options: EncodeOptions) -> Self {
+        let r = self.recipe_mut();
+        r.encode = EncodeOptions { background: r.encode.background, ..options };
         self
     }
 

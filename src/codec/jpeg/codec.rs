@@ -12,7 +12,7 @@ use super::encode::{JpegEncoder, Subsampling};
 use crate::codec::probe::Metadata;
 use crate::codec::registry::Codec;
 use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderSpec, Header};
-use crate::codec::{EncodeOptions, Format};
+use crate::codec::{EncodeOption, EncodeOptions, Format};
 use crate::error::{Error, Result};
 use crate::io::Input;
 use crate::pipeline::BoxedSource;
@@ -110,11 +110,9 @@ impl DecoderSpec for JpegDecoding {
     }
 }
 
-/// The JPEG encoder for `options`: quality and subsampling apply; compression does not.
+/// The JPEG encoder for `options`: quality and subsampling apply.
 fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
-    if options.compression.is_some() {
-        return Err(EncodeOptions::not_for("JPEG", "compression level"));
-    }
+    options.only("JPEG", &[EncodeOption::Quality, EncodeOption::Subsampling])?;
     let defaults = JpegEncoder::default();
     let quality = options.quality.unwrap_or(defaults.quality);
     if !(1..=100).contains(&quality) {

@@ -15,7 +15,7 @@ use super::encode::{PngCompression, PngEncoder};
 use crate::codec::probe::Metadata;
 use crate::codec::registry::Codec;
 use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderSpec, Header};
-use crate::codec::{EncodeOptions, Format};
+use crate::codec::{EncodeOption, EncodeOptions, Format};
 use crate::error::{Error, Result};
 use crate::io::{Input, InputReader};
 use crate::pipeline::BoxedSource;
@@ -152,14 +152,9 @@ fn png_header(header: &Header) -> Result<&PngHeader> {
     header.parsed::<PngHeader>().ok_or_else(|| Error::parameter("a PNG decoder was given another format's header"))
 }
 
-/// The PNG encoder for `options`: compression applies; quality and subsampling do not.
+/// The PNG encoder for `options`: only the compression level applies.
 fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
-    if options.quality.is_some() {
-        return Err(EncodeOptions::not_for("PNG", "quality"));
-    }
-    if options.subsampling.is_some() {
-        return Err(EncodeOptions::not_for("PNG", "chroma subsampling"));
-    }
+    options.only("PNG", &[EncodeOption::Compression])?;
     let compression = options.compression.map_or(Ok(PngCompression::default()), PngCompression::from_level)?;
     Ok(Arc::new(PngEncoder { compression, ..Default::default() }))
 }
