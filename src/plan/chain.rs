@@ -297,14 +297,14 @@ fn over_budget(plan: &Plan, encoder: &dyn EncoderSpec) -> String {
     let mut message = String::new();
     if encoder.kind() == EncoderKind::WholeFrame && biggest.name.ends_with(" encode") {
         message = format!(
-            "{} output {}x{} needs about {} ({}); over the budget of {} (max_memory / --max-memory); {} stream at any size. ",
+            "{} output {}x{} needs about {} ({}), over the budget of {} (max_memory / --max-memory); {} stream at any size. In detail: ",
             encoder.format().name().to_ascii_uppercase(),
             plan.output.width,
             plan.output.height,
             human(biggest.heap_bytes as u64),
             if biggest.detail.is_empty() { "the whole frame" } else { &biggest.detail },
             human(plan.budget.max_memory as u64),
-            registry::streaming_writable(),
+            registry::streaming_writable().to_ascii_uppercase(),
         );
     }
     message += &format!(

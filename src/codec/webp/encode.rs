@@ -202,13 +202,13 @@ impl EncoderSpec for WebpEncoder {
         if self.lossless {
             let near = if self.near_lossless < 100 { format!(", near-lossless {}", self.near_lossless) } else { String::new() };
             match self.library {
-                WebpLibrary::ImageWebp => format!("lossless ({library})"),
-                WebpLibrary::Libwebp => format!("lossless, effort {}{near} ({library})", self.effort),
+                WebpLibrary::ImageWebp => format!("{library}, lossless"),
+                WebpLibrary::Libwebp => format!("{library}, lossless, effort {}{near}", self.effort),
             }
         } else {
             let alpha = if self.alpha_quality < 100 { format!(", alpha quality {}", self.alpha_quality) } else { String::new() };
             let smart = if self.smart_subsample { ", smart subsampling" } else { "" };
-            format!("quality {}, effort {}{alpha}{smart} ({library})", self.quality, self.effort)
+            format!("{library}, quality {}, effort {}{alpha}{smart}", self.quality, self.effort)
         }
     }
 
