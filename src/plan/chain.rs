@@ -16,6 +16,7 @@ use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, H
 use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::io::{AtomicOutput, Input};
+use crate::ops::colour::{self, ColourDecision};
 use crate::ops::convert::{ConvertSpec, ConvertTo};
 use crate::ops::crop::CropSpec;
 use crate::ops::extend::ExtendSpec;
@@ -140,7 +141,14 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
 
     let output_format = recipe.format.or(format).or(input_format).unwrap_or(Format::Png);
     let encoder = encoder(recipe, output_format)?;
-    add_geometry(recipe, &g, &*encoder, &mut stages)?;
+    // The input's colour space, read (bounded) now so that its stage is priced with the rest.
+    let colour = match &source {
+        Source::Encoded { input, header, .. } => {
+            colour::decide(input, header.format, header.info.format, recipe.keep_icc_profile, recipe.fail_on)?
+        }
+        Source::Rows { .. } => ColourDecision::Srgb(None),
+    };
+    add_geometry(recipe, &g, &*encoder, &colour, &mut stages)?;
     for stage in &recipe.stages {
         stages.add(stage.clone())?;
     }
@@ -197,6 +205,11 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
         heap_bytes: stages.plans.iter().map(|s| s.heap_bytes).sum::<usize>() + JOB_OVERHEAD,
         scratch_bytes: stages.plans.iter().map(|s| s.scratch_bytes).sum(),
         stages: stages.plans,
+        icc_profile: colour.icc(),
+        colour: match &colour {
+            ColourDecision::Ignored(_, why) => Some(format!("ICC profile {why}")),
+            _ => None,
+        },
         output: out,
         output_format,
         budget,
@@ -245,8 +258,14 @@ fn encoder(recipe: &Recipe, format: Format) -> Result<Arc<dyn EncoderSpec>> {
     }
 }
 
-/// Orientation, resize, contain padding, extract and extend, in that order.
-fn add_geometry(recipe: &Recipe, g: &Resolved, encoder: &dyn EncoderSpec, stages: &mut Stages) -> Result<()> {
+/// Orientation, resize, colour conversion, contain padding, extract and extend, in that order.
+fn add_geometry(
+    recipe: &Recipe,
+    g: &Resolved,
+    encoder: &dyn EncoderSpec,
+    colour: &ColourDecision,
+    stages: &mut Stages,
+) -> Result<()> {
     // Orientation before or after the resize, whichever frame is smaller.
     let o = g.orientation;
     let needs_resize = (stages.current.width, stages.current.height) != g.scaled;
@@ -265,6 +284,11 @@ fn add_geometry(recipe: &Recipe, g: &Resolved, encoder: &dyn EncoderSpec, stages
     }
     if has_orientation && !before {
         stages.add(orient(stages.current))?;
+    }
+    // To sRGB once the image is as small as it gets and before any background colour (given in
+    // sRGB) is added.
+    if let ColourDecision::Convert(spec) = colour {
+        stages.add(Arc::new(spec.clone()))?;
     }
     // A transparent background needs an alpha channel, as sharp adds one, when the output can
     // keep it and nothing flattens it again.
