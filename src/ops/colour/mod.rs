@@ -97,29 +97,41 @@ fn layout(color: ColorType) -> Layout {
     }
 }
 
-/// moxcms 0.8.1's table sizes: a linearising table of `LINEAR` f32 entries per curve (256 for
-/// 8-bit, 65536 for 16-bit input) and an encoding table of 65536 samples per curve.
+/// moxcms 0.8.1's tables per tone curve: a linearising table of f32 (256 entries for 8-bit
+/// input, 65536 for 16-bit) and an encoding table of 65536 samples, plus its 88-byte executor.
 const fn curve_tables(depth: BitDepth) -> usize {
     match depth {
-        BitDepth::Eight => 256 * 4 + 65536,
-        BitDepth::Sixteen => 65536 * 4 + 65536 * 2,
+        BitDepth::Eight => 256 * 4 + 65536 + 88,
+        BitDepth::Sixteen => 65536 * 4 + 65536 * 2 + 88,
     }
 }
 
-/// Bytes moxcms holds at its peak while building a transform of `kind` for `depth` (measured by
-/// dhat on moxcms 0.8.1, see `tests/heap_colour.rs`): the tables, plus for 8-bit one more
-/// encoding table built in 16-bit steps, for gray a 16-bit staging table, and for LUT profiles
-/// the sampled grid and its intermediate float copy (about 2.4 MiB for any grid moxcms picks).
+/// Bytes the built transform keeps while rows flow, with 4 KiB for what a 16-bit call
+/// allocates for itself (about 3 KB measured).
+fn retained_bytes(kind: Kind, depth: BitDepth) -> usize {
+    4096 + match (kind, depth) {
+        (Kind::MatrixShaper { curves }, _) => curves * curve_tables(depth),
+        (Kind::Gray, BitDepth::Eight) => 65536 + 32,
+        (Kind::Gray, BitDepth::Sixteen) => 2 * 65536 + 32,
+        // The sampled grid (CMYK: 17^4 x 3 samples) in f32 with its interpolator.
+        (Kind::Lut, BitDepth::Eight) => 680_000,
+        (Kind::Lut, BitDepth::Sixteen) => 1_350_000,
+    }
+}
+
+/// Bytes moxcms holds at its peak while building a transform (the parsed profile aside),
+/// measured by dhat on moxcms 0.8.1 (`tests/heap_colour.rs` checks every kind): the 8-bit
+/// paths build their encoding table through a temporary of the same size (three curves share
+/// most of it), gray 16-bit stages a 65536-entry f32 and f64 pair, and a LUT profile samples its
+/// grid through an intermediate float copy (2.43 to 2.48 MB for the grids moxcms picks).
 fn build_peak_bytes(kind: Kind, depth: BitDepth) -> usize {
-    const SLACK: usize = 1024;
     match (kind, depth) {
-        (Kind::MatrixShaper { curves }, BitDepth::Eight) => {
-            (curves + 1) * curve_tables(depth) + SLACK
-        }
-        (Kind::MatrixShaper { curves }, BitDepth::Sixteen) => curves * curve_tables(depth) + SLACK,
-        (Kind::Gray, BitDepth::Eight) => 2 * 65536 + 1024 + SLACK,
-        (Kind::Gray, BitDepth::Sixteen) => 8 * 65536 + SLACK,
-        (Kind::Lut, _) => 2_560_000,
+        (Kind::MatrixShaper { curves: 1 }, BitDepth::Eight) => 133_208,
+        (Kind::MatrixShaper { .. }, BitDepth::Eight) => 216_000,
+        (Kind::MatrixShaper { curves }, BitDepth::Sixteen) => curves * curve_tables(depth),
+        (Kind::Gray, BitDepth::Eight) => 132_128,
+        (Kind::Gray, BitDepth::Sixteen) => 524_320,
+        (Kind::Lut, _) => 2_500_000,
     }
 }
 
@@ -215,11 +227,13 @@ impl StageSpec for ColourSpec {
         Ok(input)
     }
 
+    /// The profile's bytes and parse, and the larger of the transform's build peak (before the
+    /// row buffers exist) and its tables with the row buffers.
     fn heap_bytes(&self, input: ImageInfo) -> usize {
-        build_peak_bytes(self.kind, input.format.depth)
-            + self.profile.parsed_heap_bytes()
-            + self.profile.icc.as_ref().map_or(0, |b| b.capacity())
-            + Self::row_buffer_bytes(input)
+        let depth = input.format.depth;
+        let transform = build_peak_bytes(self.kind, depth)
+            .max(retained_bytes(self.kind, depth) + Self::row_buffer_bytes(input));
+        transform + self.profile.parsed_heap_bytes() + self.profile.icc.as_ref().map_or(0, |b| b.capacity())
     }
 
     fn detail(&self, _input: ImageInfo) -> String {

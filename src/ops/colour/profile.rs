@@ -202,7 +202,7 @@ fn store_bytes(s: &LutStore) -> usize {
     }
 }
 
-/// Heap of a parsed moxcms profile: every curve and table it holds, and 4 KiB for its texts
+/// Heap of a parsed moxcms profile: every curve and table it holds, and 2 KiB for its texts
 /// (each capped by the parser) and small boxes.
 pub(crate) fn parsed_heap_bytes(p: &ColorProfile) -> usize {
     let curves = [&p.red_trc, &p.green_trc, &p.blue_trc, &p.gray_trc];
@@ -236,5 +236,5 @@ pub(crate) fn parsed_heap_bytes(p: &ColorProfile) -> usize {
             }
         } + std::mem::size_of::<LutWarehouse>();
     }
-    bytes + 4096
+    bytes + 2048
 }
