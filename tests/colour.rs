@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use moxcms::{ColorProfile, Layout, TransformOptions};
+use stripflow::codec::FailOn;
 use stripflow::pipeline::drain;
 use stripflow::prelude::*;
 use stripflow::synth::Synthetic;
-use stripflow::codec::FailOn;
 
 fn dir() -> PathBuf {
     let d = support::fixtures::cache_dir().join("colour");
@@ -53,7 +53,16 @@ fn read_all(source: &mut dyn RowSource) -> Vec<u8> {
 }
 
 /// Writes an 8-bit RGB (or gray) PNG, with optional `gAMA`, `sRGB` and `iCCP`.
-fn write_png(path: &Path, width: u32, height: u32, gray: bool, pixels: &[u8], gama: Option<f32>, srgb: bool, icc: Option<Vec<u8>>) {
+fn write_png(
+    path: &Path,
+    width: u32,
+    height: u32,
+    gray: bool,
+    pixels: &[u8],
+    gama: Option<f32>,
+    srgb: bool,
+    icc: Option<Vec<u8>>,
+) {
     let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     let mut info = png::Info::with_size(width, height);
     info.color_type = if gray { png::ColorType::Grayscale } else { png::ColorType::Rgb };
@@ -112,9 +121,15 @@ fn p3_jpeg_thumbnail_matches_vipsthumbnail() {
     let src = d.join("photo-srgb.png");
     write_png(&src, 1200, 900, false, &synthetic_rgb(1200, 900), None, false, None);
     let p3 = d.join("photo-p3.jpg");
-    run("vips", &["icc_transform", src.to_str().unwrap(), &format!("{}[Q=95]", p3.display()), "p3", "--input-profile", "srgb"]);
+    run(
+        "vips",
+        &["icc_transform", src.to_str().unwrap(), &format!("{}[Q=95]", p3.display()), "p3", "--input-profile", "srgb"],
+    );
     let reference = d.join("photo-p3-vipsthumbnail.png");
-    run("vipsthumbnail", &[p3.to_str().unwrap(), "-s", "256", "--export-profile", "srgb", "-o", reference.to_str().unwrap()]);
+    run(
+        "vipsthumbnail",
+        &[p3.to_str().unwrap(), "-s", "256", "--export-profile", "srgb", "-o", reference.to_str().unwrap()],
+    );
     let (w, h, expected) = decode_png(&reference);
 
     let (plan, converted) = thumbnail(&p3, false);
@@ -141,9 +156,24 @@ fn p3_png_16_bit_matches_vips_icc_transform() {
     let src = d.join("small-srgb.png");
     write_png(&src, 300, 200, false, &synthetic_rgb(300, 200), None, false, None);
     let p3 = d.join("small-p3-16.png");
-    run("vips", &["icc_transform", src.to_str().unwrap(), p3.to_str().unwrap(), "p3", "--input-profile", "srgb", "--depth", "16"]);
+    run(
+        "vips",
+        &[
+            "icc_transform",
+            src.to_str().unwrap(),
+            p3.to_str().unwrap(),
+            "p3",
+            "--input-profile",
+            "srgb",
+            "--depth",
+            "16",
+        ],
+    );
     let reference = d.join("small-p3-16-to-srgb.png");
-    run("vips", &["icc_transform", p3.to_str().unwrap(), reference.to_str().unwrap(), "srgb", "--embedded", "--depth", "16"]);
+    run(
+        "vips",
+        &["icc_transform", p3.to_str().unwrap(), reference.to_str().unwrap(), "srgb", "--embedded", "--depth", "16"],
+    );
     let expected = image::open(&reference).unwrap().to_rgb16().into_raw();
 
     let (plan, mut rows) = Pipeline::open(&p3).unwrap().into_rows().unwrap();
@@ -268,12 +298,65 @@ fn colour_stage_sits_after_the_resize_and_before_padding() {
     let d = dir();
     let path = d.join("order-p3.jpg");
     write_jpeg(&path, 400, 300, &synthetic_rgb(400, 300), Some(&ColorProfile::new_display_p3().encode().unwrap()));
-    let plan = Pipeline::open(&path).unwrap().resize(100, 100).fit(Fit::Contain).background([255, 0, 0, 255]).plan().unwrap();
+    let plan =
+        Pipeline::open(&path).unwrap().resize(100, 100).fit(Fit::Contain).background([255, 0, 0, 255]).plan().unwrap();
     let names: Vec<&str> = plan.stages.iter().map(|s| s.name.as_str()).collect();
     let at = |n: &str| names.iter().position(|s| s.starts_with(n)).unwrap_or_else(|| panic!("{n} in {names:?}"));
     assert!(at("resize") < at("colour") && at("colour") < at("pad"), "{names:?}");
     // The red background stays exactly sRGB red.
-    let (_, mut rows) = Pipeline::open(&path).unwrap().resize(100, 100).fit(Fit::Contain).background([255, 0, 0, 255]).into_rows().unwrap();
+    let (_, mut rows) = Pipeline::open(&path)
+        .unwrap()
+        .resize(100, 100)
+        .fit(Fit::Contain)
+        .background([255, 0, 0, 255])
+        .into_rows()
+        .unwrap();
     let px = read_all(&mut *rows);
     assert_eq!(&px[..3], &[255, 0, 0]);
+}
+
+#[test]
+fn cmyk_jpeg_with_profile_matches_vips() {
+    if vips_missing("vips") {
+        return;
+    }
+    let d = dir();
+    let src = d.join("cmyk-src.png");
+    write_png(&src, 600, 400, false, &synthetic_rgb(600, 400), None, false, None);
+    // libvips' built-in CMYK profile (a LUT profile of 962 KB), written with libjpeg's Adobe
+    // marker and inverted samples, as Photoshop does.
+    let cmyk = d.join("photo-cmyk.jpg");
+    run(
+        "vips",
+        &[
+            "icc_transform",
+            src.to_str().unwrap(),
+            &format!("{}[Q=95]", cmyk.display()),
+            "cmyk",
+            "--input-profile",
+            "srgb",
+        ],
+    );
+    let reference = d.join("photo-cmyk-to-srgb.png");
+    run("vips", &["icc_transform", cmyk.to_str().unwrap(), reference.to_str().unwrap(), "srgb", "--embedded"]);
+    let (_, _, expected) = decode_png(&reference);
+
+    let (plan, mut rows) = Pipeline::open(&cmyk).unwrap().into_rows().unwrap();
+    let names: Vec<&str> = plan.stages.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names[1], "colour", "{plan}");
+    assert_eq!(plan.output.format, PixelFormat::RGB8);
+    let got = read_all(&mut *rows);
+    let ok = mad(&got, &expected, 3);
+    // Today's behaviour without the profile: the decoder's naive CMYK -> RGB.
+    let (plan_kept, mut rows) = Pipeline::open(&cmyk).unwrap().keep_icc_profile().into_rows().unwrap();
+    assert!(!plan_kept.stages.iter().any(|s| s.name == "colour"));
+    let naive = mad(&read_all(&mut *rows), &expected, 3);
+    println!("CMYK JPEG with vips' CMYK profile -> sRGB against vips icc_transform: {ok:.3?}; naive CMYK->RGB (--keep-icc): {naive:.3?}");
+    assert!(ok.iter().all(|&m| m < 2.0), "{ok:?}");
+    assert!(naive.iter().sum::<f64>() > 2.0 * ok.iter().sum::<f64>(), "{naive:?} vs {ok:?}");
+
+    // A thumbnail: the colour stage runs before the resize.
+    let (plan, _) = thumbnail(&cmyk, false);
+    let names: Vec<&str> = plan.stages.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.iter().position(|n| *n == "colour") < names.iter().position(|n| *n == "resize"), "{names:?}");
 }

@@ -159,7 +159,11 @@ fn main() {
             println!("profile {name}: sRGB-equivalent or not convertible, no stage");
             continue;
         };
-        let measured = t.measure(&format!("stage_{name}"), || (bytes.clone(), format, Synthetic::new(2000, 64, format, 3)), stage_job);
+        let measured = t.measure(
+            &format!("stage_{name}"),
+            || (bytes.clone(), format, Synthetic::new(2000, 64, format, 3)),
+            stage_job,
+        );
         if let Some(m) = measured {
             let ratio = predicted as f64 / m as f64;
             t.check(

@@ -9,7 +9,10 @@
 //!   (65536-entry tables), so precision is kept. Alpha is copied through untouched.
 //! * Gray and gray-alpha with a gray profile: the profile's tone curve to sRGB's, staying gray
 //!   (a gray profile has no chromaticity to convert, only a transfer curve).
-//! * CMYK: not handled here (the JPEG decoder emits RGB); see the design note in the report.
+//! * CMYK (a JPEG with a CMYK profile): the decoder is asked for four-channel ink rows
+//!   ([`crate::codec::spec::DecodeRequest::cmyk`], Adobe's inversion undone there) and this
+//!   stage, placed right after it, converts them through the profile's lookup tables to RGB8,
+//!   before any resize (which would take the fourth channel for alpha).
 //!
 //! Where it sits ([`crate::plan`]): after shrink-on-load, the crop and the resize and before
 //! the contain padding, extract and extend, so the conversion runs on the fewest pixels (a
@@ -33,10 +36,7 @@ pub(crate) use source::{decide, ColourDecision};
 
 use std::sync::Arc;
 
-use moxcms::{
-    ColorProfile, DataColorSpace, Layout, Transform16BitExecutor, Transform8BitExecutor,
-    TransformOptions,
-};
+use moxcms::{ColorProfile, DataColorSpace, Layout, Transform16BitExecutor, Transform8BitExecutor, TransformOptions};
 
 use crate::error::{Error, Result};
 use crate::pipeline::{BoxedSource, RowCounter, RowSource, StageSpec};
@@ -82,9 +82,7 @@ impl std::fmt::Debug for ColourSpec {
 /// Whether the profile converts device values through lookup tables (moxcms's own test,
 /// private in 0.8.1).
 fn has_device_lut(p: &ColorProfile) -> bool {
-    p.lut_a_to_b_perceptual.is_some()
-        || p.lut_a_to_b_colorimetric.is_some()
-        || p.lut_a_to_b_saturation.is_some()
+    p.lut_a_to_b_perceptual.is_some() || p.lut_a_to_b_colorimetric.is_some() || p.lut_a_to_b_saturation.is_some()
 }
 
 /// The moxcms layout of a pixel format.
@@ -141,16 +139,14 @@ impl ColourSpec {
     /// or that moxcms cannot connect to sRGB, is [`Error::Unsupported`].
     pub fn new(profile: InputProfile, format: PixelFormat) -> Result<ColourSpec> {
         let space = profile.color_space();
+        let cmyk = space == DataColorSpace::Cmyk && format == PixelFormat::RGBA8;
         let matches = match space {
             DataColorSpace::Rgb => format.color.is_rgb(),
             DataColorSpace::Gray => !format.color.is_rgb(),
-            _ => false,
+            _ => cmyk,
         };
         if !matches {
-            return Err(Error::unsupported(
-                "ICC profile",
-                format!("{} on {} rows", profile.description, format),
-            ));
+            return Err(Error::unsupported("ICC profile", format!("{} on {} rows", profile.description, format)));
         }
         let p: &ColorProfile = &profile.parsed;
         let kind = if space == DataColorSpace::Gray {
@@ -161,41 +157,31 @@ impl ColourSpec {
             }
         } else if p.is_matrix_shaper() && !has_device_lut(p) {
             let same = p.red_trc == p.green_trc && p.green_trc == p.blue_trc;
-            Kind::MatrixShaper {
-                curves: if same { 1 } else { 3 },
-            }
+            Kind::MatrixShaper { curves: if same { 1 } else { 3 } }
         } else {
             Kind::Lut
         };
-        let dst = if space == DataColorSpace::Gray {
-            srgb_gray()
-        } else {
-            ColorProfile::new_srgb()
-        };
+        let dst = if space == DataColorSpace::Gray { srgb_gray() } else { ColorProfile::new_srgb() };
         let l = layout(format.color);
+        // CMYK rows are four 8-bit channels (moxcms's CMYK layout is its RGBA one) to RGB.
+        let dst_layout = if cmyk { Layout::Rgb } else { l };
         let options = TransformOptions::default();
         let cannot = |e: moxcms::CmsError| {
-            Error::unsupported(
-                "ICC profile",
-                format!("{} cannot be converted to sRGB ({e})", profile.description),
-            )
+            Error::unsupported("ICC profile", format!("{} cannot be converted to sRGB ({e})", profile.description))
         };
         let transform = match format.depth {
-            BitDepth::Eight => Transform::Eight(
-                p.create_transform_8bit(l, &dst, l, options)
-                    .map_err(cannot)?,
-            ),
-            BitDepth::Sixteen => Transform::Sixteen(
-                p.create_transform_16bit(l, &dst, l, options)
-                    .map_err(cannot)?,
-            ),
+            BitDepth::Eight => Transform::Eight(p.create_transform_8bit(l, &dst, dst_layout, options).map_err(cannot)?),
+            BitDepth::Sixteen => {
+                Transform::Sixteen(p.create_transform_16bit(l, &dst, dst_layout, options).map_err(cannot)?)
+            }
         };
-        Ok(ColourSpec {
-            profile,
-            format,
-            kind,
-            transform,
-        })
+        Ok(ColourSpec { profile, format, kind, transform })
+    }
+
+    /// Whether the stage takes CMYK rows (four 8-bit ink channels, typed RGBA8) to RGB8: it then
+    /// sits right after the decoder, which is asked for such rows.
+    pub fn is_cmyk(&self) -> bool {
+        self.profile.color_space() == DataColorSpace::Cmyk
     }
 
     /// The input profile.
@@ -224,15 +210,15 @@ impl StageSpec for ColourSpec {
                 self.format, input.format
             )));
         }
-        Ok(input)
+        Ok(if self.is_cmyk() { ImageInfo { format: PixelFormat::RGB8, ..input } } else { input })
     }
 
     /// The profile's bytes and parse, and the larger of the transform's build peak (before the
     /// row buffers exist) and its tables with the row buffers.
     fn heap_bytes(&self, input: ImageInfo) -> usize {
         let depth = input.format.depth;
-        let transform = build_peak_bytes(self.kind, depth)
-            .max(retained_bytes(self.kind, depth) + Self::row_buffer_bytes(input));
+        let transform =
+            build_peak_bytes(self.kind, depth).max(retained_bytes(self.kind, depth) + Self::row_buffer_bytes(input));
         transform + self.profile.parsed_heap_bytes() + self.profile.icc.as_ref().map_or(0, |b| b.capacity())
     }
 
@@ -247,18 +233,18 @@ impl StageSpec for ColourSpec {
 
     fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
         let info = self.output(upstream.info())?;
-        Ok(Box::new(Colour::new(
-            upstream,
-            info,
-            self.transform.clone(),
-        )))
+        let input = upstream.info();
+        Ok(Box::new(Colour::new(upstream, input, info, self.transform.clone())))
     }
 }
 
 /// The running stage: each row read into a buffer and transformed into the caller's row.
 pub struct Colour {
     source: BoxedSource,
+    /// What the stage produces (the input's size; RGB8 for CMYK input).
     info: ImageInfo,
+    /// Whether alpha is copied through (RGBA and gray-alpha; never CMYK's fourth channel).
+    copy_alpha: bool,
     transform: Transform,
     rows: RowCounter,
     /// 8-bit: the input row. 16-bit: unused (empty).
@@ -269,29 +255,20 @@ pub struct Colour {
 }
 
 impl Colour {
-    fn new(source: BoxedSource, info: ImageInfo, transform: Transform) -> Colour {
-        let samples = info.width as usize * info.format.channels();
+    fn new(source: BoxedSource, input: ImageInfo, info: ImageInfo, transform: Transform) -> Colour {
+        let samples = input.width as usize * input.format.channels();
         let (input8, input16, output16) = match info.format.depth {
             BitDepth::Eight => (vec![0u8; samples], Vec::new(), Vec::new()),
             BitDepth::Sixteen => (Vec::new(), vec![0u16; samples], vec![0u16; samples]),
         };
-        Colour {
-            rows: RowCounter::new(info.height),
-            source,
-            info,
-            transform,
-            input8,
-            input16,
-            output16,
-        }
+        let copy_alpha = input.format == info.format && info.format.color.has_alpha();
+        Colour { rows: RowCounter::new(info.height), source, info, copy_alpha, transform, input8, input16, output16 }
     }
 }
 
 impl std::fmt::Debug for Colour {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Colour")
-            .field("info", &self.info)
-            .finish_non_exhaustive()
+        f.debug_struct("Colour").field("info", &self.info).finish_non_exhaustive()
     }
 }
 
@@ -305,28 +282,20 @@ impl RowSource for Colour {
             return Err(Error::parameter("row buffer has the wrong length"));
         }
         self.rows.advance()?;
-        let failed = |e: moxcms::CmsError| {
-            Error::unsupported("ICC profile", format!("colour transform failed: {e}"))
-        };
+        let failed = |e: moxcms::CmsError| Error::unsupported("ICC profile", format!("colour transform failed: {e}"));
         match &self.transform {
             Transform::Eight(t) => {
                 self.source.read_row(&mut self.input8)?;
                 t.transform(&self.input8, row).map_err(failed)?;
-                if self.info.format.color.has_alpha() {
+                if self.copy_alpha {
                     copy_alpha(&self.input8, row, self.info.format.channels());
                 }
             }
             Transform::Sixteen(t) => {
-                self.source
-                    .read_row(bytemuck::cast_slice_mut(&mut self.input16))?;
-                t.transform(&self.input16, &mut self.output16)
-                    .map_err(failed)?;
-                if self.info.format.color.has_alpha() {
-                    copy_alpha(
-                        &self.input16,
-                        &mut self.output16,
-                        self.info.format.channels(),
-                    );
+                self.source.read_row(bytemuck::cast_slice_mut(&mut self.input16))?;
+                t.transform(&self.input16, &mut self.output16).map_err(failed)?;
+                if self.copy_alpha {
+                    copy_alpha(&self.input16, &mut self.output16, self.info.format.channels());
                 }
                 row.copy_from_slice(bytemuck::cast_slice(&self.output16));
             }
@@ -350,10 +319,7 @@ impl RowSource for Colour {
 /// Copies the last of every `channels` samples (alpha) from `from` to `to`: moxcms may round
 /// alpha through its own scale, and alpha is not colour.
 fn copy_alpha<T: Copy>(from: &[T], to: &mut [T], channels: usize) {
-    for (a, b) in from
-        .chunks_exact(channels)
-        .zip(to.chunks_exact_mut(channels))
-    {
+    for (a, b) in from.chunks_exact(channels).zip(to.chunks_exact_mut(channels)) {
         b[channels - 1] = a[channels - 1];
     }
 }

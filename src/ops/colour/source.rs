@@ -7,8 +7,10 @@
 //! plan says so ([`ColourDecision::Ignored`]). A profile over the size cap is
 //! [`Error::Limits`] whatever the level: it is a resource bound, not damage.
 //!
-//! A profile whose colour space does not match the decoded rows (a CMYK profile on the RGB rows
-//! the JPEG decoder makes of CMYK) is not converted: the rows keep today's meaning.
+//! A CMYK profile on a CMYK JPEG converts the decoder's CMYK rows. A profile whose colour space
+//! does not match the image (a CMYK profile on an RGB file, an RGB one on a CMYK file) is not
+//! applied, and the plan says so: the rows keep their meaning (a CMYK file without a usable
+//! profile keeps the decoder's RGB approximation).
 
 use std::sync::Arc;
 
@@ -42,10 +44,12 @@ impl ColourDecision {
 /// The input's colour space as decoded at `format` (the format of the rows the stage will see):
 /// a stage to add, or why none. `keep`: the profile is only read (kept for the output), not
 /// applied.
+/// `cmyk_rows`: the decoder can emit CMYK rows (a four-component JPEG).
 pub(crate) fn decide(
     input: &Input,
     format: Format,
     rows: PixelFormat,
+    cmyk_rows: bool,
     keep: bool,
     fail_on: FailOn,
 ) -> Result<ColourDecision> {
@@ -54,10 +58,7 @@ pub(crate) fn decide(
     }
     let icc = icc::read_icc_profile(input)?.map(Arc::new);
     if keep {
-        return Ok(ColourDecision::Ignored(
-            icc,
-            "kept, not converted (keep_icc_profile)".into(),
-        ));
+        return Ok(ColourDecision::Ignored(icc, "kept, not converted (keep_icc_profile)".into()));
     }
     let lenient = |e: Error, icc: Option<Arc<Vec<u8>>>| -> Result<ColourDecision> {
         match e {
@@ -87,6 +88,13 @@ pub(crate) fn decide(
     };
     let rgb_profile = profile.color_space() == moxcms::DataColorSpace::Rgb;
     let gray_profile = profile.color_space() == moxcms::DataColorSpace::Gray;
+    let cmyk_profile = profile.color_space() == moxcms::DataColorSpace::Cmyk;
+    if cmyk_profile && cmyk_rows {
+        return match ColourSpec::new(profile, PixelFormat::RGBA8) {
+            Ok(spec) => Ok(ColourDecision::Convert(spec)),
+            Err(e) => lenient(e, icc),
+        };
+    }
     if !(rgb_profile && rows.color.is_rgb() || gray_profile && !rows.color.is_rgb()) {
         let why = format!("not applied: {} on {} rows", profile.description, rows);
         return Ok(ColourDecision::Ignored(icc, why));
