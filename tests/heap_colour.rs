@@ -13,6 +13,7 @@ static ALLOC: dhat::Alloc = dhat::Alloc;
 mod support;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use moxcms::{ColorProfile, ToneReprCurve};
 use stripflow::ops::colour::{ColourSpec, InputProfile};
@@ -48,13 +49,39 @@ fn profiles() -> Vec<(String, Vec<u8>, PixelFormat)> {
         ("ps_rgb", PixelFormat::RGB8),
         ("default_gray", PixelFormat::GRAY8),
         ("ps_gray", PixelFormat::GRAY8),
+        ("default_cmyk", PixelFormat::RGBA8),
+        ("ps_cmyk", PixelFormat::RGBA8),
     ] {
         if let Ok(bytes) = std::fs::read(format!("/usr/share/color/icc/ghostscript/{name}.icc")) {
             v.push((format!("gs-{name}"), bytes, format));
         }
     }
+    // libvips' built-in CMYK profile (962 KB of LUTs), from a JPEG it writes (when installed).
+    let dir = fixtures::cache_dir();
+    let (src, cmyk) = (dir.join("vips-cmyk-src.png"), dir.join("vips-cmyk-profile.jpg"));
+    let vips = |args: &[&str]| Command::new("vips").args(args).status().is_ok_and(|s| s.success());
+    if cmyk.exists()
+        || vips(&["black", src.to_str().unwrap(), "8", "8", "--bands", "3"])
+            && vips(&[
+                "icc_transform",
+                src.to_str().unwrap(),
+                cmyk.to_str().unwrap(),
+                "cmyk",
+                "--input-profile",
+                "srgb",
+            ])
+    {
+        let input = stripflow::io::Input::open(&cmyk).unwrap();
+        if let Ok(Some(bytes)) = stripflow::codec::icc::read_icc_profile(&input) {
+            v.push(("vips-cmyk".to_string(), bytes, PixelFormat::RGBA8));
+        }
+    }
     let mut all = Vec::new();
     for (name, bytes, format) in v {
+        if format == PixelFormat::RGBA8 && name != "adobe" {
+            all.push((format!("{name}-8"), bytes, format)); // CMYK: 8-bit only
+            continue;
+        }
         let wide = PixelFormat::new(format.color, stripflow::pixel::BitDepth::Sixteen);
         all.push((format!("{name}-8"), bytes.clone(), format));
         all.push((format!("{name}-16"), bytes, wide));

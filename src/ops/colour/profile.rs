@@ -170,8 +170,8 @@ fn store_bytes(s: &LutStore) -> usize {
     }
 }
 
-/// Heap of a parsed moxcms profile: every curve and table it holds, and 2 KiB for its texts
-/// (each capped by the parser) and small boxes.
+/// Heap of a parsed moxcms profile: every curve, table and text it holds, and 2 KiB for small
+/// boxes.
 pub(crate) fn parsed_heap_bytes(p: &ColorProfile) -> usize {
     let curves = [&p.red_trc, &p.green_trc, &p.blue_trc, &p.gray_trc];
     let mut bytes: usize = curves.iter().filter_map(|c| c.as_ref()).map(curve_bytes).sum();
@@ -196,5 +196,29 @@ pub(crate) fn parsed_heap_bytes(p: &ColorProfile) -> usize {
             }
         } + std::mem::size_of::<LutWarehouse>();
     }
+    let texts = [
+        &p.copyright,
+        &p.description,
+        &p.device_manufacturer,
+        &p.device_model,
+        &p.char_target,
+        &p.viewing_conditions_description,
+    ];
+    bytes += texts.iter().filter_map(|t| t.as_ref()).map(text_bytes).sum::<usize>();
     bytes + 2048
+}
+
+/// Bytes of a text tag's strings (a characterisation target, `targ`, can be most of a profile:
+/// 734 KB of libvips' CMYK profile).
+fn text_bytes(t: &ProfileText) -> usize {
+    match t {
+        ProfileText::PlainString(s) => s.capacity(),
+        ProfileText::Localizable(v) => v
+            .iter()
+            .map(|l| l.language.capacity() + l.country.capacity() + l.value.capacity() + std::mem::size_of_val(l))
+            .sum(),
+        ProfileText::Description(d) => {
+            d.ascii_string.capacity() + d.unicode_string.capacity() + d.mac_string.capacity()
+        }
+    }
 }
