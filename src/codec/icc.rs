@@ -58,6 +58,7 @@ pub fn icc_profile_len(input: &Input) -> Result<Option<usize>> {
             Some(zlib) => Some(inflate_at(input, zlib, None)?),
             None => None,
         },
+        Some(other) => return Err(Error::unsupported("input", format!("ICC profiles of {other} files are not read"))),
         None => return Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     };
     if let Some(len) = len {
@@ -104,6 +105,7 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
             }
             Ok(Some(profile))
         }
+        Some(other) => Err(Error::unsupported("input", format!("ICC profiles of {other} files are not read"))),
         None => Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     }
 }

@@ -4,7 +4,7 @@
 //!   [`Header`] a job parses once.
 //! * [`registry`]: one entry per format; detection, names, extensions and encoder options all go
 //!   through it.
-//! * `png`, `jpeg`: the formats, each with a `codec` module holding its registry entry.
+//! * `png`, `jpeg`, `tiff`: the formats, each with a `codec` module holding its registry entry.
 //! * [`probe`]: header facts for `stripflow info`.
 
 pub mod exif;
@@ -16,6 +16,7 @@ pub mod png;
 pub mod probe;
 pub mod registry;
 pub mod spec;
+pub mod tiff;
 
 pub use fail_on::FailOn;
 pub use options::{EncodeOption, EncodeOptions, TiffCompression};
@@ -32,6 +33,8 @@ pub enum Format {
     Png,
     /// JPEG (JFIF / EXIF).
     Jpeg,
+    /// TIFF (written; reading comes later).
+    Tiff,
 }
 
 impl Format {

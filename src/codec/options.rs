@@ -43,6 +43,11 @@ pub struct EncodeOptions {
 }
 
 /// A TIFF compression method.
+///
+/// Deflate is the default: lossless, the smallest of the three with the predictor, read by every
+/// TIFF reader (Adobe deflate, compression 8), as compressed output is PNG's default too. Its
+/// level (`compression`, default 6 as libtiff's) trades time for size: see
+/// `codec::tiff::encode` for measurements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TiffCompression {
     /// Uncompressed strips.
