@@ -99,3 +99,31 @@ fn heap_account_counts_rows_profile_and_tables() {
     assert!(bytes >= 2 * 6000 + 393_216, "{bytes}");
     assert!(matches!(spec.output(ImageInfo { format: PixelFormat::RGB8, ..info }), Err(Error::Parameter(_))));
 }
+
+#[test]
+fn hostile_lut_sizes_are_typed_errors() {
+    // A profile whose A2B0 lut16 declares a 255-point grid (16.5 M samples) with the data of a
+    // 2-point one: refused by the parser (format error), not allocated.
+    use moxcms::{LutDataType, LutStore, LutType, LutWarehouse, Matrix3d};
+    let mut p = ColorProfile::new_display_p3();
+    p.lut_a_to_b_colorimetric = Some(LutWarehouse::Lut(LutDataType {
+        num_input_channels: 3,
+        num_output_channels: 3,
+        num_clut_grid_points: 2,
+        matrix: Matrix3d::IDENTITY,
+        num_input_table_entries: 2,
+        num_output_table_entries: 2,
+        input_table: LutStore::Store16(vec![0, 65535, 0, 65535, 0, 65535]),
+        clut_table: LutStore::Store16(vec![32768; 24]),
+        output_table: LutStore::Store16(vec![0, 65535, 0, 65535, 0, 65535]),
+        lut_type: LutType::Lut16,
+    }));
+    let mut bytes = p.encode().unwrap();
+    assert!(InputProfile::from_icc(bytes.clone()).is_ok());
+    let count = u32::from_be_bytes(bytes[128..132].try_into().unwrap()) as usize;
+    let tag = (0..count).map(|i| 132 + 12 * i).find(|&t| &bytes[t..t + 4] == b"A2B1").expect("A2B1 tag");
+    let offset = u32::from_be_bytes(bytes[tag + 4..tag + 8].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[offset..offset + 4], b"mft2");
+    bytes[offset + 10] = 255;
+    assert!(matches!(InputProfile::from_icc(bytes), Err(Error::Format { .. })));
+}
