@@ -360,3 +360,76 @@ fn cmyk_jpeg_with_profile_matches_vips() {
     let names: Vec<&str> = plan.stages.iter().map(|s| s.name.as_str()).collect();
     assert!(names.iter().position(|n| *n == "colour") < names.iter().position(|n| *n == "resize"), "{names:?}");
 }
+
+/// `m` times `v`.
+fn mul3(m: &[[f64; 3]; 3], v: [f64; 3]) -> [f64; 3] {
+    std::array::from_fn(|i| m[i][0] * v[0] + m[i][1] * v[1] + m[i][2] * v[2])
+}
+
+/// The RGB -> XYZ matrix of primaries and white point given as xy chromaticities (the standard
+/// derivation: columns scaled so that RGB (1,1,1) is the white with Y = 1).
+fn rgb_to_xyz(p: [(f64, f64); 3], white: (f64, f64)) -> [[f64; 3]; 3] {
+    let xyz = |(x, y): (f64, f64)| [x / y, 1.0, (1.0 - x - y) / y];
+    let cols = p.map(xyz);
+    let m = [
+        [cols[0][0], cols[1][0], cols[2][0]],
+        [cols[0][1], cols[1][1], cols[2][1]],
+        [cols[0][2], cols[1][2], cols[2][2]],
+    ];
+    let s = mul3(&invert(&m), xyz(white));
+    std::array::from_fn(|i| std::array::from_fn(|j| m[i][j] * s[j]))
+}
+
+fn invert(m: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    let det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+    let c = |i: usize, j: usize| {
+        let (a, b) = ((i + 1) % 3, (i + 2) % 3);
+        let (x, y) = ((j + 1) % 3, (j + 2) % 3);
+        m[a][x] * m[b][y] - m[a][y] * m[b][x]
+    };
+    std::array::from_fn(|i| std::array::from_fn(|j| c(j, i) / det))
+}
+
+#[test]
+fn png_chrm_and_gama_match_an_independent_computation() {
+    // P3 primaries with a D65 white and gAMA 1/2.2: both white points are D65, so no
+    // adaptation is involved and the conversion is decode, two matrices, encode.
+    let p3 = [(0.680, 0.320), (0.265, 0.690), (0.150, 0.060)];
+    let srgb = [(0.640, 0.330), (0.300, 0.600), (0.150, 0.060)];
+    let d65 = (0.3127, 0.3290);
+    let to_srgb = {
+        let a = rgb_to_xyz(p3, d65);
+        let b = invert(&rgb_to_xyz(srgb, d65));
+        std::array::from_fn::<_, 3, _>(|i| {
+            std::array::from_fn::<_, 3, _>(|j| (0..3).map(|k| b[i][k] * a[k][j]).sum::<f64>())
+        })
+    };
+    let pixels: Vec<u8> =
+        (0..512u32).flat_map(|i| [(i * 7 % 256) as u8, (i * 13 % 256) as u8, (i * 29 % 256) as u8]).collect();
+    let path = dir().join("chrm-p3-gama22.png");
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut info = png::Info::with_size(512, 1);
+    info.color_type = png::ColorType::Rgb;
+    info.bit_depth = png::BitDepth::Eight;
+    info.source_gamma = Some(png::ScaledFloat::new(1.0 / 2.2));
+    let f = |p: (f64, f64)| (p.0 as f32, p.1 as f32);
+    info.source_chromaticities = Some(png::SourceChromaticities::new(f(d65), f(p3[0]), f(p3[1]), f(p3[2])));
+    let mut w = png::Encoder::with_info(file, info).unwrap().write_header().unwrap();
+    w.write_image_data(&pixels).unwrap();
+    drop(w);
+
+    let (plan, mut rows) = Pipeline::open(&path).unwrap().into_rows().unwrap();
+    assert!(plan.stages.iter().any(|s| s.detail.contains("cHRM")), "{plan}");
+    let got = read_all(&mut *rows);
+    let gamma = 1.0 / png::ScaledFloat::new(1.0 / 2.2).into_value() as f64;
+    let mut worst = 0f64;
+    for (px, out) in pixels.chunks(3).zip(got.chunks(3)) {
+        let linear = mul3(&to_srgb, std::array::from_fn(|c| (px[c] as f64 / 255.0).powf(gamma)));
+        for c in 0..3 {
+            worst = worst.max((out[c] as f64 - srgb_encode(linear[c].clamp(0.0, 1.0))).abs());
+        }
+    }
+    println!("PNG cHRM (P3, D65) + gAMA 1/2.2: worst difference to the independent computation {worst:.2} levels");
+    assert!(worst <= 1.5, "{worst}");
+}
