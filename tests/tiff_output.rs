@@ -148,7 +148,7 @@ fn tags_say_what_was_written() {
     assert_eq!(d.get_tag_u16_vec(Tag::ExtraSamples).unwrap(), vec![2]);
     assert_eq!(d.get_tag_u16_vec(Tag::BitsPerSample).unwrap(), vec![16, 16]);
     let bytes = encode(&TiffEncoder::default(), 40, 30, PixelFormat::GRAY8, 1);
-    assert_eq!(Decoder::new(Cursor::new(&bytes)).unwrap().get_tag_u32(Tag::Compression).unwrap(), 8, "deflate by default");
+    assert_eq!(Decoder::new(Cursor::new(&bytes)).unwrap().get_tag_u32(Tag::Compression).unwrap(), 5, "LZW by default");
 }
 
 #[test]
@@ -223,7 +223,7 @@ fn pipelines_write_tiff_files_and_seekable_outputs() {
     let stats = Pipeline::from_source(Box::new(Synthetic::new(64, 64, PixelFormat::GRAYA8, 1))).format(Format::Tiff).write_to_seekable(&mut out).unwrap();
     assert!(stats.plan.heap_bytes > 0);
     assert!(decode(out.get_ref()).0 == samples(64, 64, PixelFormat::GRAYA8, 1));
-    // To a plain writer, the default (deflate) is refused, and nothing is written.
+    // To a plain writer, the default (LZW) is refused, and nothing is written.
     let mut plain = Vec::new();
     let e = Pipeline::from_source(Box::new(Synthetic::new(64, 64, PixelFormat::RGB8, 1))).format(Format::Tiff).write_to(&mut plain).unwrap_err();
     assert!(matches!(e, Error::Unsupported { .. }), "{e}");
@@ -248,7 +248,7 @@ fn deflate_levels_change_the_size_not_the_pixels() {
     let sizes: Vec<usize> = [0u8, 1, 9]
         .iter()
         .map(|&level| {
-            let enc = TiffEncoder { deflate_level: level, ..Default::default() };
+            let enc = TiffEncoder { compression: TiffCompression::Deflate, deflate_level: level, ..Default::default() };
             let bytes = encode(&enc, 700, 200, PixelFormat::RGB8, 5);
             assert!(decode(&bytes).0 == samples(700, 200, PixelFormat::RGB8, 5), "level {level}");
             bytes.len()

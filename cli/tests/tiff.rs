@@ -70,7 +70,7 @@ fn convert_png_to_lzw_16_bit_tif() {
 }
 
 #[test]
-fn tiff_extension_defaults_to_deflate_and_takes_a_level() {
+fn tiff_extension_defaults_to_lzw_and_a_level_selects_deflate() {
     let dir = tempfile::tempdir().unwrap();
     let png = png_file(dir.path(), PixelFormat::RGB16);
     let tiff_path = dir.path().join("out.TIFF");
@@ -78,7 +78,7 @@ fn tiff_extension_defaults_to_deflate_and_takes_a_level() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let default = std::fs::read(&tiff_path).unwrap();
     let (got, compression, bits) = decode(&default);
-    assert_eq!((compression, bits), (8, 16));
+    assert_eq!((compression, bits), (5, 16));
     assert!(got == samples(PixelFormat::RGB16));
 
     let out = stripflow(&["convert", s(&png), s(&tiff_path), "--compression", "0", "--bit-depth", "8"]);

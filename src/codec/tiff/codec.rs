@@ -26,7 +26,12 @@ pub const CODEC: Codec = Codec {
 /// 0..=9, deflate only) and the bit depth (8 or 16).
 fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
     options.only("TIFF", &[EncodeOption::TiffCompression, EncodeOption::Compression, EncodeOption::BitDepth])?;
-    let compression = options.tiff_compression.unwrap_or_default();
+    // A deflate level alone asks for deflate; otherwise the default method (LZW).
+    let compression = match (options.tiff_compression, options.compression) {
+        (Some(method), _) => method,
+        (None, Some(_)) => TiffCompression::Deflate,
+        (None, None) => TiffCompression::default(),
+    };
     let deflate_level = match options.compression {
         None => DEFAULT_DEFLATE_LEVEL,
         Some(level) if compression == TiffCompression::Deflate => {

@@ -26,7 +26,8 @@
 //! same size class of file as those tools. It is slow on photographs: 8192x8192 JPEG -> TIFF took
 //! 41 s at level 6 (79.0 MB; vips 49 s, 74.7 MB), 5.6 s at level 1 (91.7 MB), LZW 5.2 s
 //! (81.5 MB; vips 7.0 s), uncompressed 1.5 s (vips 1.2 s), on a loaded 2-core machine
-//! (`bench/compare_tiff.sh`); `--compression 1` is the fast choice.
+//! (`bench/compare_tiff.sh`); `--compression 1` is the fast choice. Those figures made LZW the
+//! default method (`TiffCompression`).
 //!
 //! Memory: the strip buffer, one input row when the bit depth is converted, the compressor
 //! (LZW 48 KiB, miniz_oxide deflate ~303 KiB measured with dhat), the byte-count table, the
