@@ -64,6 +64,10 @@ pub struct JobArgs {
     /// Example: --fail-on truncated
     #[arg(long, default_value = "error")]
     fail_on: String,
+    /// Keep the input's ICC profile instead of converting the pixels to sRGB (the default).
+    /// Example: --keep-icc
+    #[arg(long)]
+    keep_icc: bool,
     /// Never use a scratch file (whole-frame turns must then fit the heap budget).
     #[arg(long)]
     no_scratch: bool,
@@ -211,6 +215,9 @@ fn job_recipe(job: &JobArgs) -> Result<Recipe> {
         .fail_on(job.fail_on.parse::<FailOn>()?);
     if job.no_scratch {
         r = r.no_scratch();
+    }
+    if job.keep_icc {
+        r = r.keep_icc_profile();
     }
     Ok(r)
 }
