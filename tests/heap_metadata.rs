@@ -6,7 +6,11 @@
 //! JPEG with 3,200 APPn segments; PNG and JPEG files with an ordinary 1 MiB profile; PNG files
 //! with a 32 MiB and a 512 KiB `eXIf` chunk.
 //!
-//! For each: a planned job under `max_memory(2 MiB)` measures within the plan's prediction;
+//! For each: a planned job under `max_memory(4 MiB)` (colour management on, as by default) either
+//! is refused with a typed error before the profile is allocated (a profile over the cap is a
+//! limits error at every `fail_on` level; the 1 MiB profile here is not a valid ICC profile, a
+//! format error by default) or, leniently (`FailOn::Truncated`: the damaged profile is ignored),
+//! measures within the plan's prediction;
 //! `probe::read_metadata` (what `stripflow info` runs) stays under 256 KiB; asking for the
 //! profile costs at most what `icc::icc_profile_heap_bytes` says (plus the header walk), and a
 //! profile over the 8 MiB cap is a limits error, not an allocation.
@@ -22,7 +26,7 @@ use std::path::PathBuf;
 
 use stripflow::codec::icc::{icc_profile_heap_bytes, icc_profile_len, read_icc_profile, MAX_ICC_PROFILE_BYTES};
 use stripflow::codec::png::{metadata_heap_bytes, PngDecoder};
-use stripflow::codec::{probe, Format};
+use stripflow::codec::{probe, FailOn, Format};
 use stripflow::io::Input;
 use stripflow::plan::{Chain, Pipeline};
 use stripflow::Error;
@@ -30,12 +34,13 @@ use support::heap::{human, HeapTests};
 use support::hostile;
 
 const KIB: u64 = 1024;
-const BUDGET: usize = 2 << 20;
+/// The jobs' budget: room for a 1 MiB profile read and parsed, not for a bomb.
+const BUDGET: usize = 4 << 20;
 
-/// The job: decode, re-encode in the same format, under a 2 MiB budget.
-fn job(path: &PathBuf) -> Pipeline {
+/// The job: decode, re-encode in the same format, under a 2 MiB budget, failing on `fail_on`.
+fn job(path: &PathBuf, fail_on: FailOn) -> Pipeline {
     let format = if path.extension().is_some_and(|e| e == "png") { Format::Png } else { Format::Jpeg };
-    Pipeline::open(path).unwrap().max_memory(BUDGET).format(format)
+    Pipeline::open(path).unwrap().max_memory(BUDGET).format(format).fail_on(fail_on)
 }
 
 /// Heap the header walk of `read_icc_profile` may take beside the profile (JPEG Huffman tables,
@@ -53,15 +58,33 @@ fn main() {
         ("icc_1mib_jpeg", hostile::jpeg_with_ordinary_icc),
     ];
     for (name, make) in files {
-        // A planned job: measured within the prediction.
-        let scenario = format!("{name}_job");
+        // By default the job is refused with a typed error before any profile is assembled.
+        let scenario = format!("{name}_job_refused");
+        let has_profile = !matches!(icc_profile_len(&Input::open(make()).unwrap()), Ok(None));
         let peak = t.measure(&scenario, make, |path| {
-            job(&path).write_to(&mut std::io::sink()).unwrap();
+            let result = job(&path, FailOn::Error).write_to(&mut std::io::sink());
+            match result {
+                Err(Error::Limits(_) | Error::Format { .. }) if has_profile => {}
+                other => assert!(other.is_ok() && !has_profile, "{other:?}"),
+            }
         });
-        if let Some(peak) = peak {
-            let plan = job(&make()).plan().unwrap();
+        t.check_at_most(&format!("{name}: a refused job stays within the budget"), peak, BUDGET as u64);
+
+        // Leniently: over-cap profiles are still refused; a damaged one is ignored and the job
+        // measures within its plan.
+        let scenario = format!("{name}_job_lenient");
+        let over_cap = icc_profile_len(&Input::open(make()).unwrap()).is_err();
+        let peak = t.measure(&scenario, make, |path| {
+            let result = job(&path, FailOn::Truncated).write_to(&mut std::io::sink());
+            match result {
+                Err(Error::Limits(_)) if over_cap => {}
+                other => assert!(other.is_ok(), "{other:?}"),
+            }
+        });
+        if let (Some(peak), false) = (peak, over_cap) {
+            let plan = job(&make(), FailOn::Truncated).plan().unwrap();
             t.check(
-                &format!("{name}: job within its plan"),
+                &format!("{name}: lenient job within its plan"),
                 peak <= plan.heap_bytes as u64,
                 &format!("measured {} planned {}", human(peak), human(plan.heap_bytes as u64)),
             );
@@ -125,10 +148,10 @@ fn main() {
     t.check_at_most("32 MiB eXIf: refused unread", peak, 64 * KIB);
     let exif_512k = || hostile::png_with_exif(512 << 10);
     let peak = t.measure("exif_512k_png_job", exif_512k, |path| {
-        job(&path).write_to(&mut std::io::sink()).unwrap();
+        job(&path, FailOn::Error).write_to(&mut std::io::sink()).unwrap();
     });
     if let Some(peak) = peak {
-        let plan = job(&exif_512k()).plan().unwrap();
+        let plan = job(&exif_512k(), FailOn::Error).plan().unwrap();
         let exif = metadata_heap_bytes(&Input::open(exif_512k()).unwrap()).unwrap();
         t.check(
             "512 KiB eXIf: job within its plan plus png::metadata_heap_bytes",

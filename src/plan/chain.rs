@@ -116,7 +116,7 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
         Source::Encoded { input, header, .. } => {
             let cmyk = matches!(header.metadata.color.as_str(), "cmyk" | "ycck");
             let keep = recipe.keep_icc_profile;
-            colour::decide(input, header.format, header.info.format, cmyk, keep, recipe.fail_on)?
+            colour::decide(input, header.format, header.info.format, cmyk, keep, recipe.fail_on, budget.max_memory)?
         }
         Source::Rows { .. } => ColourDecision::Srgb(None),
     };
@@ -165,6 +165,18 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
     }
     if recipe.flatten && stages.current.format.color.has_alpha() {
         stages.add(Arc::new(ConvertSpec(ConvertTo::Flatten(recipe.encode.background))))?;
+    }
+
+    // An embedded profile that adds no stage is still read and parsed while planning, and kept
+    // for the output: counted (the colour stage counts its own).
+    if let (false, Some(icc)) = (matches!(colour, ColourDecision::Convert(_)), colour.icc()) {
+        stages.plans.push(StagePlan {
+            name: "icc profile".into(),
+            output: stages.current,
+            heap_bytes: icc.len() + colour::profile_planning_bytes(icc.len()),
+            scratch_bytes: 0,
+            detail: "read and parsed while planning, kept for the output".into(),
+        });
     }
 
     // The encoder and where its bytes go.

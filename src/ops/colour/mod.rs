@@ -32,7 +32,7 @@ mod source;
 
 pub(crate) use profile::srgb_gray;
 pub use profile::InputProfile;
-pub(crate) use source::{decide, ColourDecision};
+pub(crate) use source::{decide, profile_planning_bytes, ColourDecision};
 
 use std::sync::Arc;
 

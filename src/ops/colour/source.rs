@@ -20,6 +20,13 @@ use crate::error::{Error, Result};
 use crate::io::Input;
 use crate::pixel::PixelFormat;
 
+/// Heap an embedded profile of `len` bytes takes while planning beside the bytes read: the copy
+/// the ICC parser is given. A profile that adds no stage is counted in the plan as the bytes
+/// kept for the output plus this copy (an upper bound of the planning peak).
+pub(crate) fn profile_planning_bytes(len: usize) -> usize {
+    len
+}
+
 /// What the planner does about an input's colours.
 #[derive(Debug, Clone)]
 pub(crate) enum ColourDecision {
@@ -52,9 +59,20 @@ pub(crate) fn decide(
     cmyk_rows: bool,
     keep: bool,
     fail_on: FailOn,
+    max_memory: usize,
 ) -> Result<ColourDecision> {
     if !matches!(format, Format::Jpeg | Format::Png) {
         return Ok(ColourDecision::Srgb(None));
+    }
+    // Reading the profile (and the parser's copy of it) must itself fit the budget: refused
+    // before anything is assembled.
+    if let Some(len) = icc::icc_profile_len(input)? {
+        let need = icc::icc_profile_heap_bytes(input)? + profile_planning_bytes(len);
+        if need > max_memory {
+            return Err(Error::limits(format!(
+                "reading the input's {len}-byte ICC profile needs about {need} bytes, over the budget of {max_memory} bytes"
+            )));
+        }
     }
     let icc = icc::read_icc_profile(input)?.map(Arc::new);
     if keep {
