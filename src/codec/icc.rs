@@ -58,7 +58,7 @@ pub fn icc_profile_len(input: &Input) -> Result<Option<usize>> {
             Some(zlib) => Some(inflate_at(input, zlib, None)?),
             None => None,
         },
-        None => return Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
+        _ => return Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     };
     if let Some(len) = len {
         check_icc_len(len)?;
@@ -104,7 +104,7 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
             }
             Ok(Some(profile))
         }
-        None => Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
+        _ => Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     }
 }
 

@@ -4,9 +4,11 @@
 //!   [`Header`] a job parses once.
 //! * [`registry`]: one entry per format; detection, names, extensions and encoder options all go
 //!   through it.
-//! * `png`, `jpeg`: the formats, each with a `codec` module holding its registry entry.
+//! * `png`, `jpeg`, `avif`: the formats, each with a `codec` module holding its registry entry.
 //! * [`probe`]: header facts for `stripflow info`.
 
+#[cfg_attr(not(feature = "avif"), allow(unused))]
+pub mod avif;
 pub mod exif;
 mod fail_on;
 pub mod icc;
@@ -32,6 +34,8 @@ pub enum Format {
     Png,
     /// JPEG (JFIF / EXIF).
     Jpeg,
+    /// AVIF (AV1 in HEIF): written with the `avif` cargo feature, not read.
+    Avif,
 }
 
 impl Format {
