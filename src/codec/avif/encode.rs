@@ -295,13 +295,20 @@ const RAV1E_PADDING: u64 = 88;
 fn heap_model(encoder: &AvifEncoder, info: ImageInfo) -> usize {
     const MIB: u64 = 1 << 20;
     let padded = (info.width.next_multiple_of(8) as u64 + 2 * RAV1E_PADDING) * (info.height.next_multiple_of(8) as u64 + 2 * RAV1E_PADDING);
-    let half_bytes_per_padded_pixel = match encoder.bit_depth {
-        AvifBitDepth::Eight => 35,
-        AvifBitDepth::Ten => 53,
+    let (half_bytes_per_padded_pixel, sample_bytes) = match encoder.bit_depth {
+        AvifBitDepth::Eight => (35, 1),
+        AvifBitDepth::Ten => (53, 2),
     };
     let mut bytes = MIB * 6 / 10 + MIB / 2 * encoder.thread_count() as u64 + padded * half_bytes_per_padded_pixel / 2;
     if info.format.color.has_alpha() {
-        bytes += MIB * 3 / 2 + padded * 7;
+        bytes += if encoder.thread_count() > 1 {
+            // ravif encodes the alpha image beside the colour one (rayon::join).
+            MIB * 3 / 2 + padded * 7
+        } else {
+            // One thread: the alpha image is encoded after the colour one, whose peak it
+            // meets only as the collected alpha plane.
+            info.pixels() * sample_bytes
+        };
     }
     let working = encoder.working_format(info.format);
     let strip = working.row_bytes(info.width) * encoder.strip_height.clamp(1, info.height.max(1)) as usize;

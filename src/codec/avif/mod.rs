@@ -46,6 +46,7 @@
 //! | 512x512 | rgb8 / rgb16 | 4 | 2 | 10 | 11.44 / 11.45 | 13.56 | 1.19 |
 //! | 1536x1536 | rgb8 | 0 | 2 | 10 | 68.68 | 75.67 | 1.10 |
 //! | 512x512 | rgba8 / rgba16 | 4 | 2 | 8 / 10 | 11.99 / 15.88 | 14.16 / 18.22 | 1.18 / 1.15 |
+//! | 512x512 | rgba8 | 4 | 1 | 8 | 7.72 | 9.27 | 1.20 |
 //! | 1536x1536 | rgba8 | 0 | 2 | 8 / 10 | 60.28 / 84.90 | 71.58 / 96.74 | 1.19 / 1.14 |
 //! | 300x200 | gray8 | 4 | 2 | 8 | 3.46 | 4.61 | 1.33 |
 //!
@@ -54,14 +55,15 @@
 //! 15 to 17.5 bytes per padded pixel at 8 bits (input frame, reconstruction, the CDEF and
 //! loop-restoration copies: 3 bytes each in 4:4:4; motion statistics for 8 reference slots,
 //! 4 bytes; per-4x4-block state, about 2) and 9 more at 10 bits (the three frame copies in
-//! `u16`). An alpha image is a second rav1e context (monochrome), encoded at the same time:
-//! about 1.5 MiB and 7 bytes per padded pixel more. Effort (rav1e speed) moves the peak by
+//! `u16`). An alpha image is a second rav1e context (monochrome), encoded at the same time
+//! (`rayon::join`): about 1.5 MiB and 7 bytes per padded pixel more; on one thread the two run
+//! one after the other and only the collected alpha plane adds to the colour peak. Effort (rav1e speed) moves the peak by
 //! under 3%; threads by about 0.5 MiB each (one tile per thread). Our collected planes (3 bytes
 //! a pixel at 8 bits, 6 at 10; 1 or 2 for alpha) are moved into rav1e's frame and freed before
 //! rav1e's peak, so they sit inside the per-pixel figure.
 //!
 //! The model (`heap_model` in `encode.rs`): `0.6 MiB + 0.5 MiB x threads + padded x (17.5 |
-//! 26.5)`, plus `1.5 MiB + 7 x padded` with alpha, plus our strip; it is at or above every
+//! 26.5)`, plus `1.5 MiB + 7 x padded` with alpha (on one thread: the alpha plane), plus our strip; it is at or above every
 //! measured peak and at most 1.4x it (`tests/heap_avif.rs` asserts both). So a 2048x2048 RGB
 //! output needs about 84 MiB, and 16000x16000 about 4.3 GiB (refused under the default
 //! 256 MiB budget before any pixel is decoded).
