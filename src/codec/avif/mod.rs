@@ -8,10 +8,15 @@
 //!
 //! # Why a feature
 //!
-//! rav1e is a full video encoder (~100k lines): it adds about 30 crates to the build and
-//! compiles in minutes on two cores (numbers in the commit that added it), where the rest of
-//! the library is pure streaming code. Programs that do not write AVIF leave it out; the
-//! `stripflow` CLI enables it.
+//! rav1e is a full AV1 video encoder: it adds about 30 crates to the build and minutes of
+//! compile time on two cores (numbers in the commits that added it), where the rest of the
+//! library is pure streaming code. Programs that do not write AVIF leave it out; the `stripflow`
+//! CLI enables it.
+//!
+//! `avif-asm` adds rav1e's x86 assembly (built with `nasm`, which must be installed): a
+//! 2048x2048 encode at effort 4 takes 4.2 s of CPU instead of 16.3 s here, with the same bytes
+//! out (`examples/avif_encode.rs`). The CLI enables it (CI installs nasm); `avif` alone stays
+//! pure Rust for builds without nasm.
 //!
 //! # Threads
 //!
