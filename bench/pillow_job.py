@@ -7,7 +7,8 @@ Usage: pillow_job.py OP [N..] IN OUT, where OP is
   crop-br W H    crop W x H at the bottom-right corner
   cover W H      ImageOps.fit to exactly W x H (centre crop to the aspect, LANCZOS)
   transcode      full size, format change only
-Outputs: JPEG quality 85 (4:2:0), PNG compress_level 1. `pillow_job.py --version` prints the version.
+Outputs: JPEG quality 85 (4:2:0), PNG compress_level 1, WebP quality 80 (method 4), AVIF
+quality 50 (Pillow >= 11.3). `pillow_job.py --version` prints the version.
 
 The decompression-bomb check is lifted: a user processing 16K images has to do the same.
 """
@@ -44,6 +45,10 @@ def main(argv):
         if im.mode != "RGB":
             im = im.convert("RGB")
         im.save(dst, "JPEG", quality=85, subsampling="4:2:0")
+    elif dst.endswith(".webp"):
+        im.save(dst, "WEBP", quality=80, method=4)
+    elif dst.endswith(".avif"):
+        im.save(dst, "AVIF", quality=50)
     else:
         im.save(dst, "PNG", compress_level=1)
     return 0

@@ -122,7 +122,7 @@ pub struct Job {
     pub input: InputSpec,
     /// Operation.
     pub op: Op,
-    /// Output extension: "jpg" or "png".
+    /// Output extension: "jpg", "png", "webp" or "avif".
     pub out_ext: &'static str,
     /// Charts this job feeds.
     pub series: Vec<Series>,
@@ -138,7 +138,12 @@ impl Job {
             Op::Cover(w, h) => format!("cover {w}x{h}"),
             Op::Transcode => "full size".to_string(),
         };
-        let out = if out_ext == "png" { "PNG" } else { "JPEG" };
+        let out = match out_ext {
+            "png" => "PNG",
+            "webp" => "WebP",
+            "avif" => "AVIF",
+            _ => "JPEG",
+        };
         Job {
             id: format!("{}-{}-{}", input.stem(), op.short(), out_ext),
             title: format!("{what}: {} -> {out}", input.label()),
@@ -157,6 +162,11 @@ impl Job {
             Op::CropBottomRight(cw, ch) | Op::Cover(cw, ch) => (cw, ch),
             Op::Transcode => (w, h),
         }
+    }
+
+    /// Whether the output format needs the whole output frame in the encoder (WebP, AVIF).
+    pub fn whole_frame_output(&self) -> bool {
+        matches!(self.out_ext, "webp" | "avif")
     }
 
     /// Output width over input width.
@@ -194,6 +204,14 @@ pub fn matrix(preset: Preset) -> Vec<Job> {
     jobs.push(Job::new(sq(Jpeg, base), Op::Cover(cover.0, cover.1), "jpg", &[]));
     jobs.push(Job::new(sq(Jpeg, base), Op::Transcode, "png", &[]));
     jobs.push(Job::new(sq(PngRgb, base), Op::Transcode, "jpg", &[]));
+    // The outputs upload pipelines ship (issue 11): WebP cards and thumbnails, AVIF, and a
+    // full-size WebP (whole frame: stripflow's plan prices it).
+    jobs.push(Job::new(sq(Jpeg, base), Op::Cover(cover.0, cover.1), "webp", &[]));
+    jobs.push(Job::new(sq(Jpeg, big), Op::Cover(cover.0, cover.1), "webp", &[]));
+    jobs.push(Job::new(sq(Jpeg, base), Op::Width(thumb), "webp", &[]));
+    jobs.push(Job::new(sq(Jpeg, base), Op::Width(base / 4), "avif", &[]));
+    jobs.push(Job::new(sq(Jpeg, base), Op::Width(thumb), "avif", &[]));
+    jobs.push(Job::new(sq(PngRgb, base), Op::Transcode, "webp", &[]));
     for w in [1, 16, base / 4, base] {
         jobs.push(Job::new(sq(Jpeg, base), Op::Width(w), "jpg", &[Scale]));
     }

@@ -1,8 +1,10 @@
 //! The tools compared, how each is found, and the command line each uses for a job.
 //!
 //! Each peer gets the idiomatic command a user would type for the job, with comparable output
-//! settings: JPEG quality 85 with 4:2:0 chroma, PNG with fast (level 1) deflate, Lanczos-3 where
-//! the tool lets one choose a resize kernel.
+//! settings: JPEG quality 85 with 4:2:0 chroma, PNG with fast (level 1) deflate, lossy WebP
+//! quality 80 (effort 4), AVIF quality 50 (effort 4, 8-bit), Lanczos-3 where the tool lets one
+//! choose a resize kernel. A full-size WebP/AVIF needs the whole frame in every tool: stripflow
+//! is given `--max-memory 4G` for those, so its plan accepts them (the default 256 MiB refuses).
 //!
 //! - stripflow: `stripflow convert IN OUT --width 256`, `--crop WxH --gravity bottom-right`,
 //!   `--resize WxH --fit cover` (single-threaded, streaming, JPEG shrink-on-load by default).
@@ -106,7 +108,7 @@ impl Tool {
     /// filled in by [`ToolInfo::argv`], so here peers use their bare names.
     pub fn command(self, job: &Job, input: &Path, output: &Path, exe: &Path) -> Option<Vec<OsString>> {
         let (w, h) = (job.input.width, job.input.height);
-        let jpeg_out = job.out_ext == "jpg";
+        let ext = job.out_ext;
         let mut a: Vec<OsString> = Vec::new();
         let s = |v: &str| OsString::from(v);
         match self {
@@ -122,18 +124,23 @@ impl Tool {
                 }
                 // The input-pixel limit (sharp's 16383x16383 by default) is lifted, as Pillow's and
                 // the image crate's are: the report is about images beyond it.
-                if jpeg_out {
-                    a.extend([s("--quality"), s("85")]);
-                } else {
-                    a.extend([s("--compression"), s("1")]);
+                match ext {
+                    "jpg" => a.extend([s("--quality"), s("85")]),
+                    "webp" => a.extend([s("--quality"), s("80"), s("--effort"), s("4")]),
+                    "avif" => a.extend([s("--quality"), s("50"), s("--effort"), s("4")]),
+                    _ => a.extend([s("--compression"), s("1")]),
+                }
+                if job.whole_frame_output() && job.op == Op::Transcode {
+                    a.extend([s("--max-memory"), s("4G")]);
                 }
                 a.extend([s("--limit-input-pixels"), s("0")]);
             }
             Tool::Vips => {
-                let out = if jpeg_out {
-                    format!("{}[Q=85]", output.display())
-                } else {
-                    format!("{}[compression=1]", output.display())
+                let out = match ext {
+                    "jpg" => format!("{}[Q=85]", output.display()),
+                    "webp" => format!("{}[Q=80,effort=4]", output.display()),
+                    "avif" => format!("{}[Q=50,effort=4,compression=av1]", output.display()),
+                    _ => format!("{}[compression=1]", output.display()),
                 };
                 a.push(s("vips"));
                 match job.op {
@@ -185,10 +192,11 @@ impl Tool {
                     ]),
                     Op::Transcode => {}
                 }
-                if jpeg_out {
-                    a.extend([s("-quality"), s("85"), s("-sampling-factor"), s("2x2")]);
-                } else {
-                    a.extend([s("-define"), s("png:compression-level=1")]);
+                match ext {
+                    "jpg" => a.extend([s("-quality"), s("85"), s("-sampling-factor"), s("2x2")]),
+                    "webp" => a.extend([s("-quality"), s("80"), s("-define"), s("webp:method=4")]),
+                    "avif" => a.extend([s("-quality"), s("50")]),
+                    _ => a.extend([s("-define"), s("png:compression-level=1")]),
                 }
                 a.push(output.into());
             }
@@ -217,6 +225,10 @@ impl Tool {
                 a.extend([input.into(), output.into()]);
             }
             Tool::ImageCrate => {
+                // The image crate writes lossless WebP only, and AVIF not in this build.
+                if job.whole_frame_output() {
+                    return None;
+                }
                 a.extend([exe.as_os_str().to_owned(), s("baseline")]);
                 a.extend(job.op.to_args().into_iter().map(OsString::from));
                 a.extend([input.into(), output.into()]);

@@ -281,7 +281,7 @@ pub fn check_output(path: &Path, expected: (u32, u32), ext: &str) -> std::result
     let size = if ext == "ppm" {
         parse_ppm_size(&bytes).ok_or("output is not a PPM")?
     } else {
-        header_size(&bytes).ok_or("output is neither a PNG nor a JPEG with a frame header")?
+        header_size(&bytes).ok_or("output is not a PNG, JPEG, WebP or AVIF with a readable header")?
     };
     if ext != "ppm" && (size.0.abs_diff(expected.0) > 1 || size.1.abs_diff(expected.1) > 1) {
         return Err(format!("output is {}x{}, expected {}x{}", size.0, size.1, expected.0, expected.1));
@@ -289,13 +289,32 @@ pub fn check_output(path: &Path, expected: (u32, u32), ext: &str) -> std::result
     Ok(size)
 }
 
-/// Width and height from a PNG IHDR or a JPEG SOF marker (headers only, so checking outputs does
-/// not depend on any decoder).
+/// Width and height from a PNG IHDR, a JPEG SOF marker, a WebP frame header or an AVIF `ispe`
+/// property (headers only, so checking outputs does not depend on any decoder).
 fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
     let be16 = |i: usize| -> Option<u32> { Some(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]) as u32) };
     let be32 = |i: usize| -> Option<u32> { Some(u32::from_be_bytes(bytes.get(i..i + 4)?.try_into().ok()?)) };
+    let le = |i: usize, n: usize| -> Option<u32> {
+        Some(bytes.get(i..i + n)?.iter().rev().fold(0u32, |v, &b| v << 8 | b as u32))
+    };
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.get(12..16)? == b"IHDR" {
         return Some((be32(16)?, be32(20)?));
+    }
+    if bytes.starts_with(b"RIFF") && bytes.get(8..12)? == b"WEBP" {
+        return match bytes.get(12..16)? {
+            b"VP8 " if bytes.get(23..26)? == [0x9d, 0x01, 0x2a] => Some((le(26, 2)? & 0x3fff, le(28, 2)? & 0x3fff)),
+            b"VP8L" if *bytes.get(20)? == 0x2f => {
+                let bits = le(21, 4)?;
+                Some(((bits & 0x3fff) + 1, (bits >> 14 & 0x3fff) + 1))
+            }
+            b"VP8X" => Some((le(24, 3)? + 1, le(27, 3)? + 1)),
+            _ => None,
+        };
+    }
+    if bytes.get(4..8)? == b"ftyp" {
+        let head = &bytes[..bytes.len().min(1 << 16)];
+        let at = head.windows(4).position(|w| w == b"ispe")?;
+        return Some((be32(at + 8)?, be32(at + 12)?));
     }
     if !bytes.starts_with(&[0xFF, 0xD8]) {
         return None;
@@ -378,6 +397,24 @@ mod tests {
         assert_eq!(header_size(&jpeg), Some((17, 9)));
         assert_eq!(header_size(b"GIF89a"), None);
         assert_eq!(header_size(&jpeg[..20]), None);
+        // The first bytes of cwebp's lossy and lossless encodes of a 333x251 image.
+        let lossy = [
+            82, 73, 70, 70, 180, 29, 0, 0, 87, 69, 66, 80, 86, 80, 56, 32, 168, 29, 0, 0, 144, 201, 0, 157, 1, 42, 77, 1,
+            251, 0,
+        ];
+        assert_eq!(header_size(&lossy), Some((333, 251)));
+        let lossless = [
+            82, 73, 70, 70, 96, 35, 1, 0, 87, 69, 66, 80, 86, 80, 56, 76, 83, 35, 1, 0, 47, 76, 129, 62, 0, 9, 51, 109,
+        ];
+        assert_eq!(header_size(&lossless), Some((333, 251)));
+        let mut extended = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\x10\0\0\0".to_vec();
+        extended.extend_from_slice(&[0x4c, 0x01, 0x00, 0xfa, 0x00, 0x00]);
+        assert_eq!(header_size(&extended), Some((333, 251)));
+        // An AVIF's ftyp box, then (further on) its ispe property.
+        let mut avif = vec![0, 0, 0, 28, 102, 116, 121, 112, 97, 118, 105, 102];
+        avif.extend_from_slice(&[0; 40]);
+        avif.extend_from_slice(&[0, 0, 0, 20, 105, 115, 112, 101, 0, 0, 0, 0, 0, 0, 1, 77, 0, 0, 0, 251]);
+        assert_eq!(header_size(&avif), Some((333, 251)));
     }
 
     #[test]

@@ -139,14 +139,23 @@ pub fn writable() -> String {
     names(|c| c.encoder.is_some())
 }
 
-/// The formats whose default encoder streams (memory independent of the image height), for
-/// messages ("jpeg, png").
+/// The formats whose default encoder streams (memory independent of the image height), upper
+/// case, for messages ("PNG, JPEG and TIFF").
 pub fn streaming_writable() -> String {
-    names(|c| {
-        c.encoder
-            .and_then(|make| make(&EncodeOptions::default()).ok())
-            .is_some_and(|e| e.kind() == super::EncoderKind::Streaming)
-    })
+    let names: Vec<String> = CODECS
+        .iter()
+        .filter(|c| {
+            c.encoder
+                .and_then(|make| make(&EncodeOptions::default()).ok())
+                .is_some_and(|e| e.kind() == super::EncoderKind::Streaming)
+        })
+        .map(|c| c.name.to_ascii_uppercase())
+        .collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// Bytes at the start of an input that signatures are recognised from.

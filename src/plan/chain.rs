@@ -294,27 +294,28 @@ fn add_geometry(recipe: &Recipe, g: &Resolved, encoder: &dyn EncoderSpec, stages
 /// that stream.
 fn over_budget(plan: &Plan, encoder: &dyn EncoderSpec) -> String {
     let biggest = plan.stages.iter().max_by_key(|s| s.heap_bytes).expect("a plan has stages");
-    let mut message = String::new();
-    if encoder.kind() == EncoderKind::WholeFrame && biggest.name.ends_with(" encode") {
-        message = format!(
-            "{} output {}x{} needs about {} ({}); over the budget of {} (max_memory / --max-memory); {} stream at any size. ",
-            encoder.format().name().to_ascii_uppercase(),
+    let detail = if biggest.detail.is_empty() { "its row buffers" } else { &biggest.detail };
+    let mut message = if encoder.kind() == EncoderKind::WholeFrame && biggest.name.ends_with(" encode") {
+        let format = encoder.format().name().to_ascii_uppercase();
+        let streaming = registry::streaming_writable();
+        let caveat = if streaming.contains(&format) { format!(" ({format} with its default options)") } else { String::new() };
+        format!(
+            "{format} output {}x{} needs about {} ({detail}); the job needs {} in all, over the budget of {} (max_memory / --max-memory); {streaming} stream at any size{caveat}",
             plan.output.width,
             plan.output.height,
             human(biggest.heap_bytes as u64),
-            if biggest.detail.is_empty() { "the whole frame" } else { &biggest.detail },
+            human(plan.heap_bytes as u64),
             human(plan.budget.max_memory as u64),
-            registry::streaming_writable(),
-        );
-    }
-    message += &format!(
-        "the job needs {} of heap but the budget is {}; the largest part is {} with {} ({})",
-        human(plan.heap_bytes as u64),
-        human(plan.budget.max_memory as u64),
-        biggest.name,
-        human(biggest.heap_bytes as u64),
-        if biggest.detail.is_empty() { "its row buffers" } else { &biggest.detail }
-    );
+        )
+    } else {
+        format!(
+            "the job needs {} of heap but the budget is {}; the largest part is {} with {} ({detail})",
+            human(plan.heap_bytes as u64),
+            human(plan.budget.max_memory as u64),
+            biggest.name,
+            human(biggest.heap_bytes as u64),
+        )
+    };
     let mut parts: Vec<&StagePlan> = plan.stages.iter().filter(|s| s.heap_bytes > 0).collect();
     parts.sort_by_key(|s| std::cmp::Reverse(s.heap_bytes));
     let list: Vec<String> = parts.iter().map(|s| format!("{} {}", s.name, human(s.heap_bytes as u64))).collect();

@@ -112,6 +112,13 @@ pub struct Plan {
     pub(crate) build: Build,
 }
 
+impl Plan {
+    /// The encoder the plan priced and will run (its kind, options and limits).
+    pub fn encoder(&self) -> &dyn EncoderSpec {
+        &*self.build.encoder
+    }
+}
+
 /// The specifications a plan was priced with, kept to build exactly that.
 #[derive(Debug, Clone)]
 pub(crate) struct Build {

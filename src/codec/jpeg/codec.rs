@@ -110,9 +110,11 @@ impl DecoderSpec for JpegDecoding {
     }
 }
 
-/// The JPEG encoder for `options`: quality and subsampling apply.
+/// The JPEG encoder for `options`: quality, subsampling, progressive and optimised coding apply.
 fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
-    options.only("JPEG", &[EncodeOption::Quality, EncodeOption::Subsampling])?;
+    let applicable =
+        [EncodeOption::Quality, EncodeOption::Subsampling, EncodeOption::Progressive, EncodeOption::OptimizeCoding];
+    options.only("JPEG", &applicable)?;
     let defaults = JpegEncoder::default();
     let quality = options.quality.unwrap_or(defaults.quality);
     if !(1..=100).contains(&quality) {
@@ -122,5 +124,7 @@ fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
         quality,
         subsampling: options.subsampling.unwrap_or(Subsampling::default()),
         background: options.background,
+        progressive: options.progressive.unwrap_or(false),
+        optimize_coding: options.optimize_coding.unwrap_or(false),
     }))
 }

@@ -1,4 +1,5 @@
-//! The streaming baseline JPEG encoder, built on the jpeg-encoder crate.
+//! The JPEG encoder, built on the jpeg-encoder crate: streaming baseline, or whole-frame
+//! progressive and optimised-Huffman files.
 //!
 //! jpeg-encoder pulls rows through its `ImageBuffer::fill_buffers(y)` callback, in order, one MCU
 //! row (8 or 16 rows) at a time, and in its interleaved baseline mode holds only that MCU row. The
@@ -6,11 +7,18 @@
 //! through) and remembers only the last row, which the encoder asks for again to pad the bottom MCU
 //! row. Alpha is flattened onto a background colour and 16-bit samples reduced to 8 by
 //! [`Convert`] before the adapter sees them.
+//!
+//! Progressive scans and fitted Huffman tables need every block before the first scan is
+//! written, so jpeg-encoder then collects the whole frame: all sample rows (one byte per sample
+//! of each component at full resolution, padded to whole MCUs) and all quantised blocks (a
+//! 128-byte `[i16; 64]` per block of each component, reserved at the luma count), both alive at
+//! once. [`frame_bytes`] is that layout; the plan prices it and dhat checks it
+//! (`tests/heap_jpeg_frame.rs`).
 
 use std::cell::RefCell;
 use std::io::Write;
 
-use crate::codec::spec::EncoderSpec;
+use crate::codec::spec::{EncoderKind, EncoderSpec};
 use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::ops::convert::{Background, Convert};
@@ -22,19 +30,42 @@ use crate::pixel::{ColorType, ImageInfo, PixelFormat};
 pub enum Subsampling {
     /// Full-resolution chroma.
     S444,
+    /// Chroma halved horizontally.
+    S422,
     /// Chroma halved both ways (the usual choice for photos).
     #[default]
     S420,
 }
 
+impl Subsampling {
+    /// The name as people write it ("4:2:0").
+    pub fn name(self) -> &'static str {
+        match self {
+            Subsampling::S444 => "4:4:4",
+            Subsampling::S422 => "4:2:2",
+            Subsampling::S420 => "4:2:0",
+        }
+    }
+
+    /// Luma samples per chroma sample, horizontally and vertically.
+    fn factors(self) -> (usize, usize) {
+        match self {
+            Subsampling::S444 => (1, 1),
+            Subsampling::S422 => (2, 1),
+            Subsampling::S420 => (2, 2),
+        }
+    }
+}
+
 impl std::str::FromStr for Subsampling {
     type Err = Error;
-    /// Parses `444`, `4:4:4`, `420` or `4:2:0`.
+    /// Parses `444`, `422`, `420`, with or without colons.
     fn from_str(s: &str) -> Result<Self> {
         match s.replace(':', "").as_str() {
             "444" => Ok(Subsampling::S444),
+            "422" => Ok(Subsampling::S422),
             "420" => Ok(Subsampling::S420),
-            _ => Err(Error::parameter(format!("subsampling '{s}' is not 4:4:4 or 4:2:0"))),
+            _ => Err(Error::parameter(format!("subsampling '{s}' is not 4:4:4, 4:2:2 or 4:2:0"))),
         }
     }
 }
@@ -48,12 +79,35 @@ pub struct JpegEncoder {
     pub subsampling: Subsampling,
     /// Colour that transparent pixels are flattened onto.
     pub background: Background,
+    /// Progressive scans (the whole frame is collected first).
+    pub progressive: bool,
+    /// Huffman tables fitted to the image (the whole frame is collected first).
+    pub optimize_coding: bool,
 }
 
 impl Default for JpegEncoder {
     fn default() -> Self {
-        JpegEncoder { quality: 85, subsampling: Subsampling::S420, background: [255, 255, 255] }
+        JpegEncoder {
+            quality: 85,
+            subsampling: Subsampling::S420,
+            background: [255, 255, 255],
+            progressive: false,
+            optimize_coding: false,
+        }
     }
+}
+
+/// Heap jpeg-encoder 0.7 holds for a whole frame of `width` x `height` (progressive or
+/// optimised Huffman): every sample row and every quantised block, per component (see the
+/// module notes; the same arithmetic as its `encode_blocks`).
+pub fn frame_bytes(width: u32, height: u32, rgb: bool, subsampling: Subsampling) -> usize {
+    let (h, v) = if rgb { subsampling.factors() } else { (1, 1) };
+    let cols = (width as usize).div_ceil(8 * h) * h;
+    let rows = (height as usize).div_ceil(8 * v) * v;
+    let samples = cols * rows * 64;
+    let components = if rgb { 3 } else { 1 };
+    let block = std::mem::size_of::<[i16; 64]>();
+    components * (samples + samples / 64 * block)
 }
 
 impl JpegEncoder {
@@ -85,8 +139,11 @@ impl JpegEncoder {
         let mut encoder = jpeg_encoder::Encoder::new(writer, self.quality);
         encoder.set_sampling_factor(match self.subsampling {
             Subsampling::S444 => jpeg_encoder::SamplingFactor::F_1_1,
+            Subsampling::S422 => jpeg_encoder::SamplingFactor::F_2_1,
             Subsampling::S420 => jpeg_encoder::SamplingFactor::F_2_2,
         });
+        encoder.set_progressive(self.progressive);
+        encoder.set_optimized_huffman_tables(self.optimize_coding);
         let result = encoder.encode_image(&rows);
         if let Some(error) = rows.state.into_inner().error {
             return Err(error);
@@ -98,9 +155,24 @@ impl JpegEncoder {
     }
 }
 
+impl JpegEncoder {
+    /// Whether jpeg-encoder collects the whole frame (progressive or fitted Huffman tables).
+    pub fn whole_frame(&self) -> bool {
+        self.progressive || self.optimize_coding
+    }
+}
+
 impl EncoderSpec for JpegEncoder {
     fn format(&self) -> Format {
         Format::Jpeg
+    }
+
+    fn kind(&self) -> EncoderKind {
+        if self.whole_frame() {
+            EncoderKind::WholeFrame
+        } else {
+            EncoderKind::Streaming
+        }
     }
 
     fn max_size(&self) -> (u32, u32) {
@@ -111,28 +183,36 @@ impl EncoderSpec for JpegEncoder {
         false
     }
 
-    /// jpeg-encoder's MCU row of component planes (16 rows of each of three planes for 4:2:0
-    /// colour, 8 rows otherwise), our converted 8-bit row, the conversion stage's input row when
-    /// the format differs, and ~1 KiB of tables (jpeg-encoder 0.7, measured with dhat).
+    /// Baseline: jpeg-encoder's MCU row of component planes (16 rows of each of three planes
+    /// for 4:2:0 colour, 8 rows otherwise), our converted 8-bit row, the conversion stage's
+    /// input row when the format differs, and ~1 KiB of tables (jpeg-encoder 0.7, measured with
+    /// dhat). Progressive or optimised: the whole frame ([`frame_bytes`]) instead of the planes.
     fn heap_bytes(&self, info: ImageInfo) -> usize {
         let rgb = info.format.color.is_rgb();
         let converted = if rgb { PixelFormat::RGB8 } else { PixelFormat::GRAY8 };
         let w = info.width as usize;
-        let planes = if rgb && self.subsampling == Subsampling::S420 {
-            w.div_ceil(16) * 16 * 16 * 3
+        let planes = if self.whole_frame() {
+            frame_bytes(info.width, info.height, rgb, self.subsampling)
         } else {
-            w.div_ceil(8) * 8 * 8 * if rgb { 3 } else { 1 }
+            let (h, v) = if rgb { self.subsampling.factors() } else { (1, 1) };
+            w.div_ceil(8 * h) * 8 * h * 8 * v * if rgb { 3 } else { 1 }
         };
         let convert = if info.format != converted { info.row_bytes() } else { 0 };
         planes + converted.row_bytes(info.width) + convert + 1024
     }
 
     fn detail(&self) -> String {
-        let sampling = match self.subsampling {
-            Subsampling::S444 => "4:4:4",
-            Subsampling::S420 => "4:2:0",
-        };
-        format!("quality {}, {sampling}", self.quality)
+        let mut detail = format!("quality {}, {}", self.quality, self.subsampling.name());
+        if self.progressive {
+            detail += ", progressive";
+        }
+        if self.optimize_coding {
+            detail += ", optimised Huffman";
+        }
+        if self.whole_frame() {
+            detail += ": the whole frame's samples and blocks";
+        }
+        detail
     }
 
     fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
@@ -231,6 +311,62 @@ mod tests {
         let mean = pixels.iter().zip(&expected).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>()
             / pixels.len() as f64;
         assert!(mean < 4.0, "mean abs error {mean}");
+    }
+
+    /// Mean absolute difference between a decode of `bytes` and the synthetic source.
+    fn mean_error(bytes: &[u8], w: u32, h: u32) -> f64 {
+        let (pixels, info) = decode(bytes);
+        assert_eq!((info.width as u32, info.height as u32), (w, h));
+        let mut expected = vec![0; (w * h * 3) as usize];
+        Synthetic::new(w, h, PixelFormat::RGB8, 2).read_rows(&mut expected).unwrap();
+        pixels.iter().zip(&expected).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / pixels.len() as f64
+    }
+
+    /// Whether the JPEG `bytes` has a start-of-frame marker `sof` (0xC0 baseline, 0xC2
+    /// progressive).
+    fn has_marker(bytes: &[u8], marker: u8) -> bool {
+        bytes.windows(2).any(|m| m == [0xFF, marker])
+    }
+
+    #[test]
+    fn progressive_optimised_and_422_decode_like_baseline() {
+        let (w, h) = (203, 117);
+        let encode = |enc: JpegEncoder| {
+            let mut out = Vec::new();
+            enc.encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 2), &mut out).unwrap();
+            out
+        };
+        let baseline = encode(JpegEncoder { quality: 90, ..Default::default() });
+        let progressive = encode(JpegEncoder { quality: 90, progressive: true, ..Default::default() });
+        let optimised = encode(JpegEncoder { quality: 90, optimize_coding: true, ..Default::default() });
+        let s422 = encode(JpegEncoder { quality: 90, subsampling: Subsampling::S422, ..Default::default() });
+        assert!(has_marker(&baseline, 0xC0) && !has_marker(&baseline, 0xC2));
+        assert!(has_marker(&progressive, 0xC2), "progressive files carry SOF2");
+        assert!(optimised.len() < baseline.len(), "fitted tables are smaller: {} vs {}", optimised.len(), baseline.len());
+        // 4:2:2: luma sampling 2x1 in the frame header (component 1: id, then h<<4|v).
+        let sof = baseline.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
+        assert_eq!(baseline[sof + 11], 0x22);
+        let sof = s422.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
+        assert_eq!(s422[sof + 11], 0x21);
+        let base_error = mean_error(&baseline, w, h);
+        for (name, bytes) in [("progressive", &progressive), ("optimised", &optimised), ("4:2:2", &s422)] {
+            let e = mean_error(bytes, w, h);
+            // Same quantisation: the same pixels within rounding (4:2:2 keeps more chroma).
+            assert!(e <= base_error * 1.02, "{name}: mean error {e} vs baseline {base_error}");
+        }
+    }
+
+    #[test]
+    fn whole_frame_modes_say_so_and_price_the_frame() {
+        let info = ImageInfo { width: 4000, height: 3000, format: PixelFormat::RGB8 };
+        let baseline = JpegEncoder::default();
+        let progressive = JpegEncoder { progressive: true, ..Default::default() };
+        assert_eq!(baseline.kind(), EncoderKind::Streaming);
+        assert_eq!(progressive.kind(), EncoderKind::WholeFrame);
+        assert_eq!(JpegEncoder { optimize_coding: true, ..Default::default() }.kind(), EncoderKind::WholeFrame);
+        assert!(baseline.heap_bytes(info) < 1 << 20);
+        // 3 components x (1 byte per sample + 2 bytes per coefficient), 4000x3008 padded.
+        assert!(progressive.heap_bytes(info) >= 4000 * 3008 * 9);
     }
 
     #[test]
