@@ -12,8 +12,9 @@
 //! compile time, where the rest of the library is pure streaming code. Measured cold
 //! `cargo build --release -p stripflow-cli` (fresh target folder) on the 2-core machine, in CPU
 //! time (user + sys; the machine was shared, so wall times say little): 1 min 33 s without AVIF,
-//! 6 min 53 s with `avif-asm`, so ravif, rav1e (with its nasm kernels) and their crates cost
-//! about 5 min 20 s of CPU, rav1e itself most of it (one crate, compiled mostly on one core). Programs that do not write AVIF leave it out; the `stripflow`
+//! 4 min 36 s with `avif` (pure Rust: +3 min 3 s for ravif, rav1e and their crates), 6 min 53 s
+//! with `avif-asm` (+5 min 20 s; the assembly and its Rust wrappers add 2 min 17 s). rav1e is
+//! most of it: one crate, compiled mostly on one core. Programs that do not write AVIF leave it out; the `stripflow`
 //! CLI enables it.
 //!
 //! `avif-asm` adds rav1e's x86 assembly (built with `nasm`, which must be installed): a
