@@ -4,7 +4,7 @@
 //!   cut to 1200x630 with fit cover at top-right, encoded as JPEG: at most 8 MiB of heap.
 //! * `rotate_scratch_6000x4000`: a quarter turn through a mapped scratch file, heap <= 2 MiB.
 //! * `chain_N`: random chains (orientation, crop, resize with any fit and position, flatten,
-//!   shrink-on-load, PNG or JPEG out) on random inputs (PNG in all eight pixel formats, Adam7
+//!   shrink-on-load, PNG, JPEG or TIFF out) on random inputs (PNG in all eight pixel formats, Adam7
 //!   PNG in every colour type and depth, gray and colour JPEG, baseline and progressive, sizes 1..20000 px on a side, at most ~1.2 MP so the binary runs in about two
 //!   minutes). For each, the predicted peak must be at least the measured one and at most twice it.
 //!
@@ -159,7 +159,7 @@ fn draw(seed: u64) -> Case {
         position: Gravity::ALL[r.below(9) as usize],
         flatten: r.below(4) == 0,
         shrink_on_load: r.below(4) != 0,
-        output: if r.coin() { Format::Jpeg } else { Format::Png },
+        output: [Format::Jpeg, Format::Png, Format::Tiff][r.below(3) as usize],
     }
 }
 
@@ -346,7 +346,7 @@ fn main() {
 
 /// Where a case writes its output: a file in the fixture cache, named by process and format.
 fn output_path(c: &Case) -> PathBuf {
-    let ext = if c.output == Format::Jpeg { "jpg" } else { "png" };
+    let ext = c.output.name();
     fixtures::cache_dir().join(format!("heap-plan-out-{}.{ext}", std::process::id()))
 }
 

@@ -129,7 +129,9 @@ fn a_16k_jpeg_over_budget_fails_fast() {
         m.contains("768.00 MiB") || m.contains("GiB") || m.contains("MiB"),
         "{m}"
     );
-    assert!(elapsed.as_millis() < 50, "planning took {elapsed:?}");
+    // Not a speed claim: decoding this image takes seconds, planning reads headers only (about
+    // 1 ms alone); the bound is loose so a loaded machine cannot make it flaky.
+    assert!(elapsed.as_millis() < 1000, "planning took {elapsed:?}");
     // Over budget because of the decoder's own buffers (a 16384-wide MCU row at full scale):
     // the markers are walked (no pixel decoded) to get its account.
     let started = Instant::now();
@@ -145,7 +147,9 @@ fn a_16k_jpeg_over_budget_fails_fast() {
         m.contains("jpeg decode 768.0 KiB") && m.contains("budget is 1.00 MiB"),
         "{m}"
     );
-    assert!(elapsed.as_millis() < 50, "planning took {elapsed:?}");
+    // Not a speed claim: decoding this image takes seconds, planning reads headers only (about
+    // 1 ms alone); the bound is loose so a loaded machine cannot make it flaky.
+    assert!(elapsed.as_millis() < 1000, "planning took {elapsed:?}");
     // A pixel limit refuses it before that.
     limits_message(Pipeline::open(&path).unwrap().limit_input_pixels(16384 * 16383).plan());
 }

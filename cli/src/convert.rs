@@ -64,6 +64,10 @@ pub struct JobArgs {
     /// Example: --fail-on truncated
     #[arg(long, default_value = "error")]
     fail_on: String,
+    /// Keep the input's ICC profile instead of converting the pixels to sRGB (the default).
+    /// Example: --keep-icc
+    #[arg(long)]
+    keep_icc: bool,
     /// Never use a scratch file (whole-frame turns must then fit the heap budget).
     #[arg(long)]
     no_scratch: bool,
@@ -212,6 +216,9 @@ fn job_recipe(job: &JobArgs) -> Result<Recipe> {
     if job.no_scratch {
         r = r.no_scratch();
     }
+    if job.keep_icc {
+        r = r.keep_icc_profile();
+    }
     Ok(r)
 }
 
@@ -290,7 +297,13 @@ fn run(recipe: Recipe, input: &str, output: &str, job: &JobArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let baseline = crate::peak_alloc::PeakAlloc::current();
     crate::peak_alloc::PeakAlloc::reset_peak();
-    let stats = if to_stdout {
+    let stats = if let (true, Some(file)) = (to_stdout, seekable_stdout()) {
+        // `> out.tif`: a file, so formats that patch offsets (compressed TIFF) work there too.
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+        let stats = pipeline.write_to_seekable(&mut out).map_err(|e| with_path(e, input))?;
+        out.flush()?;
+        stats
+    } else if to_stdout {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
         let stats = pipeline.write_to(&mut out).map_err(|e| with_path(e, input))?;
@@ -306,6 +319,18 @@ fn run(recipe: Recipe, input: &str, output: &str, job: &JobArgs) -> Result<()> {
         print_stats(&stats.plan, started.elapsed().as_secs_f64(), crate::peak_alloc::PeakAlloc::peak().saturating_sub(baseline));
     }
     Ok(())
+}
+
+/// Standard output as a file the encoder may seek in, when it is a regular file not opened for
+/// appending (`> out.tif`, not `>> out.tif` nor a pipe).
+fn seekable_stdout() -> Option<std::fs::File> {
+    use std::os::fd::{AsFd, AsRawFd};
+    let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    // SAFETY: F_GETFL only reads the flags of `fd`, an open descriptor we own.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    let file = std::fs::File::from(fd);
+    let regular = file.metadata().is_ok_and(|m| m.file_type().is_file());
+    (regular && flags >= 0 && flags & libc::O_APPEND == 0).then_some(file)
 }
 
 fn print_stats(plan: &Plan, seconds: f64, peak: usize) {

@@ -43,10 +43,12 @@ pub struct EncodeArgs {
     /// JPEG: Huffman tables fitted to the image (smaller; holds the frame's coefficients).
     #[arg(long)]
     optimize_coding: bool,
-    /// PNG compression level: 0 (none), 1 (fast, default) .. 9 (smallest, slow).
+    /// Deflate level: PNG 0 (none), 1 (fast, default) .. 9 (smallest, slow); TIFF 0..=9
+    /// (default 6), selecting deflate.
     #[arg(long)]
     compression: Option<u8>,
-    /// TIFF compression: none, lzw or deflate (default).
+    /// TIFF compression: none, lzw (default) or deflate (--compression sets its level and
+    /// alone selects it).
     #[arg(long)]
     tiff_compression: Option<String>,
     /// Bits per sample: TIFF 8 or 16 (default: the image's), AVIF 8 or 10 (default 8).

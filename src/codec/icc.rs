@@ -58,7 +58,8 @@ pub fn icc_profile_len(input: &Input) -> Result<Option<usize>> {
             Some(zlib) => Some(inflate_at(input, zlib, None)?),
             None => None,
         },
-        _ => return Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
+        Some(other) => return Err(Error::unsupported("input", format!("ICC profiles of {other} files are not read"))),
+        None => return Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     };
     if let Some(len) = len {
         check_icc_len(len)?;
@@ -104,7 +105,8 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
             }
             Ok(Some(profile))
         }
-        _ => Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
+        Some(other) => Err(Error::unsupported("input", format!("ICC profiles of {other} files are not read"))),
+        None => Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     }
 }
 

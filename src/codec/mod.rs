@@ -4,7 +4,7 @@
 //!   [`Header`] a job parses once.
 //! * [`registry`]: one entry per format; detection, names, extensions and encoder options all go
 //!   through it.
-//! * `png`, `jpeg`, `avif`: the formats, each with a `codec` module holding its registry entry.
+//! * `png`, `jpeg`, `tiff`, `webp`, `avif`: the formats, each with a `codec` module holding its registry entry.
 //! * [`probe`]: header facts for `stripflow info`.
 
 #[cfg_attr(not(feature = "avif"), allow(unused))]
@@ -18,6 +18,8 @@ pub mod png;
 pub mod probe;
 pub mod registry;
 pub mod spec;
+pub mod tiff;
+pub mod webp;
 
 pub use fail_on::FailOn;
 pub use options::{EncodeOption, EncodeOptions, TiffCompression};
@@ -34,6 +36,10 @@ pub enum Format {
     Png,
     /// JPEG (JFIF / EXIF).
     Jpeg,
+    /// TIFF (written; reading comes later).
+    Tiff,
+    /// WebP (written; reading comes later).
+    Webp,
     /// AVIF (AV1 in HEIF): written with the `avif` cargo feature, not read.
     Avif,
 }

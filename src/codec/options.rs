@@ -43,14 +43,19 @@ pub struct EncodeOptions {
 }
 
 /// A TIFF compression method.
+///
+/// LZW is the default: lossless, read by every TIFF reader, and on photos both faster and about
+/// as small as deflate with the predictor (8192x8192 JPEG -> TIFF, whole process: LZW 5.2 s and
+/// 81.5 MB, deflate level 1 5.6 s and 91.7 MB, level 6 41 s and 79.0 MB; `bench/compare_tiff.sh`).
+/// A deflate level (`compression`, default 6 as libtiff's) alone selects deflate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TiffCompression {
     /// Uncompressed strips.
     None,
     /// LZW with horizontal differencing.
+    #[default]
     Lzw,
     /// Deflate (zlib) with horizontal differencing.
-    #[default]
     Deflate,
 }
 

@@ -105,6 +105,7 @@ pub fn open(input: Input) -> Result<BoxedSource> {
         region: None,
         rows_needed: header.info.height,
         fail_on: crate::codec::FailOn::default(),
+        cmyk: false,
     };
     decoder.build(input, &header, &request)
 }

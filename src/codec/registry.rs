@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::spec::{DecoderSpec, EncoderSpec, Header};
-use super::{avif, jpeg, png, EncodeOptions, Format};
+use super::{avif, jpeg, png, tiff, webp, EncodeOptions, Format};
 use crate::error::{Error, Result};
 use crate::io::Input;
 
@@ -43,7 +43,8 @@ impl std::fmt::Debug for Codec {
 }
 
 /// Every format stripflow reads or writes.
-pub static CODECS: [Codec; 3] = [png::codec::CODEC, jpeg::codec::CODEC, avif::codec::CODEC];
+pub static CODECS: [Codec; 5] =
+    [png::codec::CODEC, jpeg::codec::CODEC, tiff::codec::CODEC, webp::codec::CODEC, avif::codec::CODEC];
 
 /// A format known by name, extension or signature, but neither read nor written.
 #[derive(Debug)]
@@ -57,14 +58,8 @@ pub struct Foreign {
 }
 
 /// Formats users send that stripflow does not handle (yet): named in errors.
-pub static FOREIGN: [Foreign; 5] = [
-    Foreign { name: "WebP", extensions: &["webp"], sniff: |b| b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" },
+pub static FOREIGN: [Foreign; 3] = [
     Foreign { name: "GIF", extensions: &["gif"], sniff: |b| b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") },
-    Foreign {
-        name: "TIFF",
-        extensions: &["tif", "tiff"],
-        sniff: |b| b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") || b.starts_with(b"II+\0") || b.starts_with(b"MM\0+"),
-    },
     Foreign { name: "BMP", extensions: &["bmp"], sniff: |b| b.starts_with(b"BM") && b.len() >= 26 },
     Foreign {
         name: "HEIF",
@@ -206,15 +201,32 @@ mod tests {
 
     #[test]
     fn foreign_and_unknown_formats_are_typed_errors() {
+        // WebP is written but not read (yet): its input is a typed error naming it.
         let webp = b"RIFF\x10\0\0\0WEBPVP8 ";
-        let e = sniff(webp).unwrap_err();
-        assert!(matches!(e, Error::Unsupported { .. }) && e.to_string().contains("WebP"), "{e}");
+        assert_eq!(sniff(webp).unwrap().format, Format::Webp);
+        let e = read_header(&Input::from_static(webp)).unwrap_err();
+        assert!(matches!(e, Error::Unsupported { .. }) && e.to_string().contains("webp is written but not read"), "{e}");
+        let gif = b"GIF89a\x01\0\x01\0";
+        let e = sniff(gif).unwrap_err();
+        assert!(matches!(e, Error::Unsupported { .. }) && e.to_string().contains("GIF"), "{e}");
         assert!(matches!(sniff(b"hello world!"), Err(Error::Unsupported { .. })));
         assert!(matches!(sniff(b""), Err(Error::Format { .. })));
-        assert!(matches!(by_extension(Path::new("x.webp")), Err(Error::Unsupported { .. })));
+        assert!(matches!(by_extension(Path::new("x.gif")), Err(Error::Unsupported { .. })));
         assert!(matches!(by_extension(Path::new("x.txt")), Err(Error::Parameter(_))));
         assert!(by_extension(Path::new("x")).unwrap().is_none());
         let heic = b"\0\0\0\x18ftypheic\0\0\0\0";
         assert!(sniff(heic).unwrap_err().to_string().contains("HEIF"));
+    }
+
+    #[test]
+    fn tiff_is_written_but_its_input_is_a_typed_unsupported_error() {
+        for signature in [&b"II*\0\x08\0\0\0"[..], b"MM\0*\0\0\0\x08", b"II+\0\x08\0\0\0\x10\0\0\0\0\0\0\0"] {
+            assert_eq!(sniff(signature).unwrap().format, Format::Tiff);
+            let e = read_header(&Input::from_bytes(signature.to_vec())).unwrap_err();
+            assert!(matches!(e, Error::Unsupported { .. }) && e.to_string().contains("tiff is written but not read"), "{e}");
+        }
+        assert_eq!(by_extension(Path::new("x.tif")).unwrap().unwrap().format, Format::Tiff);
+        assert_eq!(by_name("TIF").unwrap().format, Format::Tiff);
+        assert!(encoder(Format::Tiff, &EncodeOptions::default()).is_ok());
     }
 }

@@ -110,6 +110,9 @@ pub struct DecodeRequest {
     pub rows_needed: u32,
     /// Which damaged pixel data fails rather than being rendered.
     pub fail_on: super::FailOn,
+    /// Emit a CMYK file's rows as 4-channel CMYK ink amounts (typed RGBA8) for a colour stage
+    /// with its profile, instead of RGB (decoders without CMYK ignore it).
+    pub cmyk: bool,
 }
 
 /// The decoding side of a codec.

@@ -16,6 +16,7 @@ use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, H
 use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::io::{AtomicOutput, Input};
+use crate::ops::colour::{self, ColourDecision};
 use crate::ops::convert::{ConvertSpec, ConvertTo};
 use crate::ops::crop::CropSpec;
 use crate::ops::extend::ExtendSpec;
@@ -109,15 +110,28 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
     };
     let g = resolve(recipe, input, exif, &DecoderReach { shrink_factors, scaled_size: &scaled_size })?;
     let region = (crops_on_load && !g.whole()).then_some(g.region);
+    // The input's colour space, read (bounded) now so that its stage is priced with the rest; a
+    // CMYK profile asks the decoder for CMYK rows.
+    let colour = match &source {
+        Source::Encoded { input, header, .. } => {
+            let cmyk = matches!(header.metadata.color.as_str(), "cmyk" | "ycck");
+            let keep = recipe.keep_icc_profile;
+            colour::decide(input, header.format, header.info.format, cmyk, keep, recipe.fail_on)?
+        }
+        Source::Rows { .. } => ColourDecision::Srgb(None),
+    };
+    let cmyk = matches!(&colour, ColourDecision::Convert(spec) if spec.is_cmyk());
+    let decoded_format = if cmyk { crate::pixel::PixelFormat::RGBA8 } else { input.format };
     let request = DecodeRequest {
         shrink: g.shrink,
         region,
         rows_needed: if crops_on_load { g.region.height } else { g.region.y + g.region.height },
         fail_on: recipe.fail_on,
+        cmyk,
     };
     let decoded = match region {
-        Some(r) => ImageInfo { width: r.width, height: r.height, format: input.format },
-        None => ImageInfo { width: g.decoded.0, height: g.decoded.1, format: input.format },
+        Some(r) => ImageInfo { width: r.width, height: r.height, format: decoded_format },
+        None => ImageInfo { width: g.decoded.0, height: g.decoded.1, format: decoded_format },
     };
     let mut detail = Vec::new();
     if g.shrink > 1 {
@@ -137,10 +151,15 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
     if !crops_on_load && !g.whole() {
         stages.add(Arc::new(CropSpec(g.region)))?;
     }
+    if let ColourDecision::Convert(spec) = &colour {
+        if cmyk {
+            stages.add(Arc::new(spec.clone()))?;
+        }
+    }
 
     let output_format = recipe.format.or(format).or(input_format).unwrap_or(Format::Png);
     let encoder = encoder(recipe, output_format)?;
-    add_geometry(recipe, &g, &*encoder, &mut stages)?;
+    add_geometry(recipe, &g, &*encoder, &colour, &mut stages)?;
     for stage in &recipe.stages {
         stages.add(stage.clone())?;
     }
@@ -197,6 +216,11 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
         heap_bytes: stages.plans.iter().map(|s| s.heap_bytes).sum::<usize>() + JOB_OVERHEAD,
         scratch_bytes: stages.plans.iter().map(|s| s.scratch_bytes).sum(),
         stages: stages.plans,
+        icc_profile: colour.icc(),
+        colour: match &colour {
+            ColourDecision::Ignored(_, why) => Some(format!("ICC profile {why}")),
+            _ => None,
+        },
         output: out,
         output_format,
         budget,
@@ -245,8 +269,14 @@ fn encoder(recipe: &Recipe, format: Format) -> Result<Arc<dyn EncoderSpec>> {
     }
 }
 
-/// Orientation, resize, contain padding, extract and extend, in that order.
-fn add_geometry(recipe: &Recipe, g: &Resolved, encoder: &dyn EncoderSpec, stages: &mut Stages) -> Result<()> {
+/// Orientation, resize, colour conversion, contain padding, extract and extend, in that order.
+fn add_geometry(
+    recipe: &Recipe,
+    g: &Resolved,
+    encoder: &dyn EncoderSpec,
+    colour: &ColourDecision,
+    stages: &mut Stages,
+) -> Result<()> {
     // Orientation before or after the resize, whichever frame is smaller.
     let o = g.orientation;
     let needs_resize = (stages.current.width, stages.current.height) != g.scaled;
@@ -265,6 +295,13 @@ fn add_geometry(recipe: &Recipe, g: &Resolved, encoder: &dyn EncoderSpec, stages
     }
     if has_orientation && !before {
         stages.add(orient(stages.current))?;
+    }
+    // To sRGB once the image is as small as it gets and before any background colour (given in
+    // sRGB) is added.
+    if let ColourDecision::Convert(spec) = colour {
+        if !spec.is_cmyk() {
+            stages.add(Arc::new(spec.clone()))?;
+        }
     }
     // A transparent background needs an alpha channel, as sharp adds one, when the output can
     // keep it and nothing flattens it again.

@@ -37,6 +37,9 @@ impl fmt::Display for Plan {
                 r.width, r.height, r.x, r.y
             ))
         )?;
+        if let Some(note) = &self.colour {
+            writeln!(f, "colour  {note}")?;
+        }
         writeln!(f, "stages")?;
         for s in &self.stages {
             write!(

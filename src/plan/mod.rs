@@ -98,6 +98,12 @@ pub struct Plan {
     pub decode_region: Option<Rect>,
     /// The stages, decoder first, encoder (and file writer) last.
     pub stages: Vec<StagePlan>,
+    /// The input's embedded ICC profile (bounded by [`crate::codec::icc::MAX_ICC_PROFILE_BYTES`]
+    /// and counted in the colour stage when converted), for encoders that write it.
+    pub icc_profile: Option<Arc<Vec<u8>>>,
+    /// Why the input's colour profile is not applied, when it is not (kept by
+    /// `keep_icc_profile`, ignored as damaged under a lenient `fail_on`, a CMYK profile).
+    pub colour: Option<String>,
     /// Output size and pixel format (as handed to the encoder).
     pub output: ImageInfo,
     /// Output file format.

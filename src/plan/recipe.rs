@@ -52,6 +52,7 @@ pub struct Recipe {
     pub(crate) budget: Budget,
     pub(crate) shrink_on_load: bool,
     pub(crate) fail_on: FailOn,
+    pub(crate) keep_icc_profile: bool,
     /// The first invalid call's message (reported by planning, so the chain stays fluent).
     pub(crate) deferred: Option<String>,
 }
@@ -77,6 +78,7 @@ impl Default for Recipe {
             budget: Budget::default(),
             shrink_on_load: true,
             fail_on: FailOn::default(),
+            keep_icc_profile: false,
             deferred: None,
         }
     }
@@ -397,6 +399,14 @@ pub trait Chain: Sized {
     /// [`FailOn::None`] decodes whatever can be decoded. Damaged headers always fail.
     fn fail_on(mut self, level: FailOn) -> Self {
         self.recipe_mut().fail_on = level;
+        self
+    }
+
+    /// Keeps the input's embedded ICC profile instead of converting the pixels to sRGB (the
+    /// default, as sharp), so the output can carry it ([`super::Plan::icc_profile`]). A damaged
+    /// profile is then never parsed.
+    fn keep_icc_profile(mut self) -> Self {
+        self.recipe_mut().keep_icc_profile = true;
         self
     }
 }

@@ -48,6 +48,7 @@ fn options(request: &DecodeRequest) -> DecodeOptions {
         scale_denominator: request.shrink,
         region: request.region.map(|r| Region { x: r.x, y: r.y, width: r.width, height: r.height }),
         fail_on: request.fail_on,
+        cmyk: request.cmyk,
     }
 }
 

@@ -108,6 +108,56 @@ pub(crate) fn header_chunk(input: &crate::io::Input, kind: &[u8; 4]) -> Result<O
     }
 }
 
+/// What a PNG's colour chunks before the image data say (no `iCCP`: that is read by
+/// [`crate::codec::icc`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PngColourChunks {
+    /// An `sRGB` chunk is present (the image is sRGB whatever `gAMA` and `cHRM` say).
+    pub srgb: bool,
+    /// `gAMA`: the encoding gamma times 100000 (45455 for 1/2.2).
+    pub gama: Option<u32>,
+    /// `cHRM`: white x, y, red x, y, green x, y, blue x, y, each times 100000.
+    pub chrm: Option<[u32; 8]>,
+}
+
+/// Reads the `sRGB`, `gAMA` and `cHRM` chunks of the PNG `input` (chunk headers walked by
+/// position up to the first `IDAT`; the 4 and 32 bytes of `gAMA` and `cHRM` read on the stack,
+/// CRC checked). A chunk of the wrong length is a [`Error::Format`] error.
+pub fn colour_chunks(input: &crate::io::Input) -> Result<PngColourChunks> {
+    let mut found = PngColourChunks::default();
+    let mut signature = [0u8; 8];
+    if input.read_at(0, &mut signature)? < 8 || signature != SIGNATURE {
+        return Err(Error::format("PNG", "not a PNG signature"));
+    }
+    let mut pos = SIGNATURE.len();
+    loop {
+        let chunk = super::inflate::read_chunk(input, pos)?;
+        let want = match &chunk.kind {
+            b"IDAT" | b"IEND" => return Ok(found),
+            b"sRGB" => Some(1),
+            b"gAMA" => Some(4),
+            b"cHRM" => Some(32),
+            _ => None,
+        };
+        if let Some(len) = want {
+            let name = String::from_utf8_lossy(&chunk.kind).into_owned();
+            if chunk.data.len() != len {
+                return Err(Error::format("PNG", format!("{name} chunk of {} bytes (expected {len})", chunk.data.len())));
+            }
+            super::inflate::check_chunk_crc(input, &chunk)?;
+            let mut data = [0u8; 32];
+            input.read_at(chunk.data.start, &mut data[..len])?;
+            let be = |i: usize| u32::from_be_bytes([data[4 * i], data[4 * i + 1], data[4 * i + 2], data[4 * i + 3]]);
+            match &chunk.kind {
+                b"sRGB" => found.srgb = true,
+                b"gAMA" => found.gama = Some(be(0)),
+                _ => found.chrm = Some(std::array::from_fn(be)),
+            }
+        }
+        pos = chunk.end();
+    }
+}
+
 /// Checks the CRC-32 stored after `chunk` against its type and data.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn check_crc(bytes: &[u8], chunk: &Chunk) -> Result<()> {

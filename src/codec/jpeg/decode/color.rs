@@ -105,6 +105,31 @@ pub(crate) fn cmyk_to_rgb(c: &[u8], m: &[u8], y: &[u8], k: &[u8], out: &mut [u8]
     }
 }
 
+/// Four planes interleaved as CMYK ink amounts (0 = no ink): stored values as they are, or
+/// inverted when the file has an Adobe marker (Adobe stores 255 for no ink; libvips and Pillow
+/// invert exactly when the marker is present).
+pub(crate) fn cmyk_inks(c: &[u8], m: &[u8], y: &[u8], k: &[u8], inverted: bool, out: &mut [u8]) {
+    let flip = if inverted { 255 } else { 0 };
+    for (i, px) in out.chunks_exact_mut(4).enumerate() {
+        px[0] = c[i] ^ flip;
+        px[1] = m[i] ^ flip;
+        px[2] = y[i] ^ flip;
+        px[3] = k[i] ^ flip;
+    }
+}
+
+/// YCCK (always Adobe, transform 2) to CMYK ink amounts: YCbCr to RGB gives the inks C, M, Y
+/// directly (libjpeg's 255 - R is the stored, inverted, value), and K is stored inverted.
+pub(crate) fn ycck_to_cmyk(y: &[u8], cb: &[u8], cr: &[u8], k: &[u8], out: &mut [u8]) {
+    for (i, px) in out.chunks_exact_mut(4).enumerate() {
+        let (r, g, b) = ycc(y[i], cb[i], cr[i]);
+        px[0] = r;
+        px[1] = g;
+        px[2] = b;
+        px[3] = 255 - k[i];
+    }
+}
+
 /// YCCK to RGB: YCbCr to RGB gives inverted C, M, Y (255 - R ...), then CMYK to RGB.
 pub(crate) fn ycck_to_rgb(y: &[u8], cb: &[u8], cr: &[u8], k: &[u8], out: &mut [u8]) {
     let n = out.len() / 3;
@@ -138,5 +163,35 @@ mod tests {
         ycc_to_rgb(&[128, 76], &[128, 85], &[128, 255], &mut out);
         assert_eq!(&out[..3], &[128, 128, 128]);
         assert!(out[3] >= 250 && out[4] <= 2 && out[5] <= 2, "{:?}", out);
+    }
+
+    #[test]
+    fn cmyk_inks_agree_with_the_djpeg_rgb_path() {
+        // The ink rows undo exactly the inversion the RGB approximation assumes: converting the
+        // inks with R = (255 - C) (255 - K) / 255 gives the RGB path's result.
+        let vals: Vec<u8> = (0..=255u8).step_by(17).collect();
+        for &a in &vals {
+            for &b in &vals {
+                let (c, m, y, k) = ([a, b], [b, a], [a / 2, 255 - b], [b, 255 - a]);
+                let (mut rgb, mut inks) = ([0u8; 6], [0u8; 8]);
+                cmyk_to_rgb(&c, &m, &y, &k, &mut rgb);
+                cmyk_inks(&c, &m, &y, &k, true, &mut inks);
+                for i in 0..2 {
+                    for ch in 0..3 {
+                        assert_eq!(rgb[3 * i + ch], mul255(255 - inks[4 * i + ch], 255 - inks[4 * i + 3]));
+                    }
+                }
+                ycck_to_rgb(&c, &m, &y, &k, &mut rgb);
+                ycck_to_cmyk(&c, &m, &y, &k, &mut inks);
+                for i in 0..2 {
+                    for ch in 0..3 {
+                        assert_eq!(rgb[3 * i + ch], mul255(255 - inks[4 * i + ch], 255 - inks[4 * i + 3]));
+                    }
+                }
+                // Without an Adobe marker the stored values are the inks.
+                cmyk_inks(&c, &m, &y, &k, false, &mut inks);
+                assert_eq!(&inks[..4], &[c[0], m[0], y[0], k[0]]);
+            }
+        }
     }
 }

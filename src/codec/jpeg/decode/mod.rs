@@ -71,11 +71,16 @@ pub struct DecodeOptions {
     /// coefficients: grey or blurred, as libjpeg does with a warning); see [`FailOn`]. Damaged
     /// headers always fail.
     pub fail_on: FailOn,
+    /// A four-component (CMYK or YCCK) file is emitted as 4-channel CMYK rows of ink amounts
+    /// (0 = no ink, Adobe's inversion undone), for a colour stage with the file's CMYK profile,
+    /// instead of the RGB approximation. The rows are typed [`PixelFormat::RGBA8`] (four 8-bit
+    /// channels); other files ignore the option.
+    pub cmyk: bool,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { scale_denominator: 1, region: None, fail_on: FailOn::Error }
+        DecodeOptions { scale_denominator: 1, region: None, fail_on: FailOn::Error, cmyk: false }
     }
 }
 
@@ -308,7 +313,11 @@ impl JpegDecoder {
         let context = components.iter().any(|c| c.upsample.needs_context());
         let first_row = region.y as usize / out_rows_per_mcu;
         let first_idct_row = if context { first_row.saturating_sub(1) } else { first_row };
-        let format = if frame.components.len() == 1 { PixelFormat::GRAY8 } else { PixelFormat::RGB8 };
+        let format = match frame.components.len() {
+            1 => PixelFormat::GRAY8,
+            4 if options.cmyk => PixelFormat::RGBA8,
+            _ => PixelFormat::RGB8,
+        };
         let info = ImageInfo { width: region.width, height: region.height, format };
         Ok(JpegDecoder {
             metadata: parsed.metadata,
@@ -461,7 +470,14 @@ impl RowSource for JpegDecoder {
                     c[2].output(oy, x0, x1),
                     c[3].output(oy, x0, x1),
                 );
-                if self.metadata.color_space == JpegColorSpace::Ycck {
+                if self.info.format.channels() == 4 {
+                    let inverted = self.metadata.adobe_transform.is_some();
+                    if self.metadata.color_space == JpegColorSpace::Ycck {
+                        color::ycck_to_cmyk(a, b, d, k, out);
+                    } else {
+                        color::cmyk_inks(a, b, d, k, inverted, out);
+                    }
+                } else if self.metadata.color_space == JpegColorSpace::Ycck {
                     color::ycck_to_rgb(a, b, d, k, out);
                 } else {
                     color::cmyk_to_rgb(a, b, d, k, out);
