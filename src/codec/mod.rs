@@ -4,9 +4,11 @@
 //!   [`Header`] a job parses once.
 //! * [`registry`]: one entry per format; detection, names, extensions and encoder options all go
 //!   through it.
-//! * `png`, `jpeg`, `tiff`, `webp`: the formats, each with a `codec` module holding its registry entry.
+//! * `png`, `jpeg`, `tiff`, `webp`, `avif`: the formats, each with a `codec` module holding its registry entry.
 //! * [`probe`]: header facts for `stripflow info`.
 
+#[cfg_attr(not(feature = "avif"), allow(unused))]
+pub mod avif;
 pub mod exif;
 mod fail_on;
 pub mod icc;
@@ -38,6 +40,8 @@ pub enum Format {
     Tiff,
     /// WebP (written; reading comes later).
     Webp,
+    /// AVIF (AV1 in HEIF): written with the `avif` cargo feature, not read.
+    Avif,
 }
 
 impl Format {

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::spec::{DecoderSpec, EncoderSpec, Header};
-use super::{jpeg, png, tiff, webp, EncodeOptions, Format};
+use super::{avif, jpeg, png, tiff, webp, EncodeOptions, Format};
 use crate::error::{Error, Result};
 use crate::io::Input;
 
@@ -43,7 +43,8 @@ impl std::fmt::Debug for Codec {
 }
 
 /// Every format stripflow reads or writes.
-pub static CODECS: [Codec; 4] = [png::codec::CODEC, jpeg::codec::CODEC, tiff::codec::CODEC, webp::codec::CODEC];
+pub static CODECS: [Codec; 5] =
+    [png::codec::CODEC, jpeg::codec::CODEC, tiff::codec::CODEC, webp::codec::CODEC, avif::codec::CODEC];
 
 /// A format known by name, extension or signature, but neither read nor written.
 #[derive(Debug)]
@@ -57,10 +58,9 @@ pub struct Foreign {
 }
 
 /// Formats users send that stripflow does not handle (yet): named in errors.
-pub static FOREIGN: [Foreign; 4] = [
+pub static FOREIGN: [Foreign; 3] = [
     Foreign { name: "GIF", extensions: &["gif"], sniff: |b| b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") },
     Foreign { name: "BMP", extensions: &["bmp"], sniff: |b| b.starts_with(b"BM") && b.len() >= 26 },
-    Foreign { name: "AVIF", extensions: &["avif"], sniff: |b| iso_brand(b, &[b"avif", b"avis"]) },
     Foreign {
         name: "HEIF",
         extensions: &["heic", "heif"],
@@ -69,7 +69,7 @@ pub static FOREIGN: [Foreign; 4] = [
 ];
 
 /// Whether `b` starts with an ISO base media `ftyp` box of one of `brands`.
-fn iso_brand(b: &[u8], brands: &[&[u8; 4]]) -> bool {
+pub(crate) fn iso_brand(b: &[u8], brands: &[&[u8; 4]]) -> bool {
     b.len() >= 12 && &b[4..8] == b"ftyp" && brands.iter().any(|brand| &b[8..12] == *brand)
 }
 
