@@ -230,7 +230,7 @@ fn a_full_size_16000_webp_is_refused_before_decoding() {
     let m = e.to_string();
     println!("{m}");
     assert!(matches!(e, Error::Limits(_)), "{m}");
-    assert!(m.contains("WEBP output 16000x16000 needs about"), "{m}");
+    assert!(m.contains("WebP output 16000x16000 needs about"), "{m}");
     let needs: f64 = m.split("needs about ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(m.contains(&format!("{needs:.2} GiB")) || (m.contains(&format!("{needs:.2} MiB")) && needs > 512.0), "{m}");
     assert!(m.contains("over the budget of 256.00 MiB"), "{m}");

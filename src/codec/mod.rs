@@ -65,6 +65,11 @@ impl Format {
     pub fn name(self) -> &'static str {
         registry::codec(self).name
     }
+
+    /// The name as people write it ("WebP"), for messages.
+    pub fn label(self) -> &'static str {
+        registry::codec(self).label
+    }
 }
 
 impl std::str::FromStr for Format {

@@ -23,6 +23,8 @@ pub struct Codec {
     pub format: Format,
     /// Lower-case name, as `--format` takes it ("png").
     pub name: &'static str,
+    /// The name as people write it, for messages ("WebP").
+    pub label: &'static str,
     /// Other names `--format` accepts ("jpg").
     pub aliases: &'static [&'static str],
     /// File name extensions, lower case, without the dot; the first is the usual one.
@@ -144,7 +146,7 @@ pub fn streaming_writable() -> String {
                 .and_then(|make| make(&EncodeOptions::default()).ok())
                 .is_some_and(|e| e.kind() == super::EncoderKind::Streaming)
         })
-        .map(|c| c.name.to_ascii_uppercase())
+        .map(|c| c.label.to_string())
         .collect();
     match names.split_last() {
         None => String::new(),

@@ -185,7 +185,7 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
     if out.width > max_w || out.height > max_h {
         return Err(Error::parameter(format!(
             "{} cannot store a {}x{} image (at most {max_w}x{max_h})",
-            output_format.name().to_ascii_uppercase(),
+            output_format.label(),
             out.width,
             out.height
         )));
@@ -345,7 +345,7 @@ fn over_budget(plan: &Plan, encoder: &dyn EncoderSpec) -> String {
     let biggest = plan.stages.iter().max_by_key(|s| s.heap_bytes).expect("a plan has stages");
     let detail = if biggest.detail.is_empty() { "its row buffers" } else { &biggest.detail };
     let mut message = if encoder.kind() == EncoderKind::WholeFrame && biggest.name.ends_with(" encode") {
-        let format = encoder.format().name().to_ascii_uppercase();
+        let format = encoder.format().label();
         let streaming = registry::streaming_writable();
         let caveat = if streaming.contains(&format) { format!(" ({format} with its default options)") } else { String::new() };
         format!(

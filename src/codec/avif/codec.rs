@@ -16,6 +16,7 @@ use crate::error::Result;
 pub const CODEC: Codec = Codec {
     format: Format::Avif,
     name: "avif",
+    label: "AVIF",
     aliases: &[],
     extensions: &["avif"],
     sniff: |b| iso_brand(b, &[b"avif", b"avis"]),

@@ -22,6 +22,7 @@ use crate::pixel::{ImageInfo, PixelFormat};
 pub const CODEC: Codec = Codec {
     format: Format::Jpeg,
     name: "jpeg",
+    label: "JPEG",
     aliases: &["jpg"],
     extensions: &["jpg", "jpeg", "jpe", "jfif"],
     sniff: |b| b.starts_with(&[0xFF, 0xD8, 0xFF]),

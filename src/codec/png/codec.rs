@@ -25,6 +25,7 @@ use crate::pixel::ImageInfo;
 pub const CODEC: Codec = Codec {
     format: Format::Png,
     name: "png",
+    label: "PNG",
     aliases: &[],
     extensions: &["png"],
     sniff: |b| b.starts_with(&SIGNATURE),

@@ -15,6 +15,7 @@ use crate::pixel::BitDepth;
 pub const CODEC: Codec = Codec {
     format: Format::Tiff,
     name: "tiff",
+    label: "TIFF",
     aliases: &["tif"],
     extensions: &["tif", "tiff"],
     sniff: |b| b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") || b.starts_with(b"II+\0") || b.starts_with(b"MM\0+"),

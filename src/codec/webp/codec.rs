@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 pub const CODEC: Codec = Codec {
     format: Format::Webp,
     name: "webp",
+    label: "WebP",
     aliases: &[],
     extensions: &["webp"],
     sniff: |b| b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP",
