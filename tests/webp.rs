@@ -235,7 +235,7 @@ fn a_full_size_16000_webp_is_refused_before_decoding() {
     assert!(m.contains(&format!("{needs:.2} GiB")) || (m.contains(&format!("{needs:.2} MiB")) && needs > 512.0), "{m}");
     assert!(m.contains("over the budget of 256.00 MiB"), "{m}");
     let streaming = m.split("; ").find(|part| part.contains("stream at any size")).expect("the streaming formats");
-    assert!(streaming.contains("PNG") && streaming.contains("JPEG") && !streaming.contains("WEBP"), "{m}");
+    assert!(streaming.contains("PNG") && streaming.contains("JPEG") && !streaming.contains("WebP"), "{m}");
     // The same frame from a row source: refused with no row read.
     let rows = Arc::new(AtomicU64::new(0));
     let source = Counting { inner: Synthetic::new(16000, 16000, PixelFormat::RGB8, 1), rows: rows.clone() };

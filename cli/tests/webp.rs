@@ -147,7 +147,7 @@ fn options_that_do_not_apply_are_one_clear_error_and_no_file() {
     }
     // The 16383 limit of the format.
     let r = stripflow(&["convert", s(&png), s(&out), "--resize", "16384x8"]);
-    assert!(String::from_utf8_lossy(&r.stderr).contains("WEBP cannot store a 16384x8 image"), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("WebP cannot store a 16384x8 image"), "{}", String::from_utf8_lossy(&r.stderr));
 }
 
 /// Runs `stripflow args` and returns its peak RSS in bytes (wait4's ru_maxrss).
