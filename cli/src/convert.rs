@@ -90,7 +90,7 @@ pub struct JobArgs {
 pub struct ConvertArgs {
     /// Input file (.png, .jpg), or - for standard input.
     input: String,
-    /// Output file; its extension (.png, .jpg, .jpeg) sets the format. - writes to standard output
+    /// Output file; its extension (.png, .jpg, .jpeg, .tif, .tiff, .webp, .avif) sets the format. - writes to standard output
     /// (then --format is required).
     output: String,
     /// Crop first, in upright input pixels: X,Y,W,H (a rectangle) or WxH (placed by --gravity).
@@ -141,7 +141,7 @@ pub struct ConvertArgs {
 pub struct ThumbnailArgs {
     /// Input file, or - for standard input.
     input: String,
-    /// Output file (.png, .jpg), or - with --format.
+    /// Output file (.png, .jpg, .tif, .webp, .avif), or - with --format.
     output: String,
     /// Bounding box: W (a square box WxW, as vipsthumbnail) or WxH.
     #[arg(long, short = 's')]
