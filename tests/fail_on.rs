@@ -155,6 +155,7 @@ fn flipped_bits_in_jpeg_scans_decode_leniently_as_djpeg_does() {
     }
     let mut rng = Rng(0x2545_F491);
     let (mut cases, mut strict_failed, mut djpeg_warned, mut djpeg_failed, mut psnrs) = (0, 0, 0, 0, Vec::new());
+    let mut djpeg_undefined = 0;
     for path in &sources {
         let bytes = std::fs::read(path).unwrap();
         let intact = decode_jpeg(&bytes, FailOn::Error).unwrap().0;
@@ -206,7 +207,16 @@ fn flipped_bits_in_jpeg_scans_decode_leniently_as_djpeg_does() {
                     assert_eq!((ours.width, ours.height), (reference.width, reference.height), "{label}");
                     // Valid data after the flip: decoded exactly as djpeg does (as the intact file is).
                     assert!(intact == djpeg_image(&bytes), "{}: intact file differs from djpeg", path.display());
-                    assert!(ours.data == reference.data, "{label}: differs from djpeg");
+                    if ours.data != reference.data {
+                        // Where the flip inflates coefficients past 16 bits, libjpeg-turbo's SIMD
+                        // IDCT (16-bit lanes) and its C IDCT disagree with each other: "as djpeg
+                        // does" is then undefined, and only closeness is asked.
+                        let scalar = support::run_piped("env", &["JSIMD_FORCENONE=1", "djpeg", "-ppm"], &damaged);
+                        let scalar = parse_ppm(&scalar.stdout);
+                        assert!(scalar.data != reference.data, "{label}: differs from djpeg (whose SIMD and C paths agree)");
+                        djpeg_undefined += 1;
+                        psnrs.push(psnr(ours, &reference));
+                    }
                 }
                 Djpeg::Warned(reference) => {
                     djpeg_warned += 1;
@@ -222,7 +232,8 @@ fn flipped_bits_in_jpeg_scans_decode_leniently_as_djpeg_does() {
     let median = psnrs.get(psnrs.len() / 2).copied().unwrap_or(f64::NAN);
     println!(
         "{cases} flipped bits: strict fails {strict_failed}; djpeg warns on {djpeg_warned} (we decode all, \
-         PSNR vs djpeg median {median:.1} dB, min {:.1} dB), djpeg fails on {djpeg_failed}",
+         PSNR vs djpeg median {median:.1} dB, min {:.1} dB), djpeg fails on {djpeg_failed}, \
+         djpeg's SIMD and C paths disagree on {djpeg_undefined}",
         psnrs.first().copied().unwrap_or(f64::NAN)
     );
     assert_eq!(cases, 400);
