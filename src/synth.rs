@@ -5,6 +5,9 @@
 //! structure, and a little hashed noise, so the image compresses like a photograph (neither flat
 //! nor random). Every row is a pure function of `(width, height, seed, y)`, so the generator is
 //! deterministic and holds only per-column tables: O(width) memory for any height.
+//!
+//! [`Noise`] is the opposite: uniform random bytes, the worst case for compressors and for
+//! encoders whose memory depends on the content (libwebp's token buffer).
 
 use crate::error::{Error, Result};
 use crate::pipeline::{RowCounter, RowSource};
@@ -161,6 +164,40 @@ fn alpha_at(dx: i64, dy: i64, radius: i64) -> u8 {
         0
     } else {
         (255 - (d2 - inner) * 255 / (outer - inner)) as u8
+    }
+}
+
+/// Uniform random bytes of any size and pixel format (a 64-bit LCG, top byte per sample):
+/// deterministic for a seed, no buffers.
+#[derive(Debug, Clone)]
+pub struct Noise {
+    info: ImageInfo,
+    state: u64,
+}
+
+impl Noise {
+    /// Noise of `info`'s size and format from `seed`.
+    pub fn new(info: ImageInfo, seed: u64) -> Noise {
+        Noise { info, state: seed }
+    }
+}
+
+impl RowSource for Noise {
+    fn info(&self) -> ImageInfo {
+        self.info
+    }
+    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
+        for b in row.iter_mut() {
+            self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *b = (self.state >> 56) as u8;
+        }
+        Ok(())
+    }
+    fn buffer_bytes(&self) -> usize {
+        0
+    }
+    fn name(&self) -> &'static str {
+        "noise"
     }
 }
 

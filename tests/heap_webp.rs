@@ -15,35 +15,11 @@ mod support;
 
 use stripflow::codec::webp::{WebpEncoder, WebpLibrary};
 use stripflow::codec::EncoderSpec;
-use stripflow::synth::Synthetic;
-use stripflow::{ImageInfo, PixelFormat, Result, RowSource};
+use stripflow::synth::{Noise, Synthetic};
+use stripflow::{ImageInfo, PixelFormat, RowSource};
 use support::heap::HeapTests;
 use support::CountingSink;
 
-/// Uniform random bytes: the worst case for a lossless encoder's output and statistics.
-struct Noise {
-    info: ImageInfo,
-    state: u64,
-}
-
-impl RowSource for Noise {
-    fn info(&self) -> ImageInfo {
-        self.info
-    }
-    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
-        for b in row.iter_mut() {
-            self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            *b = (self.state >> 56) as u8;
-        }
-        Ok(())
-    }
-    fn buffer_bytes(&self) -> usize {
-        0
-    }
-    fn name(&self) -> &'static str {
-        "noise"
-    }
-}
 
 fn encoder() -> WebpEncoder {
     WebpEncoder { lossless: true, library: WebpLibrary::ImageWebp, ..Default::default() }
@@ -73,7 +49,7 @@ fn main() {
             &format!("image_webp_{name}"),
             || -> Box<dyn RowSource> {
                 if noise {
-                    Box::new(Noise { info, state: 1 })
+                    Box::new(Noise::new(info, 1))
                 } else {
                     Box::new(Synthetic::new(width, height, format, 7))
                 }

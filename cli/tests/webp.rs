@@ -10,8 +10,8 @@ use std::process::{Command, Output, Stdio};
 
 use stripflow::codec::jpeg::JpegEncoder;
 use stripflow::codec::png::PngEncoder;
-use stripflow::synth::Synthetic;
-use stripflow::{ImageInfo, PixelFormat, Result, RowSource};
+use stripflow::synth::{Noise, Synthetic};
+use stripflow::{ImageInfo, PixelFormat, RowSource};
 
 fn stripflow(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stripflow")).args(args).output().expect("run stripflow")
@@ -21,30 +21,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Uniform random bytes: the worst case for libwebp's token buffer and output.
-struct Noise {
-    info: ImageInfo,
-    state: u64,
-}
-
-impl RowSource for Noise {
-    fn info(&self) -> ImageInfo {
-        self.info
-    }
-    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
-        for b in row.iter_mut() {
-            self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            *b = (self.state >> 56) as u8;
-        }
-        Ok(())
-    }
-    fn buffer_bytes(&self) -> usize {
-        0
-    }
-    fn name(&self) -> &'static str {
-        "noise"
-    }
-}
 
 /// Writes `source` as a PNG file, streaming: this process stays small, since a child's peak RSS
 /// (wait4) starts from the parent's when it is spawned.
@@ -179,7 +155,7 @@ fn planned_heap(args: &[&str]) -> u64 {
 fn libwebp_peak_rss_stays_within_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let noise = |w: u32, h: u32, format: PixelFormat, name: &str| {
-        png_file(dir.path().join(name), Noise { info: ImageInfo { width: w, height: h, format }, state: 1 })
+        png_file(dir.path().join(name), Noise::new(ImageInfo { width: w, height: h, format }, 1))
     };
     let cases = [
         (noise(2048, 2048, PixelFormat::RGB8, "n2048.png"), &["--quality", "80"][..]),
