@@ -9,46 +9,15 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use moxcms::ColorProfile;
 use stripflow::ops::colour::{ColourSpec, InputProfile};
-use stripflow::pipeline::{drain, RowCounter, StageSpec};
-use stripflow::pixel::{ImageInfo, PixelFormat};
-use stripflow::synth::Synthetic;
-use stripflow::{Result, RowSource};
+use stripflow::pipeline::{drain, StageSpec};
+use stripflow::pixel::PixelFormat;
 
 const WIDTH: u32 = 4096;
 const HEIGHT: u32 = 256;
 
-/// Replays a few pre-generated rows as a tall image.
-struct Replay {
-    info: ImageInfo,
-    rows: Vec<u8>,
-    next: RowCounter,
-}
-
-impl Replay {
-    fn new(format: PixelFormat) -> Self {
-        let mut s = Synthetic::new(WIDTH, 64, format, 1);
-        let mut rows = vec![0; s.info().row_bytes() * 64];
-        s.read_rows(&mut rows).unwrap();
-        Replay { info: ImageInfo { width: WIDTH, height: HEIGHT, format }, rows, next: RowCounter::new(HEIGHT) }
-    }
-}
-
-impl RowSource for Replay {
-    fn info(&self) -> ImageInfo {
-        self.info
-    }
-    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
-        let y = self.next.advance()? as usize % 64;
-        row.copy_from_slice(&self.rows[y * row.len()..][..row.len()]);
-        Ok(())
-    }
-    fn buffer_bytes(&self) -> usize {
-        self.rows.len()
-    }
-    fn name(&self) -> &'static str {
-        "replay"
-    }
-}
+#[path = "support/replay.rs"]
+mod replay;
+use replay::Replay;
 
 fn bench(c: &mut Criterion) {
     let p3 = ColorProfile::new_display_p3().encode().unwrap();
@@ -68,7 +37,7 @@ fn bench(c: &mut Criterion) {
         let spec = ColourSpec::new(InputProfile::from_icc(bytes).unwrap(), format).unwrap();
         group.bench_function(BenchmarkId::new(name, format!("{WIDTH}x{HEIGHT} rows")), |b| {
             b.iter(|| {
-                let mut stage = spec.build(Box::new(Replay::new(format))).unwrap();
+                let mut stage = spec.build(Box::new(Replay::new(WIDTH, HEIGHT, format))).unwrap();
                 let mut checksum = 0u64;
                 drain(&mut *stage, 16, |strip, _| {
                     checksum = checksum.wrapping_add(strip[0] as u64);

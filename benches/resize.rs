@@ -7,46 +7,12 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use stripflow::ops::resize::{Kernel, Resize, ResizeOptions};
-use stripflow::pipeline::{drain, RowCounter};
-use stripflow::pixel::{ImageInfo, PixelFormat};
-use stripflow::synth::Synthetic;
-use stripflow::{Result, RowSource};
+use stripflow::pipeline::drain;
+use stripflow::pixel::PixelFormat;
 
-/// Replays a few pre-generated rows as a tall image.
-struct Replay {
-    info: ImageInfo,
-    rows: Vec<u8>,
-    count: usize,
-    next: RowCounter,
-}
-
-impl Replay {
-    fn new(width: u32, height: u32, format: PixelFormat) -> Self {
-        let count = 64.min(height as usize);
-        let mut s = Synthetic::new(width, count as u32, format, 1);
-        let info = s.info();
-        let mut rows = vec![0; info.row_bytes() * count];
-        s.read_rows(&mut rows).unwrap();
-        Replay { info: ImageInfo { width, height, format }, rows, count, next: RowCounter::new(height) }
-    }
-}
-
-impl RowSource for Replay {
-    fn info(&self) -> ImageInfo {
-        self.info
-    }
-    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
-        let y = self.next.advance()? as usize % self.count;
-        row.copy_from_slice(&self.rows[y * row.len()..][..row.len()]);
-        Ok(())
-    }
-    fn buffer_bytes(&self) -> usize {
-        self.rows.len()
-    }
-    fn name(&self) -> &'static str {
-        "replay"
-    }
-}
+#[path = "support/replay.rs"]
+mod replay;
+use replay::Replay;
 
 fn run(source: Replay, width: u32, height: u32, kernel: Kernel) -> u64 {
     let options = ResizeOptions { kernel, ..Default::default() };
@@ -69,7 +35,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("lanczos3 rgb8", format!("{w}x{h}->{ow}x{oh}")), |b| {
             let source = Replay::new(w, h, PixelFormat::RGB8);
             b.iter_batched(
-                || Replay { next: RowCounter::new(h), rows: source.rows.clone(), ..source },
+                || source.clone(),
                 |s| run(s, ow, oh, Kernel::Lanczos3),
                 criterion::BatchSize::PerIteration,
             )
@@ -94,7 +60,7 @@ fn bench(c: &mut Criterion) {
     for kernel in Kernel::ALL {
         group.bench_function(BenchmarkId::new(kernel.name(), format!("{w}x{h}->{ow}x{oh} rgb8")), |b| {
             b.iter_batched(
-                || Replay { next: RowCounter::new(h), rows: source.rows.clone(), ..source },
+                || source.clone(),
                 |s| run(s, ow, oh, kernel),
                 criterion::BatchSize::PerIteration,
             )
