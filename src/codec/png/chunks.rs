@@ -87,10 +87,13 @@ pub(crate) fn metadata_heap_bytes(input: &crate::io::Input) -> Result<usize> {
     Ok(2 * exif)
 }
 
-/// The chunk of type `kind` among those up to the image data of the PNG `input`, walking the
-/// chunk headers by position (the chunks' data unread): `None` when `IEND`, or for any other
-/// `kind` the first `IDAT`, comes first. The signature is checked.
-pub(crate) fn header_chunk(input: &crate::io::Input, kind: &[u8; 4]) -> Result<Option<Chunk>> {
+/// Walks the chunk headers of the PNG `input` by position (the chunks' data unread), calling
+/// `visit` on each chunk up to and including the first `IDAT` or `IEND`, until it returns
+/// `Some`. The signature is checked.
+fn walk_header_chunks<T>(
+    input: &crate::io::Input,
+    mut visit: impl FnMut(&Chunk) -> Result<Option<T>>,
+) -> Result<Option<T>> {
     let mut signature = [0u8; 8];
     if input.read_at(0, &mut signature)? < 8 || signature != SIGNATURE {
         return Err(Error::format("PNG", "not a PNG signature"));
@@ -98,14 +101,21 @@ pub(crate) fn header_chunk(input: &crate::io::Input, kind: &[u8; 4]) -> Result<O
     let mut pos = SIGNATURE.len();
     loop {
         let chunk = super::inflate::read_chunk(input, pos)?;
-        if &chunk.kind == kind {
-            return Ok(Some(chunk));
+        if let Some(found) = visit(&chunk)? {
+            return Ok(Some(found));
         }
         if matches!(&chunk.kind, b"IDAT" | b"IEND") {
             return Ok(None);
         }
         pos = chunk.end();
     }
+}
+
+/// The chunk of type `kind` among those up to the image data of the PNG `input`, walking the
+/// chunk headers by position (the chunks' data unread): `None` when `IEND`, or for any other
+/// `kind` the first `IDAT`, comes first. The signature is checked.
+pub(crate) fn header_chunk(input: &crate::io::Input, kind: &[u8; 4]) -> Result<Option<Chunk>> {
+    walk_header_chunks(input, |c| Ok((&c.kind == kind).then(|| c.clone())))
 }
 
 /// What a PNG's colour chunks before the image data say (no `iCCP`: that is read by
@@ -125,37 +135,29 @@ pub struct PngColourChunks {
 /// CRC checked). A chunk of the wrong length is a [`Error::Format`] error.
 pub fn colour_chunks(input: &crate::io::Input) -> Result<PngColourChunks> {
     let mut found = PngColourChunks::default();
-    let mut signature = [0u8; 8];
-    if input.read_at(0, &mut signature)? < 8 || signature != SIGNATURE {
-        return Err(Error::format("PNG", "not a PNG signature"));
-    }
-    let mut pos = SIGNATURE.len();
-    loop {
-        let chunk = super::inflate::read_chunk(input, pos)?;
-        let want = match &chunk.kind {
-            b"IDAT" | b"IEND" => return Ok(found),
-            b"sRGB" => Some(1),
-            b"gAMA" => Some(4),
-            b"cHRM" => Some(32),
-            _ => None,
+    walk_header_chunks(input, |chunk| {
+        let len = match &chunk.kind {
+            b"sRGB" => 1,
+            b"gAMA" => 4,
+            b"cHRM" => 32,
+            _ => return Ok(None::<()>),
         };
-        if let Some(len) = want {
-            let name = String::from_utf8_lossy(&chunk.kind).into_owned();
-            if chunk.data.len() != len {
-                return Err(Error::format("PNG", format!("{name} chunk of {} bytes (expected {len})", chunk.data.len())));
-            }
-            super::inflate::check_chunk_crc(input, &chunk)?;
-            let mut data = [0u8; 32];
-            input.read_at(chunk.data.start, &mut data[..len])?;
-            let be = |i: usize| u32::from_be_bytes([data[4 * i], data[4 * i + 1], data[4 * i + 2], data[4 * i + 3]]);
-            match &chunk.kind {
-                b"sRGB" => found.srgb = true,
-                b"gAMA" => found.gama = Some(be(0)),
-                _ => found.chrm = Some(std::array::from_fn(be)),
-            }
+        let name = String::from_utf8_lossy(&chunk.kind).into_owned();
+        if chunk.data.len() != len {
+            return Err(Error::format("PNG", format!("{name} chunk of {} bytes (expected {len})", chunk.data.len())));
         }
-        pos = chunk.end();
-    }
+        super::inflate::check_chunk_crc(input, chunk)?;
+        let mut data = [0u8; 32];
+        input.read_at(chunk.data.start, &mut data[..len])?;
+        let be = |i: usize| u32::from_be_bytes([data[4 * i], data[4 * i + 1], data[4 * i + 2], data[4 * i + 3]]);
+        match &chunk.kind {
+            b"sRGB" => found.srgb = true,
+            b"gAMA" => found.gama = Some(be(0)),
+            _ => found.chrm = Some(std::array::from_fn(be)),
+        }
+        Ok(None)
+    })?;
+    Ok(found)
 }
 
 /// Checks the CRC-32 stored after `chunk` against its type and data.
