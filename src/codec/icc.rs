@@ -70,7 +70,15 @@ pub fn icc_profile_len(input: &Input) -> Result<Option<usize>> {
 /// Peak heap of [`read_icc_profile`] on `input`: 0 without a profile, else the profile plus the
 /// PNG inflater's state and window. Errors as [`icc_profile_len`].
 pub fn icc_profile_heap_bytes(input: &Input) -> Result<usize> {
-    let Some(len) = icc_profile_len(input)? else { return Ok(0) };
+    match icc_profile_len(input)? {
+        Some(len) => read_heap_bytes(input, len),
+        None => Ok(0),
+    }
+}
+
+/// Peak heap of [`read_icc_profile`] on `input` whose profile is `len` bytes (as
+/// [`icc_profile_len`] said), without counting it again.
+pub(crate) fn read_heap_bytes(input: &Input, len: usize) -> Result<usize> {
     Ok(match sniff(input)? {
         Some(Format::Png) => (len + INFLATER_BYTES).max(WINDOW + INFLATER_BYTES),
         _ => len,

@@ -67,7 +67,7 @@ pub(crate) fn decide(
     // Reading the profile (and the parser's copy of it) must itself fit the budget: refused
     // before anything is assembled.
     if let Some(len) = icc::icc_profile_len(input)? {
-        let need = icc::icc_profile_heap_bytes(input)? + profile_planning_bytes(len);
+        let need = icc::read_heap_bytes(input, len)? + profile_planning_bytes(len);
         if need > max_memory {
             return Err(Error::limits(format!(
                 "reading the input's {len}-byte ICC profile needs about {need} bytes, over the budget of {max_memory} bytes"
