@@ -68,6 +68,10 @@ pub struct JobArgs {
     /// Example: --keep-icc
     #[arg(long)]
     keep_icc: bool,
+    /// Which page of a multi-page input to read (a TIFF directory, a GIF frame), 0 for the first.
+    /// Example: --page 2
+    #[arg(long, default_value_t = 0)]
+    page: u32,
     /// Never use a scratch file (whole-frame turns must then fit the heap budget).
     #[arg(long)]
     no_scratch: bool,
@@ -218,6 +222,9 @@ fn job_recipe(job: &JobArgs) -> Result<Recipe> {
     }
     if job.keep_icc {
         r = r.keep_icc_profile();
+    }
+    if job.page != 0 {
+        r = r.page(job.page);
     }
     Ok(r)
 }

@@ -28,6 +28,8 @@ pub struct Metadata {
     pub orientation: Option<u8>,
     /// Channels of the decoded rows, e.g. "rgb8".
     pub decoded_format: String,
+    /// Pages (TIFF directories, GIF or WebP frames) in the file; 1 for single-image formats.
+    pub pages: u32,
 }
 
 impl Metadata {
@@ -43,7 +45,7 @@ impl Metadata {
     pub fn to_json(&self) -> String {
         let (ow, oh) = self.oriented_size();
         format!(
-            "{{\"format\":\"{}\",\"width\":{},\"height\":{},\"oriented_width\":{},\"oriented_height\":{},\"color\":\"{}\",\"bit_depth\":{},\"interlaced\":{},\"progressive\":{},\"orientation\":{},\"decoded_format\":\"{}\"}}",
+            "{{\"format\":\"{}\",\"width\":{},\"height\":{},\"oriented_width\":{},\"oriented_height\":{},\"color\":\"{}\",\"bit_depth\":{},\"interlaced\":{},\"progressive\":{},\"orientation\":{},\"decoded_format\":\"{}\",\"pages\":{}}}",
             self.format.name(),
             self.width,
             self.height,
@@ -54,7 +56,8 @@ impl Metadata {
             self.interlaced,
             self.progressive,
             self.orientation.map_or("null".to_string(), |o| o.to_string()),
-            self.decoded_format
+            self.decoded_format,
+            self.pages
         )
     }
 }
@@ -78,6 +81,9 @@ impl std::fmt::Display for Metadata {
         match self.orientation {
             Some(o) => writeln!(f, "orientation:  {o}")?,
             None => writeln!(f, "orientation:  none")?,
+        }
+        if self.pages > 1 {
+            writeln!(f, "pages:        {}", self.pages)?;
         }
         write!(f, "decodes as:   {}", self.decoded_format)
     }

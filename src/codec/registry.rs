@@ -162,6 +162,12 @@ static HEADER_PARSES: AtomicUsize = AtomicUsize::new(0);
 
 /// Detects the format of `input` and parses its header: the one header parse of a job.
 pub fn read_header(input: &Input) -> Result<Header> {
+    read_page_header(input, 0)
+}
+
+/// As [`read_header`], for page `page` (0 is the first) of a multi-page input; a page past the
+/// last is an [`Error::Parameter`].
+pub fn read_page_header(input: &Input, page: u32) -> Result<Header> {
     let mut head = [0u8; SIGNATURE_BYTES];
     let got = input.read_at(0, &mut head)?;
     let codec = sniff(&head[..got])?;
@@ -169,7 +175,7 @@ pub fn read_header(input: &Input) -> Result<Header> {
         .decoder
         .ok_or_else(|| Error::unsupported("input", format!("{} is written but not read by stripflow", codec.name)))?;
     HEADER_PARSES.fetch_add(1, Ordering::Relaxed);
-    decoder.read_header(input)
+    decoder.read_page_header(input, page)
 }
 
 /// How many headers [`read_header`] has parsed in this process (tests check one per job).
@@ -230,5 +236,15 @@ mod tests {
         assert_eq!(by_extension(Path::new("x.tif")).unwrap().unwrap().format, Format::Tiff);
         assert_eq!(by_name("TIF").unwrap().format, Format::Tiff);
         assert!(encoder(Format::Tiff, &EncodeOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn a_single_page_format_has_only_page_zero() {
+        let mut png = Vec::new();
+        let mut rows = crate::synth::Synthetic::new(3, 2, crate::pixel::PixelFormat::RGB8, 1);
+        png::encode::PngEncoder::default().encode(&mut rows, &mut png).unwrap();
+        assert_eq!(read_page_header(&Input::from_bytes(png.clone()), 0).unwrap().info.width, 3);
+        let e = read_page_header(&Input::from_bytes(png), 1).unwrap_err();
+        assert!(matches!(e, Error::Parameter(_)) && e.to_string().contains("a PNG image has one page"), "{e}");
     }
 }

@@ -117,8 +117,23 @@ pub struct DecodeRequest {
 
 /// The decoding side of a codec.
 pub trait DecoderSpec: fmt::Debug + Send + Sync {
-    /// Parses the header of `input` (no pixel decoded).
+    /// Parses the header of `input` (no pixel decoded): of its first page, for a multi-page
+    /// format.
     fn read_header(&self, input: &Input) -> Result<Header>;
+
+    /// Parses the header of page `page` (0 is the first) of `input`: a TIFF directory, a GIF
+    /// frame. The default serves single-page formats: page 0 is [`read_header`](Self::read_header)
+    /// and any other page is an [`Error::Parameter`](crate::Error::Parameter) naming the format.
+    fn read_page_header(&self, input: &Input, page: u32) -> Result<Header> {
+        if page == 0 {
+            return self.read_header(input);
+        }
+        let header = self.read_header(input)?;
+        Err(crate::Error::parameter(format!(
+            "page {page} does not exist: a {} image has one page (page 0)",
+            super::registry::codec(header.format).label
+        )))
+    }
 
     /// Shrink-on-load denominators the decoder supports, largest first; `[1]` for none.
     fn shrink_factors(&self) -> &'static [u8] {

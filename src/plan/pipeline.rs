@@ -147,6 +147,9 @@ impl Pipeline {
 
     /// Replaces the recipe, keeping the input (and its parsed header).
     pub fn with_recipe(mut self, recipe: Recipe) -> Pipeline {
+        if recipe.page != self.recipe.page {
+            self.header = Default::default();
+        }
         self.recipe = recipe;
         self
     }
@@ -157,7 +160,7 @@ impl Pipeline {
         if let Some(h) = self.header.get() {
             return Ok(Some(h));
         }
-        let parsed = registry::read_header(input)?;
+        let parsed = registry::read_page_header(input, self.recipe.page)?;
         Ok(Some(self.header.get_or_init(|| parsed)))
     }
 

@@ -53,6 +53,7 @@ pub struct Recipe {
     pub(crate) shrink_on_load: bool,
     pub(crate) fail_on: FailOn,
     pub(crate) keep_icc_profile: bool,
+    pub(crate) page: u32,
     /// The first invalid call's message (reported by planning, so the chain stays fluent).
     pub(crate) deferred: Option<String>,
 }
@@ -79,6 +80,7 @@ impl Default for Recipe {
             shrink_on_load: true,
             fail_on: FailOn::default(),
             keep_icc_profile: false,
+            page: 0,
             deferred: None,
         }
     }
@@ -407,6 +409,14 @@ pub trait Chain: Sized {
     /// profile is then never parsed.
     fn keep_icc_profile(mut self) -> Self {
         self.recipe_mut().keep_icc_profile = true;
+        self
+    }
+
+    /// Which page of a multi-page input to read (a TIFF directory, a GIF frame; 0, the default,
+    /// is the first, as sharp's and libvips' `page`). A page past the last, or any page but 0 of
+    /// a single-image format, is an [`Error::Parameter`](crate::Error::Parameter) at planning.
+    fn page(mut self, page: u32) -> Self {
+        self.recipe_mut().page = page;
         self
     }
 }

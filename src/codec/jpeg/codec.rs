@@ -71,6 +71,7 @@ impl DecoderSpec for JpegDecoding {
                 progressive: m.progressive,
                 orientation: m.orientation,
                 decoded_format: format.to_string(),
+                pages: 1,
             },
             Arc::new(m),
         ))

@@ -99,6 +99,7 @@ impl DecoderSpec for PngDecoding {
                 progressive: false,
                 orientation: h.orientation,
                 decoded_format: h.output.to_string(),
+                pages: 1,
             },
             Arc::new(h),
         ))
