@@ -24,7 +24,7 @@ pub mod webp;
 pub use fail_on::FailOn;
 pub use options::{EncodeOption, EncodeOptions, TiffCompression};
 pub use registry::Codec;
-pub use spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, Header, WriteSeek};
+pub use spec::{DecodeRequest, DecoderSpec, Embedded, EncoderKind, EncoderSpec, Header, WriteSeek};
 
 use crate::error::Result;
 

@@ -162,6 +162,36 @@ pub trait DecoderSpec: fmt::Debug + Send + Sync {
 
     /// Builds the decoder.
     fn build(&self, input: Input, header: &Header, request: &DecodeRequest) -> Result<BoxedSource>;
+
+    /// The metadata blocks the file embeds (EXIF, XMP, ICC profile), as stored, for outputs that
+    /// keep them; each at most [`Embedded::MAX_BLOCK_BYTES`] (a larger block is left out). The
+    /// default is a format that carries none.
+    fn read_embedded(&self, _input: &Input, _header: &Header) -> Result<Embedded> {
+        Ok(Embedded::default())
+    }
+}
+
+/// Metadata blocks embedded in an encoded image, as stored, format-neutral: what
+/// [`DecoderSpec::read_embedded`] returns and encoders that keep metadata write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Embedded {
+    /// The ICC profile.
+    pub icc: Option<Vec<u8>>,
+    /// EXIF as a TIFF structure, starting at its byte-order mark ("II*\0" or "MM\0*"): what a
+    /// JPEG's APP1 holds after "Exif\0\0", a PNG's eXIf chunk, a WebP's EXIF chunk.
+    pub exif: Option<Vec<u8>>,
+    /// The XMP packet (XML text).
+    pub xmp: Option<Vec<u8>>,
+}
+
+impl Embedded {
+    /// The largest block read: larger ones are left out rather than read into the heap.
+    pub const MAX_BLOCK_BYTES: usize = 1 << 20;
+
+    /// Bytes held by the blocks.
+    pub fn heap_bytes(&self) -> usize {
+        [&self.icc, &self.exif, &self.xmp].iter().map(|b| b.as_ref().map_or(0, Vec::len)).sum()
+    }
 }
 
 /// Whether an encoder takes rows as they come or needs the whole output frame first.
