@@ -1,6 +1,7 @@
 //! dhat heap test of the AVIF encoder: its measured peak against the model
-//! `AvifEncoder::heap_bytes` (the collected frame plus rav1e's working memory), over sizes,
-//! shapes, efforts, threads, bit depths and alpha. The peak must not exceed the prediction, and
+//! `AvifEncoder::heap_bytes` (rav1e's frame and working memory, plus the collected alpha), over
+//! sizes, shapes, efforts, threads, bit depths, chroma subsampling (4:2:0, the default, and
+//! 4:4:4) and alpha. The peak must not exceed the prediction, and
 //! the prediction must stay within 1.4x of the peak (`MAX_RATIO`).
 //!
 //! Each scenario runs in its own process (see `support/heap.rs`). The inputs are synthetic
@@ -17,6 +18,7 @@ static ALLOC: dhat::Alloc = dhat::Alloc;
 mod support;
 
 use stripflow::codec::avif::{AvifBitDepth, AvifEncoder};
+use stripflow::codec::jpeg::Subsampling;
 use stripflow::codec::EncoderSpec;
 use stripflow::pixel::{ImageInfo, PixelFormat};
 use stripflow::synth::Synthetic;
@@ -27,7 +29,7 @@ use support::CountingSink;
 /// How far above the measured peak the prediction may be.
 const MAX_RATIO: f64 = 1.4;
 
-/// One encode: size, pixel format of the rows, effort, threads, bit depth.
+/// One encode: size, pixel format of the rows, effort, threads, bit depth, chroma subsampling.
 struct Case {
     width: u32,
     height: u32,
@@ -35,18 +37,20 @@ struct Case {
     effort: u8,
     threads: usize,
     ten_bits: bool,
+    subsampling: Subsampling,
 }
 
 impl Case {
     fn name(&self) -> String {
         format!(
-            "{}x{}_{}_e{}_t{}_{}bit",
+            "{}x{}_{}_e{}_t{}_{}bit_{}",
             self.width,
             self.height,
             self.format.to_string().replace(' ', ""),
             self.effort,
             self.threads,
-            if self.ten_bits { 10 } else { 8 }
+            if self.ten_bits { 10 } else { 8 },
+            self.subsampling.name().replace(':', "")
         )
     }
 
@@ -55,6 +59,7 @@ impl Case {
             effort: self.effort,
             threads: self.threads,
             bit_depth: if self.ten_bits { AvifBitDepth::Ten } else { AvifBitDepth::Eight },
+            subsampling: self.subsampling,
             ..Default::default()
         }
     }
@@ -67,7 +72,16 @@ impl Case {
 fn main() {
     let mut t = HeapTests::new();
     let fit = std::env::var_os("STRIPFLOW_AVIF_FIT").is_some();
-    let c = |width, height, format, effort, threads, ten_bits| Case { width, height, format, effort, threads, ten_bits };
+    let c = |width, height, format, effort, threads, ten_bits| Case {
+        width,
+        height,
+        format,
+        effort,
+        threads,
+        ten_bits,
+        subsampling: Subsampling::S420,
+    };
+    let full = |case: Case| Case { subsampling: Subsampling::S444, ..case };
     let (rgb8, rgba8, rgb16, rgba16, gray8) =
         (PixelFormat::RGB8, PixelFormat::RGBA8, PixelFormat::RGB16, PixelFormat::RGBA16, PixelFormat::GRAY8);
     let mut cases = vec![
@@ -89,6 +103,14 @@ fn main() {
         c(512, 512, rgba16, 4, 2, true),
         c(256, 256, rgba8, 9, 2, false),
         c(300, 200, gray8, 4, 2, false),
+        c(301, 199, rgb8, 4, 2, false),
+        full(c(256, 256, rgb8, 4, 2, false)),
+        full(c(512, 512, rgb8, 4, 2, false)),
+        full(c(512, 512, rgb8, 4, 1, false)),
+        full(c(512, 512, rgb16, 4, 2, true)),
+        full(c(512, 512, rgba8, 4, 2, false)),
+        Case { subsampling: Subsampling::S422, ..c(512, 512, rgb8, 4, 2, false) },
+        Case { subsampling: Subsampling::S422, ..c(512, 512, rgba16, 4, 2, true) },
     ];
     if fit {
         // Bigger frames for the fit (effort 0 is the fastest, and effort barely moves the peak).
@@ -102,6 +124,9 @@ fn main() {
             c(1536, 1536, rgba8, 0, 2, false),
             c(1536, 1536, rgba8, 0, 2, true),
             c(4096, 256, rgb8, 0, 2, false),
+            full(c(2048, 2048, rgb8, 0, 2, false)),
+            full(c(1536, 1536, rgb8, 0, 2, true)),
+            full(c(1536, 1536, rgba8, 0, 2, false)),
         ]);
     }
     let mut rows = Vec::new();

@@ -33,7 +33,7 @@ pub struct EncodeArgs {
     /// Lossy WebP: sharper RGB to YUV conversion ("smart subsampling").
     #[arg(long)]
     smart_subsample: bool,
-    /// JPEG chroma subsampling: 420 (default), 422 or 444.
+    /// JPEG and AVIF chroma subsampling: 420 (default), 422 or 444.
     #[arg(long)]
     subsampling: Option<String>,
     /// JPEG: progressive scans (the encoder holds the whole frame's coefficients; priced in the

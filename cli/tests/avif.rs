@@ -30,6 +30,12 @@ fn av1c_ten_bit(file: &[u8]) -> bool {
     file[at + 2] & 0x40 != 0
 }
 
+/// The colour image's chroma subsampling flags (x, y): the first `av1C` box, byte 2, bits 3 and 2.
+fn av1c_subsampling(file: &[u8]) -> (bool, bool) {
+    let at = file.windows(4).position(|w| w == b"av1C").expect("an av1C box") + 4;
+    (file[at + 2] & 0x08 != 0, file[at + 2] & 0x04 != 0)
+}
+
 fn ok(out: &Output) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
@@ -53,6 +59,12 @@ fn convert_to_avif_with_quality_effort_and_bit_depth() {
     ok(&stripflow(&["convert", s(&jpg), s(&out_10), "--bit-depth", "10", "--effort", "9"]));
     assert!(av1c_ten_bit(&std::fs::read(&out_10).unwrap()));
 
+    // Chroma: 4:2:0 by default, 4:4:4 with --subsampling (the colour image's av1C flags).
+    assert_eq!(av1c_subsampling(&q50), (true, true));
+    let out_444 = dir.path().join("full.avif");
+    ok(&stripflow(&["convert", s(&jpg), s(&out_444), "--subsampling", "444", "--effort", "9"]));
+    assert_eq!(av1c_subsampling(&std::fs::read(&out_444).unwrap()), (false, false));
+
     // `--format avif` to standard output.
     let out = stripflow(&["convert", s(&jpg), "-", "--format", "avif", "--effort", "9"]);
     ok(&out);
@@ -70,12 +82,13 @@ fn avif_option_errors_write_nothing() {
     let jpg = jpeg_file(dir.path(), 40, 30);
     let out_path = dir.path().join("out.avif");
     for (args, says) in [
-        (&["--compression", "6"][..], "--compression does not apply to AVIF output (AVIF takes --quality, --alpha-quality, --effort, --bit-depth)"),
+        (&["--compression", "6"][..], "--compression does not apply to AVIF output (AVIF takes --quality, --alpha-quality, --effort, --bit-depth, --subsampling)"),
         (&["--lossless"][..], "--lossless does not apply to AVIF output"),
         (&["--quality", "0"][..], "AVIF quality 0 is not in 1..=100"),
         (&["--effort", "10"][..], "AVIF effort 10 is not in 0..=9"),
         (&["--bit-depth", "12"][..], "AVIF bit-depth 12 is not 8 or 10"),
         (&["--alpha-quality", "101"][..], "AVIF alpha-quality 101 is not in 1..=100"),
+        (&["--subsampling", "411"][..], "subsampling '411' is not 4:4:4, 4:2:2 or 4:2:0"),
     ] {
         let mut all = vec!["convert", s(&jpg), s(&out_path)];
         all.extend_from_slice(args);

@@ -3,10 +3,12 @@
 //!
 //! The options that apply, with sharp's conventions: `--quality` 1..=100 (default 50),
 //! `--alpha-quality` 1..=100 (default: the quality), `--effort` 0..=9 (default 4; rav1e speed
-//! `10 - effort`) and `--bit-depth` 8 or 10 (default 8). Any other option is an error naming it.
+//! `10 - effort`), `--bit-depth` 8 or 10 (default 8) and `--subsampling` 420 (default, as
+//! libvips and Pillow write), 422 or 444. Any other option is an error naming it.
 
 use std::sync::Arc;
 
+use crate::codec::jpeg::Subsampling;
 use crate::codec::registry::{iso_brand, Codec};
 use crate::codec::spec::EncoderSpec;
 use crate::codec::{EncodeOption, EncodeOptions, Format};
@@ -25,7 +27,8 @@ pub const CODEC: Codec = Codec {
 };
 
 /// The options the AVIF encoder takes.
-pub const OPTIONS: &[EncodeOption] = &[EncodeOption::Quality, EncodeOption::AlphaQuality, EncodeOption::Effort, EncodeOption::BitDepth];
+pub const OPTIONS: &[EncodeOption] =
+    &[EncodeOption::Quality, EncodeOption::AlphaQuality, EncodeOption::Effort, EncodeOption::BitDepth, EncodeOption::Subsampling];
 
 /// The AVIF encoder for `options`, or an [`crate::Error::Unsupported`] naming the `avif` cargo
 /// feature when stripflow was built without it (checked after the options, so a wrong option is
@@ -41,11 +44,17 @@ fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
         Some(10) => true,
         Some(d) => return Err(crate::Error::parameter(format!("AVIF bit-depth {d} is not 8 or 10"))),
     };
-    make(quality, alpha_quality, effort, ten_bits)
+    make(quality, alpha_quality, effort, ten_bits, options.subsampling)
 }
 
 #[cfg(feature = "avif")]
-fn make(quality: Option<u8>, alpha_quality: Option<u8>, effort: Option<u8>, ten_bits: bool) -> Result<Arc<dyn EncoderSpec>> {
+fn make(
+    quality: Option<u8>,
+    alpha_quality: Option<u8>,
+    effort: Option<u8>,
+    ten_bits: bool,
+    subsampling: Option<Subsampling>,
+) -> Result<Arc<dyn EncoderSpec>> {
     use super::encode::{AvifBitDepth, AvifEncoder};
     let defaults = AvifEncoder::default();
     let quality = quality.unwrap_or(defaults.quality);
@@ -54,12 +63,19 @@ fn make(quality: Option<u8>, alpha_quality: Option<u8>, effort: Option<u8>, ten_
         alpha_quality: alpha_quality.unwrap_or(quality),
         effort: effort.unwrap_or(defaults.effort),
         bit_depth: if ten_bits { AvifBitDepth::Ten } else { AvifBitDepth::Eight },
+        subsampling: subsampling.unwrap_or(defaults.subsampling),
         ..defaults
     }))
 }
 
 #[cfg(not(feature = "avif"))]
-fn make(_quality: Option<u8>, _alpha_quality: Option<u8>, _effort: Option<u8>, _ten_bits: bool) -> Result<Arc<dyn EncoderSpec>> {
+fn make(
+    _quality: Option<u8>,
+    _alpha_quality: Option<u8>,
+    _effort: Option<u8>,
+    _ten_bits: bool,
+    _subsampling: Option<Subsampling>,
+) -> Result<Arc<dyn EncoderSpec>> {
     Err(crate::Error::unsupported(
         "AVIF",
         "output: this build of stripflow has no AVIF encoder (build the library with the `avif` cargo feature; the stripflow CLI enables it)",
@@ -109,9 +125,11 @@ mod tests {
     fn defaults_follow_sharp_and_alpha_quality_follows_quality() {
         let o = EncodeOptions { quality: Some(70), effort: Some(6), bit_depth: Some(10), ..Default::default() };
         let e = encoder(&o).unwrap();
-        assert_eq!(e.detail(), "quality 70, alpha quality 70, effort 6 (rav1e speed 4), 10-bit");
+        assert_eq!(e.detail(), "quality 70, alpha quality 70, effort 6 (rav1e speed 4), 10-bit, 4:2:0");
         let e = encoder(&EncodeOptions::default()).unwrap();
-        assert_eq!(e.detail(), "quality 50, alpha quality 50, effort 4 (rav1e speed 6), 8-bit");
+        assert_eq!(e.detail(), "quality 50, alpha quality 50, effort 4 (rav1e speed 6), 8-bit, 4:2:0");
+        let e = encoder(&EncodeOptions { subsampling: Some(Subsampling::S444), ..Default::default() }).unwrap();
+        assert!(e.detail().ends_with("8-bit, 4:4:4"), "{}", e.detail());
         assert_eq!(e.kind(), crate::codec::EncoderKind::WholeFrame);
     }
 }

@@ -1,17 +1,23 @@
-//! The AVIF encoder: the whole frame collected as full-range BT.601 YCbCr 4:4:4 planes (and an
-//! alpha plane), then handed to ravif/rav1e in a thread pool of the job's size.
+//! The AVIF encoder: the whole frame written as full-range BT.601 YCbCr (4:2:0 by default, 4:2:2
+//! or 4:4:4 on request) straight into rav1e's input frame, alpha collected beside it, then both
+//! encoded by rav1e in a thread pool of the job's size and wrapped by avif-serialize.
 //!
 //! Rows are converted on the way in (gray to RGB, 16-bit to 8-bit for 8-bit output; 8-bit to
 //! 16-bit for 10-bit output, so 16-bit input keeps 10 bits of precision) by
-//! [`crate::ops::convert::Convert`], one row at a time, then to YCbCr with ravif's own formulas.
-//! An alpha channel that is opaque everywhere is dropped before encoding, as ravif does.
+//! [`crate::ops::convert::Convert`], one row at a time, then to YCbCr ([`super::planes`]).
+//! An alpha channel that is opaque everywhere is dropped before encoding, as ravif did.
 //!
 //! Memory ([`AvifEncoder::heap_bytes`], fitted with dhat in `tests/heap_avif.rs`; the design
-//! note in [`super`] gives the measurements): the collected planes, then rav1e's own frame,
-//! reconstruction and per-block state, which grow with the pixels, plus a per-tile term.
+//! note in [`super`] gives the measurements): rav1e's frame, reconstruction and per-block state,
+//! which grow with the pixels, plus a per-tile term, plus the collected alpha plane.
 
 use std::io::Write;
 
+use rav1e::prelude::ChromaSampling;
+
+use super::av1;
+use super::planes::{self, Sample};
+use crate::codec::jpeg::Subsampling;
 use crate::codec::spec::{EncoderKind, EncoderSpec};
 use crate::codec::Format;
 use crate::error::{Error, Result};
@@ -32,7 +38,8 @@ pub enum AvifBitDepth {
 /// Options of the AVIF encoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AvifEncoder {
-    /// Colour quality 1..=100 (ravif's scale; sharp's default 50).
+    /// Colour quality 1..=100 (ravif's scale, kept: rav1e quantizer `av1::quantizer`; sharp's
+    /// default 50).
     pub quality: u8,
     /// Alpha quality 1..=100.
     pub alpha_quality: u8,
@@ -40,6 +47,9 @@ pub struct AvifEncoder {
     pub effort: u8,
     /// Bits per sample of the file.
     pub bit_depth: AvifBitDepth,
+    /// Chroma resolution of the colour image: 4:2:0 by default (what libvips, libavif and
+    /// Pillow write: half the samples of 4:4:4 to encode), 4:4:4 for full-resolution colour.
+    pub subsampling: Subsampling,
     /// Threads rav1e may use; 0 means what the platform offers
     /// (`std::thread::available_parallelism`). The encoder runs in a rayon pool of exactly this
     /// many threads, created for the job: no other thread is started (not rayon's global pool,
@@ -51,7 +61,15 @@ pub struct AvifEncoder {
 
 impl Default for AvifEncoder {
     fn default() -> Self {
-        AvifEncoder { quality: 50, alpha_quality: 50, effort: 4, bit_depth: AvifBitDepth::Eight, threads: 0, strip_height: 16 }
+        AvifEncoder {
+            quality: 50,
+            alpha_quality: 50,
+            effort: 4,
+            bit_depth: AvifBitDepth::Eight,
+            subsampling: Subsampling::S420,
+            threads: 0,
+            strip_height: 16,
+        }
     }
 }
 
@@ -93,6 +111,15 @@ impl AvifEncoder {
         }
     }
 
+    /// rav1e's chroma sampling of the colour image.
+    pub fn chroma_sampling(&self) -> ChromaSampling {
+        match self.subsampling {
+            Subsampling::S420 => ChromaSampling::Cs420,
+            Subsampling::S422 => ChromaSampling::Cs422,
+            Subsampling::S444 => ChromaSampling::Cs444,
+        }
+    }
+
     /// Pulls every row of `source` and writes an AVIF file to `writer`.
     pub fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
         self.check()?;
@@ -103,146 +130,68 @@ impl AvifEncoder {
         let format = self.working_format(info.format);
         let mut rows = Convert::new(source, format, [0, 0, 0]);
         let file = match self.bit_depth {
-            AvifBitDepth::Eight => {
-                let frame = collect::<u8>(&mut rows, self.strip_height, |s| s[0] as u16)?;
-                self.run(|e| e.encode_raw_planes_8_bit(frame.width, frame.height, frame.planes, frame.alpha, FULL, BT601))?
-            }
-            AvifBitDepth::Ten => {
-                let frame = collect::<u16>(&mut rows, self.strip_height, |s| u16::from_ne_bytes([s[0], s[1]]))?;
-                self.run(|e| e.encode_raw_planes_10_bit(frame.width, frame.height, frame.planes, frame.alpha, FULL, BT601))?
-            }
+            AvifBitDepth::Eight => self.encode_as::<u8>(&mut rows, 8)?,
+            AvifBitDepth::Ten => self.encode_as::<u16>(&mut rows, 10)?,
         };
         writer.write_all(&file)?;
         writer.flush()?;
         Ok(())
     }
 
-    /// Runs `encode` with a ravif encoder of these options in a pool of
-    /// [`thread_count`](Self::thread_count) threads.
-    fn run(
-        &self,
-        encode: impl FnOnce(&ravif::Encoder<'static>) -> std::result::Result<ravif::EncodedImage, ravif::Error> + Send,
-    ) -> Result<Vec<u8>> {
-        // ravif's own thread setting (`with_num_threads(Some(n))`) would give each rav1e context
-        // (colour and alpha, encoded at once) a pool of n threads, and run the two on rayon's
-        // global pool: up to 2n + cores threads. `None` makes rav1e use the pool it runs in.
-        let encoder = ravif::Encoder::new()
-            .with_quality(self.quality as f32)
-            .with_alpha_quality(self.alpha_quality as f32)
-            .with_speed(self.speed())
-            .with_num_threads(None)
-            .with_alpha_color_mode(ravif::AlphaColorMode::UnassociatedDirty);
+    /// The AV1 image settings of the colour image (`alpha`: of the alpha image).
+    fn image(&self, info: ImageInfo, bit_depth: usize, alpha: bool) -> av1::Av1Image {
+        let (width, height) = (info.width as usize, info.height as usize);
+        let quantizer = av1::quantizer(if alpha { self.alpha_quality } else { self.quality });
+        av1::Av1Image {
+            width,
+            height,
+            bit_depth,
+            quantizer,
+            speed: self.speed(),
+            tiles: av1::tiles(width, height, self.thread_count(), self.speed(), quantizer),
+            chroma: if alpha { ChromaSampling::Cs400 } else { self.chroma_sampling() },
+            color: if alpha { None } else { Some(av1::SRGB_BT601) },
+        }
+    }
+
+    /// Fills a rav1e frame from `rows` and encodes it (and the alpha image, when some pixel is
+    /// not opaque) in a pool of [`thread_count`](Self::thread_count) threads; the AVIF file.
+    fn encode_as<P: Sample>(&self, rows: &mut dyn RowSource, bit_depth: usize) -> Result<Vec<u8>> {
+        let info = rows.info();
+        let color_image = self.image(info, bit_depth, false);
+        let color_context = av1::context::<P>(&color_image)?;
+        let mut frame = color_context.new_frame();
+        let alpha = planes::fill::<P>(rows, self.strip_height, color_image.chroma, &mut frame)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.thread_count())
             .thread_name(|i| format!("stripflow-avif-{i}"))
             .build()
             .map_err(|e| Error::Io(std::io::Error::other(format!("cannot start the AVIF encoder's threads: {e}"))))?;
-        let encoded = pool.install(|| encode(&encoder)).map_err(|e| Error::parameter(format!("AVIF encoder (rav1e): {e}")))?;
-        Ok(encoded.avif_file)
+        let alpha_image = self.image(info, bit_depth, true);
+        // Colour and alpha are two rav1e contexts encoded at once (as ravif does); rav1e has no
+        // thread setting of its own, so both run in this pool.
+        let (color, alpha) = pool.install(|| {
+            rayon::join(
+                || av1::encode(color_context, frame),
+                || {
+                    alpha
+                        .map(|alpha| {
+                            let context = av1::context::<P>(&alpha_image)?;
+                            let mut frame = context.new_frame();
+                            planes::fill_alpha(&alpha, alpha_image.width, &mut frame);
+                            drop(alpha);
+                            av1::encode(context, frame)
+                        })
+                        .transpose()
+                },
+            )
+        });
+        let (color, alpha) = (color?, alpha?);
+        av1::container(&color, alpha.as_deref(), (info.width, info.height), bit_depth as u8, color_image.chroma)
     }
 }
 
-const FULL: ravif::PixelRange = ravif::PixelRange::Full;
-const BT601: ravif::MatrixCoefficients = ravif::MatrixCoefficients::BT601;
-
-/// A collected frame: YCbCr samples per pixel, and alpha when some pixel is not opaque.
-struct Frame<P> {
-    width: usize,
-    height: usize,
-    planes: Vec<[P; 3]>,
-    alpha: Option<Vec<P>>,
-}
-
-/// A sample type of the collected planes.
-trait Sample: Copy + Default + PartialEq + Send + 'static {
-    /// Bits of the AV1 data (8 or 10).
-    const BITS: u32;
-    /// Bytes per sample of the working rows (1 or 2).
-    const INPUT_BYTES: usize;
-    /// From a rounded value in range.
-    fn from_f32(v: f32) -> Self;
-    /// Scales an input sample (8 or 16 bits) to [`Self::BITS`], rounded.
-    fn scale(v: u16) -> Self;
-    /// The opaque alpha value.
-    const OPAQUE: Self;
-}
-
-impl Sample for u8 {
-    const BITS: u32 = 8;
-    const INPUT_BYTES: usize = 1;
-    const OPAQUE: u8 = 255;
-    fn from_f32(v: f32) -> u8 {
-        v as u8
-    }
-    fn scale(v: u16) -> u8 {
-        v as u8
-    }
-}
-
-impl Sample for u16 {
-    const BITS: u32 = 10;
-    const INPUT_BYTES: usize = 2;
-    const OPAQUE: u16 = 1023;
-    fn from_f32(v: f32) -> u16 {
-        v as u16
-    }
-    fn scale(v: u16) -> u16 {
-        ((v as u32 * 1023 + 32767) / 65535) as u16
-    }
-}
-
-/// BT.601 luma weights, as ravif uses them.
-const KR: f32 = 0.2990;
-const KG: f32 = 0.5870;
-const KB: f32 = 0.1140;
-
-/// Full-range BT.601 YCbCr of an RGB pixel whose samples are on a 0..=`input_max` scale, with
-/// ravif's formulas (`rgb_to_ycbcr`): an 8-bit input gives the bytes ravif's own RGB entry
-/// points would.
-#[inline]
-fn ycbcr<P: Sample>(r: f32, g: f32, b: f32, input_max: f32) -> [P; 3] {
-    let max_value = ((1u32 << P::BITS) - 1) as f32;
-    let scale = max_value / input_max;
-    let shift = (max_value * 0.5).round();
-    let y = (scale * KB).mul_add(b, (scale * KR).mul_add(r, scale * KG * g));
-    let cb = b.mul_add(scale, -y).mul_add(0.5 / (1. - KB), shift);
-    let cr = r.mul_add(scale, -y).mul_add(0.5 / (1. - KR), shift);
-    [P::from_f32(y.round()), P::from_f32(cb.round().clamp(0., max_value)), P::from_f32(cr.round().clamp(0., max_value))]
-}
-
-/// Pulls every row of `rows` (RGB or RGBA, 8-bit for `u8`, 16-bit for `u16`) into YCbCr planes.
-fn collect<P: Sample>(rows: &mut dyn RowSource, strip_height: u32, read: impl Fn(&[u8]) -> u16) -> Result<Frame<P>> {
-    let info = rows.info();
-    let (width, height) = (info.width as usize, info.height as usize);
-    let pixels = width * height;
-    let channels = info.format.channels();
-    let has_alpha = info.format.color.has_alpha();
-    let input_max = if P::INPUT_BYTES == 1 { 255.0 } else { 65535.0 };
-    let mut planes: Vec<[P; 3]> = Vec::new();
-    planes.try_reserve_exact(pixels).map_err(|_| frame_too_big(info))?;
-    let mut alpha: Vec<P> = Vec::new();
-    if has_alpha {
-        alpha.try_reserve_exact(pixels).map_err(|_| frame_too_big(info))?;
-    }
-    let mut opaque = true;
-    let step = channels * P::INPUT_BYTES;
-    crate::pipeline::drain(rows, strip_height, |strip, _| {
-        for px in strip.chunks_exact(step) {
-            let s = |c: usize| read(&px[c * P::INPUT_BYTES..]) as f32;
-            planes.push(ycbcr::<P>(s(0), s(1), s(2), input_max));
-            if has_alpha {
-                let a = P::scale(read(&px[3 * P::INPUT_BYTES..]));
-                opaque &= a == P::OPAQUE;
-                alpha.push(a);
-            }
-        }
-        Ok(())
-    })?;
-    let alpha = if has_alpha && !opaque { Some(alpha) } else { None };
-    Ok(Frame { width, height, planes, alpha })
-}
-
-fn frame_too_big(info: ImageInfo) -> Error {
+pub(super) fn frame_too_big(info: ImageInfo) -> Error {
     Error::limits(format!("cannot allocate the {}x{} frame the AVIF encoder collects", info.width, info.height))
 }
 
@@ -265,7 +214,7 @@ impl EncoderSpec for AvifEncoder {
 
     fn detail(&self) -> String {
         format!(
-            "quality {}, alpha quality {}, effort {} (rav1e speed {}), {}-bit",
+            "quality {}, alpha quality {}, effort {} (rav1e speed {}), {}-bit, {}",
             self.quality,
             self.alpha_quality,
             self.effort,
@@ -273,7 +222,8 @@ impl EncoderSpec for AvifEncoder {
             match self.bit_depth {
                 AvifBitDepth::Eight => 8,
                 AvifBitDepth::Ten => 10,
-            }
+            },
+            self.subsampling.name()
         )
     }
 
@@ -287,23 +237,28 @@ const RAV1E_PADDING: u64 = 88;
 
 /// Heap of an AVIF encode of `info` (see the design note in [`super`]): per padded pixel of
 /// rav1e's frames (input, reconstruction, CDEF and loop-restoration copies, per-block and motion
-/// state), 17.5 bytes at 8 bits and 26.5 at 10 for the colour image, 7 more for an alpha image;
-/// fixed 0.6 MiB, 0.5 MiB per thread and 1.5 MiB for the alpha context; and our strip. The
-/// collected planes (3 or 6 bytes a pixel) are freed into rav1e's frame before its encoding
-/// peak, so they are inside the per-pixel figure. An input with an alpha channel is priced with
-/// the alpha image even if it turns out opaque.
+/// state) for the colour image, 12 / 14.5 / 17.5 bytes at 8 bits and 16 / 21 / 26.5 at 10 in
+/// 4:2:0 / 4:2:2 / 4:4:4 (4:2:2 interpolated); 7 (8 bits) or 9 (10 bits) more for an alpha
+/// image; fixed 0.6 MiB, 0.5 MiB per thread and 1.5 MiB for the alpha context; and our strip.
+/// The colour planes are written straight into rav1e's frame (inside the per-pixel figure); the
+/// collected alpha plane lives until the alpha frame is filled, inside the alpha figure. An
+/// input with an alpha channel is priced with the alpha image even if it turns out opaque.
 fn heap_model(encoder: &AvifEncoder, info: ImageInfo) -> usize {
     const MIB: u64 = 1 << 20;
     let padded = (info.width.next_multiple_of(8) as u64 + 2 * RAV1E_PADDING) * (info.height.next_multiple_of(8) as u64 + 2 * RAV1E_PADDING);
-    let (half_bytes_per_padded_pixel, sample_bytes) = match encoder.bit_depth {
-        AvifBitDepth::Eight => (35, 1),
-        AvifBitDepth::Ten => (53, 2),
+    let (half_bytes_per_padded_pixel, alpha_bytes_per_padded_pixel, sample_bytes) = match (encoder.bit_depth, encoder.subsampling) {
+        (AvifBitDepth::Eight, Subsampling::S420) => (24, 7, 1),
+        (AvifBitDepth::Eight, Subsampling::S422) => (29, 7, 1),
+        (AvifBitDepth::Eight, Subsampling::S444) => (35, 7, 1),
+        (AvifBitDepth::Ten, Subsampling::S420) => (32, 9, 2),
+        (AvifBitDepth::Ten, Subsampling::S422) => (42, 9, 2),
+        (AvifBitDepth::Ten, Subsampling::S444) => (53, 9, 2),
     };
     let mut bytes = MIB * 6 / 10 + MIB / 2 * encoder.thread_count() as u64 + padded * half_bytes_per_padded_pixel / 2;
     if info.format.color.has_alpha() {
         bytes += if encoder.thread_count() > 1 {
-            // ravif encodes the alpha image beside the colour one (rayon::join).
-            MIB * 3 / 2 + padded * 7
+            // The alpha image is encoded beside the colour one (rayon::join).
+            MIB * 3 / 2 + padded * alpha_bytes_per_padded_pixel
         } else {
             // One thread: the alpha image is encoded after the colour one, whose peak it
             // meets only as the collected alpha plane.
