@@ -43,13 +43,14 @@ fn working_bytes_per_pixel(h: &WebpHeader) -> f64 {
     match (h.animated, h.lossy, h.alpha) {
         // Lossy: the YUV planes (1.5 bytes a pixel, rounded to macroblocks); alpha adds its
         // plane and the lossless decoder's ARGB copy of it.
-        (false, true, false) => 1.7,
+        (false, true, false) => 1.8,
         (false, true, true) => 6.7,
-        // Lossless: the ARGB frame (4) and, for RGB output, the RGBA copy it is narrowed from.
-        (false, false, false) => 8.2,
-        (false, false, true) => 4.2,
-        // Animations: the RGBA canvas, a frame of the frame's kind and its RGBA copy.
-        (true, _, _) => 16.5,
+        // Lossless: RGBA output is decoded in place; RGB output from an RGBA copy.
+        (false, false, false) => 4.5,
+        (false, false, true) => 0.5,
+        // Animations: image-webp's RGBA canvas, the frame decoded and its RGBA copy.
+        (true, false, _) => 9.0,
+        (true, true, _) => 11.0,
     }
 }
 
