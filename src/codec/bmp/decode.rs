@@ -60,6 +60,7 @@ impl BmpDecoder {
     /// A decoder for `input` whose headers are `header`; decodes an RLE frame here.
     pub fn new(input: Input, header: Arc<BmpHeader>) -> Result<BmpDecoder> {
         let h = &*header;
+        super::header::check_data_length(&input, h)?;
         let info = ImageInfo { width: h.width, height: h.height, format: h.output };
         let mut decoder = BmpDecoder {
             rows: RowCounter::new(h.height),

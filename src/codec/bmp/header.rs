@@ -188,14 +188,21 @@ pub fn read_header(input: &Input) -> Result<BmpHeader> {
     if data_offset < after_dib || data_offset > input.len() {
         return Err(bad(format!("pixel data offset {data_offset} outside the file")));
     }
-    if matches!(compression, Compression::Rgb | Compression::Bitfields) {
-        let end = (data_offset as u64).saturating_add(stride as u64 * height as u64);
+    let output = if bits <= 8 || alpha == AlphaSource::None { PixelFormat::RGB8 } else { PixelFormat::RGBA8 };
+    Ok(BmpHeader { width, height, top_down, bits, compression, data_offset, stride, palette, masks, alpha, dib, output })
+}
+
+/// Checks that the uncompressed pixel data of `h` is whole in `input` (done when a decoder is
+/// built, not in the header, so that an oversized header is refused by the planner's input
+/// pixel limit first, as for other formats).
+pub(crate) fn check_data_length(input: &Input, h: &BmpHeader) -> Result<()> {
+    if matches!(h.compression, Compression::Rgb | Compression::Bitfields) {
+        let end = (h.data_offset as u64).saturating_add(h.stride as u64 * h.height as u64);
         if end > input.len() as u64 {
             return Err(bad(format!("file truncated: the pixel data needs {end} bytes, the file has {}", input.len())));
         }
     }
-    let output = if bits <= 8 || alpha == AlphaSource::None { PixelFormat::RGB8 } else { PixelFormat::RGBA8 };
-    Ok(BmpHeader { width, height, top_down, bits, compression, data_offset, stride, palette, masks, alpha, dib, output })
+    Ok(())
 }
 
 /// Checks that `mask` is one run of at most 32 set bits (or zero).

@@ -2,8 +2,9 @@
 //!
 //! The stream is read through an [`crate::io::InputReader`] from the data offset. Pixels the
 //! stream skips (a delta, an early end of line or of the bitmap) keep index 0, as Pillow renders
-//! them. Damage is a typed error: a run past the end of its row, a delta or a line past the last
-//! row, a stream that ends before its end-of-bitmap marker.
+//! them. Pixels a run puts past the end of its row are dropped (encoders such as ImageMagick
+//! write them; Pillow and browsers drop them too). Damage is a typed error: a run or a delta
+//! past the last row, a stream that ends before its end-of-bitmap marker.
 
 use std::io::Read;
 
@@ -37,11 +38,12 @@ pub(crate) fn decode(input: &Input, header: &BmpHeader) -> Result<Vec<u8>> {
         let [count, value] = next(&mut reader)?;
         if count > 0 {
             let count = count as usize;
-            if line >= height || x + count > width {
-                return Err(bad(format!("a run of {count} pixels passes the end of row {line}")));
+            if line >= height {
+                return Err(bad(format!("a run of {count} pixels past the last row")));
             }
             let row = &mut frame[(height - 1 - line) * width..][..width];
-            for (i, p) in row[x..x + count].iter_mut().enumerate() {
+            let end = (x + count).min(width);
+            for (i, p) in row[x.min(width)..end].iter_mut().enumerate() {
                 *p = if four { if i % 2 == 0 { value >> 4 } else { value & 15 } } else { value };
             }
             x += count;
@@ -63,8 +65,8 @@ pub(crate) fn decode(input: &Input, header: &BmpHeader) -> Result<Vec<u8>> {
             }
             n => {
                 let n = n as usize;
-                if line >= height || x + n > width {
-                    return Err(bad(format!("a literal run of {n} pixels passes the end of row {line}")));
+                if line >= height {
+                    return Err(bad(format!("a literal run of {n} pixels past the last row")));
                 }
                 let bytes = if four { n.div_ceil(2) } else { n };
                 let mut literal = [0u8; 256];
@@ -73,7 +75,8 @@ pub(crate) fn decode(input: &Input, header: &BmpHeader) -> Result<Vec<u8>> {
                     pair.copy_from_slice(&next(&mut reader)?);
                 }
                 let row = &mut frame[(height - 1 - line) * width..][..width];
-                for (i, p) in row[x..x + n].iter_mut().enumerate() {
+                let end = (x + n).min(width);
+                for (i, p) in row[x.min(width)..end].iter_mut().enumerate() {
                     *p = if four { (literal[i / 2] >> (4 * (1 - i % 2))) & 15 } else { literal[i] };
                 }
                 x += n;
