@@ -98,7 +98,7 @@ pub fn bmp_headers(width: u32, height: u32, bits: u16, top_down: bool, compressi
 pub struct GifFrameSpec {
     /// Left, top, width, height on the screen.
     pub rect: (u16, u16, u16, u16),
-    /// Palette indices, `width * height`.
+    /// Palette indices, `width * height`, top row first (interlaced files are stored in pass order).
     pub indices: Vec<u8>,
     /// Transparent index.
     pub transparent: Option<u8>,
@@ -116,7 +116,14 @@ pub fn gif_bytes(width: u16, height: u16, palette: &[u8], frames: &[GifFrameSpec
         for f in frames {
             let (left, top, w, h) = f.rect;
             let mut frame = gif::Frame { left, top, width: w, height: h, ..Default::default() };
-            frame.buffer = std::borrow::Cow::Borrowed(&f.indices);
+            // The encoder writes the buffer as given: an interlaced frame's lines go in pass order.
+            frame.buffer = if f.interlaced {
+                let passes = [(0usize, 8usize), (4, 8), (2, 4), (1, 2)];
+                let rows = passes.iter().flat_map(|&(start, step)| (start..h as usize).step_by(step));
+                std::borrow::Cow::Owned(rows.flat_map(|y| f.indices[y * w as usize..][..w as usize].iter().copied()).collect())
+            } else {
+                std::borrow::Cow::Borrowed(&f.indices)
+            };
             frame.transparent = f.transparent;
             frame.dispose = f.dispose;
             frame.interlaced = f.interlaced;

@@ -169,7 +169,7 @@ impl GifDecoder {
                 *frame_rows_read += 1;
                 let transparent = f.transparent;
                 let span = (self.info.width as usize).saturating_sub(f.left as usize).min(line.len());
-                let dest = &mut out[f.left as usize * channels..];
+                let Some(dest) = out.get_mut(f.left as usize * channels..) else { return Ok(()) };
                 for (o, &index) in dest.chunks_exact_mut(channels).zip(&line[..span]) {
                     if Some(index) == transparent {
                         continue;
