@@ -80,7 +80,7 @@ fn main() {
         out.extend_from_slice(&data);
         out
     };
-    let peak = t.measure("bmp_rle8", rle, |b| run_streamed(b));
+    let peak = t.measure("bmp_rle8", rle, run_streamed);
     t.check_at_most("BMP RLE8 within its plan", peak, planned_heap(&rle(), 0).unwrap() as u64 + beside(3000));
 
     // GIF page 0 streamed: flat; interlaced and page 2 on the canvas, within their plans.
@@ -92,7 +92,7 @@ fn main() {
     let tall = t.measure("gif_tall", || gif(3000, false, 1), run_streamed);
     t.check_flat("GIF first frame streams: peak flat as the height grows", short, tall, 2048);
     t.check_at_most("GIF streamed within its plan", tall, planned_heap(&gif(3000, false, 1), 0).unwrap() as u64 + beside(3000));
-    let peak = t.measure("gif_interlaced", || gif(1500, true, 1), |b| run_streamed(b));
+    let peak = t.measure("gif_interlaced", || gif(1500, true, 1), run_streamed);
     t.check_at_most("GIF interlaced (canvas) within its plan", peak, planned_heap(&gif(1500, true, 1), 0).unwrap() as u64 + beside(3000));
     let peak = t.measure("gif_page2", || gif(1500, false, 3), |b| run_page(b, 2));
     t.check_at_most("GIF page 2 (canvas) within its plan", peak, planned_heap(&gif(1500, false, 3), 2).unwrap() as u64 + beside(4000));

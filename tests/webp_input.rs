@@ -5,7 +5,7 @@
 mod new_inputs;
 
 use new_inputs::*;
-use stripflow::codec::{icc, registry, DecoderSpec};
+use stripflow::codec::{icc, registry};
 use stripflow::io::Input;
 use stripflow::{ErrorKind, PixelFormat};
 
