@@ -40,7 +40,7 @@ pub enum Format {
     Jpeg,
     /// TIFF (written; reading comes later).
     Tiff,
-    /// WebP (written; reading comes later).
+    /// WebP (read and written).
     Webp,
     /// AVIF (AV1 in HEIF): written with the `avif` cargo feature, not read.
     Avif,
