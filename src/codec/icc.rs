@@ -58,6 +58,7 @@ pub fn icc_profile_len(input: &Input) -> Result<Option<usize>> {
             Some(zlib) => Some(inflate_at(input, zlib, None)?),
             None => None,
         },
+        Some(Format::Webp) => super::webp::decode_header::read_header(input)?.icc.map(|r| r.len()),
         Some(other) => return Err(Error::unsupported("input", format!("ICC profiles of {other} files are not read"))),
         None => return Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     };
@@ -87,7 +88,7 @@ pub(crate) fn read_heap_bytes(input: &Input, len: usize) -> Result<usize> {
 
 /// The format of `input` from its first bytes (`None`: neither PNG nor JPEG).
 fn sniff(input: &Input) -> Result<Option<Format>> {
-    let mut head = [0u8; 8];
+    let mut head = [0u8; 12];
     let got = input.read_at(0, &mut head)?;
     Ok(Format::sniff(&head[..got]))
 }
@@ -110,6 +111,15 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
             let mut profile = vec![0u8; len];
             if inflate_at(input, zlib, Some(&mut profile)).ok() != Some(len) {
                 return Err(Error::format("PNG", "iCCP chunk inflates differently the second time"));
+            }
+            Ok(Some(profile))
+        }
+        Some(Format::Webp) => {
+            let Some(range) = super::webp::decode_header::read_header(input)?.icc else { return Ok(None) };
+            check_icc_len(range.len())?;
+            let mut profile = vec![0u8; range.len()];
+            if input.read_at(range.start, &mut profile)? != range.len() {
+                return Err(Error::format("WebP", "ICCP chunk truncated"));
             }
             Ok(Some(profile))
         }

@@ -4,12 +4,14 @@
 //!   [`Header`] a job parses once.
 //! * [`registry`]: one entry per format; detection, names, extensions and encoder options all go
 //!   through it.
-//! * `png`, `jpeg`, `tiff`, `webp`, `avif`: the formats, each with a `codec` module holding its registry entry.
+//! * `png`, `jpeg`, `tiff`, `webp`, `avif`, `gif`, `bmp`: the formats, each with a `codec` module holding its registry entry.
 //! * [`probe`]: header facts for `stripflow info`.
 
 #[cfg_attr(not(feature = "avif"), allow(unused))]
 pub mod avif;
+pub mod bmp;
 pub mod exif;
+pub mod gif;
 mod fail_on;
 pub mod icc;
 pub mod jpeg;
@@ -38,10 +40,14 @@ pub enum Format {
     Jpeg,
     /// TIFF (written; reading comes later).
     Tiff,
-    /// WebP (written; reading comes later).
+    /// WebP (read and written).
     Webp,
     /// AVIF (AV1 in HEIF): written with the `avif` cargo feature, not read.
     Avif,
+    /// GIF (read: the first frame, or any frame composited).
+    Gif,
+    /// Windows / OS/2 bitmap (read).
+    Bmp,
 }
 
 impl Format {

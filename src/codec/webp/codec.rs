@@ -1,4 +1,4 @@
-//! WebP's registry entry: written (lossy and lossless), not read yet.
+//! WebP's registry entry: read (see [`super::decode`]) and written (lossy and lossless).
 //!
 //! The encoder constructor maps the job's options onto [`WebpEncoder`] and picks the library:
 //! lossy output needs libwebp (the `webp-lossy` feature); lossless output uses libwebp when the
@@ -21,7 +21,7 @@ pub const CODEC: Codec = Codec {
     aliases: &[],
     extensions: &["webp"],
     sniff: |b| b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP",
-    decoder: None,
+    decoder: Some(&super::decode::WebpDecoding),
     encoder: Some(encoder),
 };
 

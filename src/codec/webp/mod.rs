@@ -1,4 +1,4 @@
-//! WebP output: lossless in pure Rust (the image-webp crate) and, behind the `webp-lossy` cargo
+//! WebP output and input. Output: lossless in pure Rust (the image-webp crate) and, behind the `webp-lossy` cargo
 //! feature, lossy and tuned lossless through libwebp (the libwebp-sys crate, built from libwebp's
 //! C source).
 //!
@@ -12,10 +12,12 @@
 //!   compresses better); image-webp without it, where `effort` and `near_lossless` are errors
 //!   rather than silently ignored.
 //!
-//! Reading WebP comes later (a `decode.rs` beside these files); until then WebP input is a typed
-//! `Unsupported` error.
+//! Reading: [`decode`] (image-webp, whole frame, priced) over our own RIFF walk
+//! ([`decode_header`]).
 
 pub mod codec;
+pub mod decode;
+pub mod decode_header;
 pub mod encode;
 #[cfg(feature = "webp-lossy")]
 mod libwebp;
