@@ -149,7 +149,7 @@ pub(crate) fn with_path(e: stripflow::Error, path: &str) -> anyhow::Error {
 
 fn info(path: &str, json: bool) -> Result<()> {
     let input = open_input(path)?;
-    let meta = probe::read_metadata(&input).map_err(|e| with_path(e, path))?;
+    let meta = probe::read_info(&input).map_err(|e| with_path(e, path))?;
     if json {
         print_line(meta.to_json())
     } else {
@@ -159,12 +159,19 @@ fn info(path: &str, json: bool) -> Result<()> {
 
 /// Parses `WxH`.
 pub(crate) fn parse_size(s: &str) -> Result<(u32, u32)> {
-    let (w, h) = s.split_once(['x', 'X']).with_context(|| format!("'{s}' is not WxH"))?;
-    let w: u32 = w.trim().parse().with_context(|| format!("bad width in '{s}'"))?;
-    let h: u32 = h.trim().parse().with_context(|| format!("bad height in '{s}'"))?;
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .with_context(|| format!("'{s}' is not WxH"))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .with_context(|| format!("bad width in '{s}'"))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .with_context(|| format!("bad height in '{s}'"))?;
     if w == 0 || h == 0 {
         bail!("size '{s}' must be at least 1x1");
     }
     Ok((w, h))
 }
-

@@ -78,7 +78,9 @@ impl FromStr for FailOn {
             "none" => Ok(FailOn::None),
             "truncated" => Ok(FailOn::Truncated),
             "error" | "warning" => Ok(FailOn::Error),
-            _ => Err(Error::parameter(format!("fail-on level {s:?} (use none, truncated or error)"))),
+            _ => Err(Error::parameter(format!(
+                "fail-on level {s:?} (use none, truncated or error)"
+            ))),
         }
     }
 }
@@ -107,6 +109,9 @@ mod tests {
             assert_eq!(level.name().parse::<FailOn>().unwrap(), level);
         }
         assert_eq!("WARNING".parse::<FailOn>().unwrap(), FailOn::Error);
-        assert!(matches!("lenient".parse::<FailOn>(), Err(Error::Parameter(_))));
+        assert!(matches!(
+            "lenient".parse::<FailOn>(),
+            Err(Error::Parameter(_))
+        ));
     }
 }

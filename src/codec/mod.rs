@@ -5,6 +5,7 @@
 //! * [`registry`]: one entry per format; detection, names, extensions and encoder options all go
 //!   through it.
 //! * `png`, `jpeg`, `tiff`, `webp`, `avif`: the formats, each with a `codec` module holding its registry entry.
+//! * [`metadata`]: EXIF, XMP and ICC blocks read from inputs and kept in outputs.
 //! * [`probe`]: header facts for `stripflow info`.
 
 #[cfg_attr(not(feature = "avif"), allow(unused))]
@@ -13,6 +14,7 @@ pub mod exif;
 mod fail_on;
 pub mod icc;
 pub mod jpeg;
+pub mod metadata;
 mod options;
 pub mod png;
 pub mod probe;
@@ -24,7 +26,9 @@ pub mod webp;
 pub use fail_on::FailOn;
 pub use options::{EncodeOption, EncodeOptions, TiffCompression};
 pub use registry::Codec;
-pub use spec::{DecodeRequest, DecoderSpec, Embedded, EncoderKind, EncoderSpec, Header, WriteSeek};
+pub use spec::{
+    DecodeRequest, DecoderSpec, Embedded, EncoderKind, EncoderSpec, Header, Output, WriteSeek,
+};
 
 use crate::error::Result;
 
@@ -53,7 +57,10 @@ impl Format {
     /// The format a file name's extension names (`.png`, `.jpg`, ...), case-insensitive; `None`
     /// for no or an unknown extension (see [`registry::by_extension`] for the reason).
     pub fn from_extension(path: &std::path::Path) -> Option<Format> {
-        registry::by_extension(path).ok().flatten().map(|c| c.format)
+        registry::by_extension(path)
+            .ok()
+            .flatten()
+            .map(|c| c.format)
     }
 
     /// The format named by `name` ("png", "jpeg", "jpg").

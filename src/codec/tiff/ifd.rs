@@ -14,6 +14,10 @@ use crate::error::{Error, Result};
 /// TIFF field types used here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum FieldType {
+    /// 8-bit unsigned (XMP).
+    Byte = 1,
+    /// Bytes of no stated type (an ICC profile).
+    Undefined = 7,
     /// 16-bit unsigned.
     Short = 3,
     /// 32-bit unsigned.
@@ -25,6 +29,7 @@ pub(super) enum FieldType {
 impl FieldType {
     fn size(self) -> u64 {
         match self {
+            FieldType::Byte | FieldType::Undefined => 1,
             FieldType::Short => 2,
             FieldType::Long => 4,
             FieldType::Long8 => 8,
@@ -94,6 +99,15 @@ pub(super) enum Values<'a> {
     },
     /// The strips' byte counts.
     StripByteCounts(StripCounts<'a>),
+    /// A block of bytes (an ICC profile, an XMP packet) of type `kind` (1 or 7).
+    Bytes {
+        /// BYTE or UNDEFINED.
+        kind: FieldType,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// A file offset (a sub-IFD's), LONG in classic TIFF, LONG8 in BigTIFF.
+    Offset(u64),
 }
 
 /// One IFD entry.
@@ -119,6 +133,9 @@ pub(super) mod tag {
     pub const PLANAR_CONFIGURATION: u16 = 284;
     pub const PREDICTOR: u16 = 317;
     pub const EXTRA_SAMPLES: u16 = 338;
+    pub const XMP: u16 = 700;
+    pub const EXIF_IFD: u16 = 34665;
+    pub const ICC_PROFILE: u16 = 34675;
 }
 
 /// Classic TIFF or BigTIFF.
@@ -197,7 +214,11 @@ impl Variant {
         match values {
             Values::Shorts(v) => (FieldType::Short, v.len() as u64),
             Values::Long(_) => (FieldType::Long, 1),
-            Values::StripOffsets { counts, .. } | Values::StripByteCounts(counts) => (self.offset_type(), counts.len()),
+            Values::StripOffsets { counts, .. } | Values::StripByteCounts(counts) => {
+                (self.offset_type(), counts.len())
+            }
+            Values::Bytes { kind, bytes } => (*kind, bytes.len() as u64),
+            Values::Offset(_) => (self.offset_type(), 1),
         }
     }
 
@@ -213,25 +234,46 @@ impl Variant {
 
     /// Bytes of the IFD with `entries`, its out-of-line values included.
     pub(super) fn ifd_len(self, entries: &[Entry]) -> u64 {
-        let fixed = if self.big { 8 + 20 * entries.len() as u64 + 8 } else { 2 + 12 * entries.len() as u64 + 4 };
-        fixed + entries.iter().map(|e| self.out_of_line_len(&e.values)).sum::<u64>()
+        let fixed = if self.big {
+            8 + 20 * entries.len() as u64 + 8
+        } else {
+            2 + 12 * entries.len() as u64 + 4
+        };
+        fixed
+            + entries
+                .iter()
+                .map(|e| self.out_of_line_len(&e.values))
+                .sum::<u64>()
     }
 
     /// Writes the IFD with `entries` (sorted by tag), placed at file offset `at`, its
     /// out-of-line values right after it; the next-IFD offset is 0.
     pub(super) fn write_ifd(self, entries: &[Entry], at: u64, out: &mut dyn Write) -> Result<()> {
-        debug_assert!(entries.windows(2).all(|w| w[0].tag < w[1].tag), "IFD entries sorted by tag");
+        debug_assert!(
+            entries.windows(2).all(|w| w[0].tag < w[1].tag),
+            "IFD entries sorted by tag"
+        );
         let end = at + self.ifd_len(entries);
         if end > self.max_offset() {
-            return Err(Error::limits("the TIFF directory would lie past 4 GiB in a classic TIFF"));
+            return Err(Error::limits(
+                "the TIFF directory would lie past 4 GiB in a classic TIFF",
+            ));
         }
-        let mut buf = Buffered { buf: Vec::with_capacity(BUFFER_BYTES), out };
+        let mut buf = Buffered {
+            buf: Vec::with_capacity(BUFFER_BYTES),
+            out,
+        };
         if self.big {
             buf.put(&(entries.len() as u64).to_le_bytes())?;
         } else {
             buf.put(&(entries.len() as u16).to_le_bytes())?;
         }
-        let mut extra = at + if self.big { 8 + 20 * entries.len() as u64 + 8 } else { 2 + 12 * entries.len() as u64 + 4 };
+        let mut extra = at
+            + if self.big {
+                8 + 20 * entries.len() as u64 + 8
+            } else {
+                2 + 12 * entries.len() as u64 + 4
+            };
         for e in entries {
             let (t, n) = self.entry_type_and_count(&e.values);
             buf.put(&e.tag.to_le_bytes())?;
@@ -265,7 +307,8 @@ impl Variant {
         if self.big {
             buf.put(&v.to_le_bytes())
         } else {
-            let v = u32::try_from(v).map_err(|_| Error::limits("a TIFF offset passed 4 GiB in a classic TIFF"))?;
+            let v = u32::try_from(v)
+                .map_err(|_| Error::limits("a TIFF offset passed 4 GiB in a classic TIFF"))?;
             buf.put(&v.to_le_bytes())
         }
     }
@@ -296,6 +339,16 @@ impl Variant {
                     self.put_offset(buf, counts.get(i))?;
                 }
                 Ok(self.offset_type().size() * counts.len())
+            }
+            Values::Bytes { bytes, .. } => {
+                for piece in bytes.chunks(BUFFER_BYTES) {
+                    buf.put(piece)?;
+                }
+                Ok(bytes.len() as u64)
+            }
+            Values::Offset(v) => {
+                self.put_offset(buf, *v)?;
+                Ok(self.offset_type().size())
             }
         }
     }
