@@ -15,46 +15,17 @@ fn encode(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(SIDE as u64 * SIDE as u64));
     let cases = [
-        (
-            "effort 0",
-            AvifEncoder {
-                effort: 0,
-                ..Default::default()
-            },
-        ),
+        ("effort 0", AvifEncoder { effort: 0, ..Default::default() }),
         ("effort 4", AvifEncoder::default()),
-        (
-            "effort 6",
-            AvifEncoder {
-                effort: 6,
-                ..Default::default()
-            },
-        ),
-        (
-            "effort 4 10-bit",
-            AvifEncoder {
-                bit_depth: AvifBitDepth::Ten,
-                ..Default::default()
-            },
-        ),
-        (
-            "effort 4 one thread",
-            AvifEncoder {
-                threads: 1,
-                ..Default::default()
-            },
-        ),
+        ("effort 6", AvifEncoder { effort: 6, ..Default::default() }),
+        ("effort 4 10-bit", AvifEncoder { bit_depth: AvifBitDepth::Ten, ..Default::default() }),
+        ("effort 4 one thread", AvifEncoder { threads: 1, ..Default::default() }),
     ];
     for (name, encoder) in cases {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let mut out = Vec::new();
-                encoder
-                    .encode(
-                        &mut Synthetic::new(SIDE, SIDE, PixelFormat::RGB8, 1),
-                        &mut out,
-                    )
-                    .unwrap();
+                encoder.encode(&mut Synthetic::new(SIDE, SIDE, PixelFormat::RGB8, 1), &mut out).unwrap();
                 out.len()
             })
         });

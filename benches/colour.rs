@@ -35,23 +35,18 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(HEIGHT as u64));
     for (name, bytes, format) in cases {
         let spec = ColourSpec::new(InputProfile::from_icc(bytes).unwrap(), format).unwrap();
-        group.bench_function(
-            BenchmarkId::new(name, format!("{WIDTH}x{HEIGHT} rows")),
-            |b| {
-                b.iter(|| {
-                    let mut stage = spec
-                        .build(Box::new(Replay::new(WIDTH, HEIGHT, format)))
-                        .unwrap();
-                    let mut checksum = 0u64;
-                    drain(&mut *stage, 16, |strip, _| {
-                        checksum = checksum.wrapping_add(strip[0] as u64);
-                        Ok(())
-                    })
-                    .unwrap();
-                    checksum
+        group.bench_function(BenchmarkId::new(name, format!("{WIDTH}x{HEIGHT} rows")), |b| {
+            b.iter(|| {
+                let mut stage = spec.build(Box::new(Replay::new(WIDTH, HEIGHT, format))).unwrap();
+                let mut checksum = 0u64;
+                drain(&mut *stage, 16, |strip, _| {
+                    checksum = checksum.wrapping_add(strip[0] as u64);
+                    Ok(())
                 })
-            },
-        );
+                .unwrap();
+                checksum
+            })
+        });
     }
     group.finish();
 }

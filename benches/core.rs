@@ -25,57 +25,34 @@ fn encoders(c: &mut Criterion) {
             drain(&mut s, 16, |_, _| Ok(())).unwrap();
         })
     });
-    for (name, compression) in [
-        ("png fast", PngCompression::Fast),
-        ("png level 6", PngCompression::Level(6)),
-    ] {
+    for (name, compression) in [("png fast", PngCompression::Fast), ("png level 6", PngCompression::Level(6))] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let mut s = Synthetic::new(SIDE, SIDE, PixelFormat::RGB8, 1);
-                let encoder = PngEncoder {
-                    compression,
-                    ..Default::default()
-                };
+                let encoder = PngEncoder { compression, ..Default::default() };
                 encoder.encode(&mut s, &mut std::io::sink()).unwrap();
             })
         });
     }
     for quality in [75u8, 90] {
-        group.bench_with_input(
-            BenchmarkId::new("jpeg 4:2:0 quality", quality),
-            &quality,
-            |b, &quality| {
-                b.iter(|| {
-                    let mut s = Synthetic::new(SIDE, SIDE, PixelFormat::RGB8, 1);
-                    JpegEncoder {
-                        quality,
-                        ..Default::default()
-                    }
-                    .encode(&mut s, &mut std::io::sink())
-                    .unwrap();
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("jpeg 4:2:0 quality", quality), &quality, |b, &quality| {
+            b.iter(|| {
+                let mut s = Synthetic::new(SIDE, SIDE, PixelFormat::RGB8, 1);
+                JpegEncoder { quality, ..Default::default() }.encode(&mut s, &mut std::io::sink()).unwrap();
+            })
+        });
     }
     group.finish();
 }
 
 fn crop(c: &mut Criterion) {
     let mut png = Vec::new();
-    PngEncoder::default()
-        .encode(
-            &mut Synthetic::new(SIDE, SIDE, PixelFormat::RGB8, 1),
-            &mut png,
-        )
-        .unwrap();
+    PngEncoder::default().encode(&mut Synthetic::new(SIDE, SIDE, PixelFormat::RGB8, 1), &mut png).unwrap();
     let input = Input::from_bytes(png);
     let mut group = c.benchmark_group("crop 4096x4096 png");
     group.sample_size(10);
     group.throughput(Throughput::Elements(SIDE as u64 * SIDE as u64));
-    for (name, gravity) in [
-        ("1000x1000 top-left", Gravity::TopLeft),
-        ("1000x1000 bottom-right", Gravity::BottomRight),
-    ] {
+    for (name, gravity) in [("1000x1000 top-left", Gravity::TopLeft), ("1000x1000 bottom-right", Gravity::BottomRight)] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let decoder = PngDecoder::new(input.clone()).unwrap();

@@ -18,10 +18,7 @@ mod fixtures;
 const SIDE: u32 = 8192;
 
 fn decode(input: &Input, denominator: u8) -> u64 {
-    let options = DecodeOptions {
-        scale_denominator: denominator,
-        ..Default::default()
-    };
+    let options = DecodeOptions { scale_denominator: denominator, ..Default::default() };
     let mut decoder = JpegDecoder::new(input.clone(), options).unwrap();
     let mut sum = 0u64;
     let strip = 16;
@@ -36,15 +33,8 @@ fn decode(input: &Input, denominator: u8) -> u64 {
 
 fn bench(c: &mut Criterion) {
     let baseline = fixtures::jpeg(SIDE, SIDE, fixtures::JpegSpec::default(), 1);
-    let progressive = fixtures::jpeg(
-        SIDE,
-        SIDE,
-        fixtures::JpegSpec {
-            progressive: true,
-            ..Default::default()
-        },
-        1,
-    );
+    let progressive =
+        fixtures::jpeg(SIDE, SIDE, fixtures::JpegSpec { progressive: true, ..Default::default() }, 1);
     println!("JPEG_BENCH_FILE baseline {}", baseline.display());
     println!("JPEG_BENCH_FILE progressive {}", progressive.display());
     let mut group = c.benchmark_group("jpeg_decode");
@@ -53,14 +43,10 @@ fn bench(c: &mut Criterion) {
     for (name, path) in [("baseline_8k", &baseline), ("progressive_8k", &progressive)] {
         let input = Input::open(path).unwrap();
         group.bench_function(format!("{name}_full"), |b| b.iter(|| decode(&input, 1)));
-        group.bench_function(format!("{name}_scale_1_8"), |b| {
-            b.iter(|| decode(&input, 8))
-        });
+        group.bench_function(format!("{name}_scale_1_8"), |b| b.iter(|| decode(&input, 8)));
         // The opt-in memory map, read in place: what positioned reads are compared with.
         let mapped = Input::open_mapped(path).unwrap();
-        group.bench_function(format!("{name}_full_mapped"), |b| {
-            b.iter(|| decode(&mapped, 1))
-        });
+        group.bench_function(format!("{name}_full_mapped"), |b| b.iter(|| decode(&mapped, 1)));
     }
     group.finish();
 }

@@ -4,8 +4,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use stripflow::codec::jpeg::{JpegEncoder, Subsampling};
-use stripflow::codec::png::PngDecoder;
 use stripflow::codec::png::PngEncoder;
+use stripflow::codec::png::PngDecoder;
 use stripflow::io::Input;
 
 const SIDE: u32 = 2048;
@@ -15,10 +15,7 @@ fn bench(c: &mut Criterion) {
     // costs the same for every mode.
     let mut png = Vec::new();
     PngEncoder::default()
-        .encode(
-            &mut stripflow::synth::Synthetic::new(SIDE, SIDE, stripflow::PixelFormat::RGB8, 2),
-            &mut png,
-        )
+        .encode(&mut stripflow::synth::Synthetic::new(SIDE, SIDE, stripflow::PixelFormat::RGB8, 2), &mut png)
         .unwrap();
     let input = Input::from(png);
     let mut group = c.benchmark_group("jpeg encode 2048x2048 rgb8");
@@ -32,42 +29,11 @@ fn bench(c: &mut Criterion) {
     });
     let modes = [
         ("baseline 4:2:0", JpegEncoder::default()),
-        (
-            "baseline 4:2:2",
-            JpegEncoder {
-                subsampling: Subsampling::S422,
-                ..Default::default()
-            },
-        ),
-        (
-            "baseline 4:4:4",
-            JpegEncoder {
-                subsampling: Subsampling::S444,
-                ..Default::default()
-            },
-        ),
-        (
-            "optimised 4:2:0",
-            JpegEncoder {
-                optimize_coding: true,
-                ..Default::default()
-            },
-        ),
-        (
-            "progressive 4:2:0",
-            JpegEncoder {
-                progressive: true,
-                ..Default::default()
-            },
-        ),
-        (
-            "progressive optimised 4:2:0",
-            JpegEncoder {
-                progressive: true,
-                optimize_coding: true,
-                ..Default::default()
-            },
-        ),
+        ("baseline 4:2:2", JpegEncoder { subsampling: Subsampling::S422, ..Default::default() }),
+        ("baseline 4:4:4", JpegEncoder { subsampling: Subsampling::S444, ..Default::default() }),
+        ("optimised 4:2:0", JpegEncoder { optimize_coding: true, ..Default::default() }),
+        ("progressive 4:2:0", JpegEncoder { progressive: true, ..Default::default() }),
+        ("progressive optimised 4:2:0", JpegEncoder { progressive: true, optimize_coding: true, ..Default::default() }),
     ];
     for (name, encoder) in modes {
         group.bench_function(name, |b| {

@@ -15,10 +15,7 @@ mod replay;
 use replay::Replay;
 
 fn run(source: Replay, width: u32, height: u32, kernel: Kernel) -> u64 {
-    let options = ResizeOptions {
-        kernel,
-        ..Default::default()
-    };
+    let options = ResizeOptions { kernel, ..Default::default() };
     let mut stage = Resize::new(source, width, height, options).unwrap();
     let mut checksum = 0u64;
     drain(&mut stage, 16, |strip, _| {
@@ -35,17 +32,14 @@ fn bench(c: &mut Criterion) {
     for (ow, oh) in [(256, 256), (1, 1)] {
         let (w, h) = (16384, 16384);
         group.throughput(Throughput::Elements(w as u64 * h as u64));
-        group.bench_function(
-            BenchmarkId::new("lanczos3 rgb8", format!("{w}x{h}->{ow}x{oh}")),
-            |b| {
-                let source = Replay::new(w, h, PixelFormat::RGB8);
-                b.iter_batched(
-                    || source.clone(),
-                    |s| run(s, ow, oh, Kernel::Lanczos3),
-                    criterion::BatchSize::PerIteration,
-                )
-            },
-        );
+        group.bench_function(BenchmarkId::new("lanczos3 rgb8", format!("{w}x{h}->{ow}x{oh}")), |b| {
+            let source = Replay::new(w, h, PixelFormat::RGB8);
+            b.iter_batched(
+                || source.clone(),
+                |s| run(s, ow, oh, Kernel::Lanczos3),
+                criterion::BatchSize::PerIteration,
+            )
+        });
     }
     group.finish();
 
@@ -53,19 +47,9 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     let (w, h, ow, oh) = (64, 64, 16384, 16384);
     group.throughput(Throughput::Elements(ow as u64 * oh as u64));
-    group.bench_function(
-        BenchmarkId::new("lanczos3 rgb8", format!("{w}x{h}->{ow}x{oh}")),
-        |b| {
-            b.iter(|| {
-                run(
-                    Replay::new(w, h, PixelFormat::RGB8),
-                    ow,
-                    oh,
-                    Kernel::Lanczos3,
-                )
-            })
-        },
-    );
+    group.bench_function(BenchmarkId::new("lanczos3 rgb8", format!("{w}x{h}->{ow}x{oh}")), |b| {
+        b.iter(|| run(Replay::new(w, h, PixelFormat::RGB8), ow, oh, Kernel::Lanczos3))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("8K");
@@ -74,16 +58,13 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(w as u64 * h as u64));
     let source = Replay::new(w, h, PixelFormat::RGB8);
     for kernel in Kernel::ALL {
-        group.bench_function(
-            BenchmarkId::new(kernel.name(), format!("{w}x{h}->{ow}x{oh} rgb8")),
-            |b| {
-                b.iter_batched(
-                    || source.clone(),
-                    |s| run(s, ow, oh, kernel),
-                    criterion::BatchSize::PerIteration,
-                )
-            },
-        );
+        group.bench_function(BenchmarkId::new(kernel.name(), format!("{w}x{h}->{ow}x{oh} rgb8")), |b| {
+            b.iter_batched(
+                || source.clone(),
+                |s| run(s, ow, oh, kernel),
+                criterion::BatchSize::PerIteration,
+            )
+        });
     }
     group.finish();
 }

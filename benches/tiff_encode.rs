@@ -44,15 +44,9 @@ impl Seek for Discard {
 
 fn tiff(c: &mut Criterion) {
     for format in [PixelFormat::RGB8, PixelFormat::RGB16] {
-        let info = ImageInfo {
-            width: SIDE,
-            height: SIDE,
-            format,
-        };
+        let info = ImageInfo { width: SIDE, height: SIDE, format };
         let mut frame = vec![0u8; info.row_bytes() * SIDE as usize];
-        Synthetic::new(SIDE, SIDE, format, 1)
-            .read_rows(&mut frame)
-            .unwrap();
+        Synthetic::new(SIDE, SIDE, format, 1).read_rows(&mut frame).unwrap();
         let mut group = c.benchmark_group(format!("tiff encode {SIDE}x{SIDE} {format}"));
         group.sample_size(10);
         group.throughput(Throughput::Elements(SIDE as u64 * SIDE as u64));
@@ -62,19 +56,12 @@ fn tiff(c: &mut Criterion) {
             ("deflate level 1", TiffCompression::Deflate, 1),
             ("deflate level 6", TiffCompression::Deflate, 6),
         ] {
-            let encoder = TiffEncoder {
-                compression,
-                deflate_level: level,
-                ..Default::default()
-            };
+            let encoder = TiffEncoder { compression, deflate_level: level, ..Default::default() };
             group.bench_function(name, |b| {
                 b.iter_batched(
                     || MemorySource::new(info, frame.clone()).unwrap(),
                     |mut source| {
-                        let mut sink = Discard {
-                            position: 0,
-                            len: 0,
-                        };
+                        let mut sink = Discard { position: 0, len: 0 };
                         encoder.encode_seekable(&mut source, &mut sink).unwrap();
                         sink.len
                     },

@@ -12,58 +12,22 @@ use stripflow::synth::Synthetic;
 use stripflow::{ImageInfo, PixelFormat, RowSource};
 
 fn frame(width: u32, height: u32) -> (ImageInfo, Vec<u8>) {
-    let info = ImageInfo {
-        width,
-        height,
-        format: PixelFormat::RGB8,
-    };
+    let info = ImageInfo { width, height, format: PixelFormat::RGB8 };
     let mut pixels = vec![0u8; info.row_bytes() * height as usize];
-    Synthetic::new(width, height, PixelFormat::RGB8, 7)
-        .read_rows(&mut pixels)
-        .unwrap();
+    Synthetic::new(width, height, PixelFormat::RGB8, 7).read_rows(&mut pixels).unwrap();
     (info, pixels)
 }
 
 fn encode(c: &mut Criterion) {
-    let mut encoders: Vec<(&str, WebpEncoder)> = vec![(
-        "image-webp lossless",
-        WebpEncoder {
-            lossless: true,
-            library: WebpLibrary::ImageWebp,
-            ..Default::default()
-        },
-    )];
+    let mut encoders: Vec<(&str, WebpEncoder)> =
+        vec![("image-webp lossless", WebpEncoder { lossless: true, library: WebpLibrary::ImageWebp, ..Default::default() })];
     if cfg!(feature = "webp-lossy") {
         encoders.extend([
             ("libwebp lossy q80", WebpEncoder::default()),
-            (
-                "libwebp lossy q80 effort 0",
-                WebpEncoder {
-                    effort: 0,
-                    ..Default::default()
-                },
-            ),
-            (
-                "libwebp lossy q80 effort 6",
-                WebpEncoder {
-                    effort: 6,
-                    ..Default::default()
-                },
-            ),
-            (
-                "libwebp lossy q80 smart subsampling",
-                WebpEncoder {
-                    smart_subsample: true,
-                    ..Default::default()
-                },
-            ),
-            (
-                "libwebp lossless effort 4",
-                WebpEncoder {
-                    lossless: true,
-                    ..Default::default()
-                },
-            ),
+            ("libwebp lossy q80 effort 0", WebpEncoder { effort: 0, ..Default::default() }),
+            ("libwebp lossy q80 effort 6", WebpEncoder { effort: 6, ..Default::default() }),
+            ("libwebp lossy q80 smart subsampling", WebpEncoder { smart_subsample: true, ..Default::default() }),
+            ("libwebp lossless effort 4", WebpEncoder { lossless: true, ..Default::default() }),
         ]);
     }
     for (width, height) in [(1200, 630), (2048, 2048)] {

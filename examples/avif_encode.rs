@@ -15,29 +15,18 @@ use stripflow::{Error, Result};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, default: usize| -> Result<usize> {
-        args.get(i).map_or(Ok(default), |a| {
-            a.parse()
-                .map_err(|_| Error::parameter(format!("'{a}' is not a number")))
-        })
+        args.get(i).map_or(Ok(default), |a| a.parse().map_err(|_| Error::parameter(format!("'{a}' is not a number"))))
     };
     let size = arg(0, 2048)? as u32;
     let effort = arg(1, 4)? as u8;
     let threads = arg(2, 0)?;
-    let encoder = AvifEncoder {
-        effort,
-        threads,
-        ..Default::default()
-    };
+    let encoder = AvifEncoder { effort, threads, ..Default::default() };
     let mut source = Synthetic::new(size, size, PixelFormat::RGB8, 1);
     let mut out = Vec::new();
     let start = Instant::now();
     encoder.encode(&mut source, &mut out)?;
     let seconds = start.elapsed().as_secs_f64();
-    println!(
-        "{size}x{size} effort {effort} threads {}: {seconds:.2} s, {} bytes",
-        encoder.thread_count(),
-        out.len()
-    );
+    println!("{size}x{size} effort {effort} threads {}: {seconds:.2} s, {} bytes", encoder.thread_count(), out.len());
     if let Some(path) = args.get(3) {
         std::fs::write(path, &out)?;
     }

@@ -21,9 +21,7 @@ use stripflow::{Error, Result};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 3 {
-        eprintln!(
-            "usage: resize_job IN.png OUT.png WxH [KERNEL] | resize_job --generate OUT.png WxH"
-        );
+        eprintln!("usage: resize_job IN.png OUT.png WxH [KERNEL] | resize_job --generate OUT.png WxH");
         std::process::exit(2);
     }
     let (w, h) = args[2]
@@ -34,40 +32,20 @@ fn main() -> Result<()> {
         let mut source = stripflow::synth::Synthetic::new(w, h, PixelFormat::RGB8, 1);
         let mut writer = BufWriter::with_capacity(1 << 16, AtomicOutput::create(&args[1])?);
         PngEncoder::default().encode(&mut source, &mut writer)?;
-        writer
-            .into_inner()
-            .map_err(|e| Error::Io(e.into_error()))?
-            .commit()?;
+        writer.into_inner().map_err(|e| Error::Io(e.into_error()))?.commit()?;
         return Ok(());
     }
     let kernel: Kernel = args.get(3).map_or(Ok(Kernel::default()), |k| k.parse())?;
     let start = Instant::now();
     let source = PngDecoder::new(Input::open(&args[0])?)?;
-    let mut stage = Resize::new(
-        source,
-        w,
-        h,
-        ResizeOptions {
-            kernel,
-            ..Default::default()
-        },
-    )?;
+    let mut stage = Resize::new(source, w, h, ResizeOptions { kernel, ..Default::default() })?;
     if args[1] == "--null" {
         stripflow::pipeline::drain(&mut stage, 16, |_, _| Ok(()))?;
     } else {
         let mut writer = BufWriter::with_capacity(1 << 16, AtomicOutput::create(&args[1])?);
         PngEncoder::default().encode(&mut stage, &mut writer)?;
-        writer
-            .into_inner()
-            .map_err(|e| Error::Io(e.into_error()))?
-            .commit()?;
+        writer.into_inner().map_err(|e| Error::Io(e.into_error()))?.commit()?;
     }
-    eprintln!(
-        "{} -> {}x{} {kernel}: {:.3} s",
-        args[0],
-        w,
-        h,
-        start.elapsed().as_secs_f64()
-    );
+    eprintln!("{} -> {}x{} {kernel}: {:.3} s", args[0], w, h, start.elapsed().as_secs_f64());
     Ok(())
 }

@@ -74,9 +74,7 @@ impl fmt::Display for Error {
             Error::Io(e) => write!(f, "I/O error: {e}"),
             Error::File { path, error } => write!(f, "{}: {error}", path.display()),
             Error::Format { format, detail } => write!(f, "invalid {format} data: {detail}"),
-            Error::Unsupported { format, feature } => {
-                write!(f, "unsupported {format} feature: {feature}")
-            }
+            Error::Unsupported { format, feature } => write!(f, "unsupported {format} feature: {feature}"),
             Error::Parameter(m) => write!(f, "invalid parameter: {m}"),
             Error::Limits(m) => write!(f, "limit exceeded: {m}"),
         }
@@ -94,18 +92,12 @@ impl From<std::io::Error> for Error {
 impl Error {
     /// A [`Error::Format`] error for `format` with a message.
     pub fn format(format: &'static str, detail: impl fmt::Display) -> Self {
-        Error::Format {
-            format,
-            detail: detail.to_string(),
-        }
+        Error::Format { format, detail: detail.to_string() }
     }
 
     /// An [`Error::Unsupported`] error for `format` naming the missing feature.
     pub fn unsupported(format: &'static str, feature: impl fmt::Display) -> Self {
-        Error::Unsupported {
-            format,
-            feature: feature.to_string(),
-        }
+        Error::Unsupported { format, feature: feature.to_string() }
     }
 
     /// A [`Error::Parameter`] error with a message.
@@ -120,10 +112,7 @@ impl Error {
 
     /// An I/O error about the file at `path` ([`Error::File`]).
     pub fn file(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
-        Error::File {
-            path: path.into(),
-            error,
-        }
+        Error::File { path: path.into(), error }
     }
 
     /// Who caused this error.
@@ -152,10 +141,7 @@ mod tests {
 
     #[test]
     fn messages_say_the_os_error_and_the_path_once() {
-        let e = Error::file(
-            "/no/such.png",
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        );
+        let e = Error::file("/no/such.png", std::io::Error::from(std::io::ErrorKind::NotFound));
         let text = e.to_string();
         assert_eq!(text.matches("not found").count(), 1, "{text}");
         assert!(text.starts_with("/no/such.png: "), "{text}");

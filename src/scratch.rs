@@ -121,10 +121,7 @@ pub struct ScratchImage {
 
 impl std::fmt::Debug for ScratchImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScratchImage")
-            .field("info", &self.info)
-            .field("storage", &self.storage())
-            .finish()
+        f.debug_struct("ScratchImage").field("info", &self.info).field("storage", &self.storage()).finish()
     }
 }
 
@@ -145,15 +142,7 @@ impl ScratchImage {
             Storage::Heap => frame_bytes,
             Storage::File => tiles_x.max(tiles_y) as u64 * tile_bytes,
         };
-        Layout {
-            bpp,
-            tile_w: tile_w as usize,
-            tile_h: tile_h as usize,
-            tiles_x,
-            tiles_y,
-            frame_bytes,
-            heap_bytes,
-        }
+        Layout { bpp, tile_w: tile_w as usize, tile_h: tile_h as usize, tiles_x, tiles_y, frame_bytes, heap_bytes }
     }
 
     /// Bytes the frame of `info` occupies in `storage` (whole tiles in a file, so a little more
@@ -180,12 +169,7 @@ impl ScratchImage {
             return Err(Error::parameter("scratch image of zero size"));
         }
         let layout = Self::layout(info, storage);
-        let too_big = || {
-            Error::limits(format!(
-                "a {}x{} frame does not fit in the address space",
-                info.width, info.height
-            ))
-        };
+        let too_big = || Error::limits(format!("a {}x{} frame does not fit in the address space", info.width, info.height));
         let heap = usize::try_from(layout.heap_bytes).map_err(|_| too_big())?;
         let pixels = match storage {
             Storage::Heap => Pixels::Heap(vec![0; heap]),
@@ -193,26 +177,14 @@ impl ScratchImage {
                 let file = tempfile::tempfile_in(dir).map_err(|e| {
                     Error::Io(std::io::Error::new(
                         e.kind(),
-                        format!(
-                            "cannot create the scratch file in TMPDIR ({}): {e}",
-                            dir.display()
-                        ),
+                        format!("cannot create the scratch file in TMPDIR ({}): {e}", dir.display()),
                     ))
                 })?;
                 reserve(&file, layout.frame_bytes, dir)?;
-                Pixels::File {
-                    file,
-                    band: vec![0; heap],
-                    loaded: Band::None,
-                }
+                Pixels::File { file, band: vec![0; heap], loaded: Band::None }
             }
         };
-        Ok(ScratchImage {
-            info,
-            layout,
-            pixels,
-            rows_written: 0,
-        })
+        Ok(ScratchImage { info, layout, pixels, rows_written: 0 })
     }
 
     /// Size and format of the frame.
@@ -239,9 +211,7 @@ impl ScratchImage {
     /// Stores row `y` (`info().row_bytes()` bytes). A file frame takes rows top to bottom.
     pub fn write_row(&mut self, y: u32, row: &[u8]) -> Result<()> {
         if y >= self.info.height || row.len() != self.info.row_bytes() {
-            return Err(Error::parameter(
-                "scratch row out of range or of the wrong length",
-            ));
+            return Err(Error::parameter("scratch row out of range or of the wrong length"));
         }
         let l = self.layout;
         match &mut self.pixels {
@@ -251,9 +221,7 @@ impl ScratchImage {
             }
             Pixels::File { file, band, loaded } => {
                 if y != self.rows_written {
-                    return Err(Error::parameter(
-                        "scratch file rows must be written top to bottom",
-                    ));
+                    return Err(Error::parameter("scratch file rows must be written top to bottom"));
                 }
                 *loaded = Band::None;
                 // Into the band, tile by tile: row `iy` of tile `tx` of this band.
@@ -279,23 +247,13 @@ impl ScratchImage {
     /// `dy` 1 or -1). Coordinates must stay inside the frame.
     pub fn read_line(&mut self, x: u32, y: u32, dx: i32, dy: i32, out: &mut [u8]) -> Result<()> {
         if (dx == 0) == (dy == 0) || dx.abs() > 1 || dy.abs() > 1 {
-            return Err(Error::parameter(
-                "scratch lines run along a row or a column",
-            ));
+            return Err(Error::parameter("scratch lines run along a row or a column"));
         }
         let l = self.layout;
         let bpp = l.bpp;
         let n = out.len() / bpp;
-        let last = (
-            x as i64 + dx as i64 * (n as i64 - 1),
-            y as i64 + dy as i64 * (n as i64 - 1),
-        );
-        if n == 0
-            || last.0 < 0
-            || last.1 < 0
-            || last.0 >= self.info.width as i64
-            || last.1 >= self.info.height as i64
-        {
+        let last = (x as i64 + dx as i64 * (n as i64 - 1), y as i64 + dy as i64 * (n as i64 - 1));
+        if n == 0 || last.0 < 0 || last.1 < 0 || last.0 >= self.info.width as i64 || last.1 >= self.info.height as i64 {
             return Err(Error::parameter("scratch line leaves the frame"));
         }
         // Load the band the line lies in (a file frame), then address pixels in memory.
@@ -309,9 +267,7 @@ impl ScratchImage {
                     file.read_exact_at(&mut band[..bytes], (ty * bytes) as u64)?;
                     *loaded = Band::Rows(ty);
                 }
-                Addressing::Rows {
-                    iy: y as usize % l.tile_h,
-                }
+                Addressing::Rows { iy: y as usize % l.tile_h }
             }
             Pixels::File { file, band, loaded } => {
                 let tx = x as usize / l.tile_w;
@@ -322,9 +278,7 @@ impl ScratchImage {
                     }
                     *loaded = Band::Columns(tx);
                 }
-                Addressing::Columns {
-                    ix: x as usize % l.tile_w,
-                }
+                Addressing::Columns { ix: x as usize % l.tile_w }
             }
         };
         let data: &[u8] = match &self.pixels {
@@ -334,9 +288,7 @@ impl ScratchImage {
         let offset = |x: usize, y: usize| match addressing {
             Addressing::Heap => (y * l.tile_w + x) * bpp,
             Addressing::Rows { iy } => x / l.tile_w * tile + (iy * l.tile_w + x % l.tile_w) * bpp,
-            Addressing::Columns { ix } => {
-                y / l.tile_h * tile + (y % l.tile_h * l.tile_w + ix) * bpp
-            }
+            Addressing::Columns { ix } => y / l.tile_h * tile + (y % l.tile_h * l.tile_w + ix) * bpp,
         };
         let (mut cx, mut cy) = (x as i64, y as i64);
         for px in out.chunks_exact_mut(bpp) {
@@ -352,13 +304,8 @@ impl ScratchImage {
 /// Reserves `bytes` in `file`, so that writing the frame cannot run out of space later; a full
 /// disk is reported naming `TMPDIR` (`dir`).
 fn reserve(file: &File, bytes: u64, dir: &Path) -> Result<()> {
-    let length = libc::off_t::try_from(bytes)
-        .map_err(|_| Error::limits(format!("a scratch frame of {bytes} bytes")))?;
-    let mut code = if reservation_forced_to_fail() {
-        libc::ENOSPC
-    } else {
-        0
-    };
+    let length = libc::off_t::try_from(bytes).map_err(|_| Error::limits(format!("a scratch frame of {bytes} bytes")))?;
+    let mut code = if reservation_forced_to_fail() { libc::ENOSPC } else { 0 };
     if code == 0 {
         // SAFETY: posix_fallocate on a descriptor we own; no memory is passed.
         code = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, length) };
@@ -409,9 +356,7 @@ mod tests {
         let bpp = info.format.bytes_per_pixel();
         let mut s = ScratchImage::new(info, storage).unwrap();
         for y in 0..info.height {
-            let row: Vec<u8> = (0..info.row_bytes())
-                .map(|i| value(i as u32 / bpp as u32, y, i % bpp))
-                .collect();
+            let row: Vec<u8> = (0..info.row_bytes()).map(|i| value(i as u32 / bpp as u32, y, i % bpp)).collect();
             s.write_row(y, &row).unwrap();
         }
         s
@@ -420,96 +365,43 @@ mod tests {
     #[test]
     fn rows_and_columns_round_trip_in_both_storages() {
         // 150x77: partial tiles at the right and bottom edges of a file frame (TILE 32 or 64).
-        let info = ImageInfo {
-            width: 150,
-            height: 77,
-            format: PixelFormat::RGB16,
-        };
+        let info = ImageInfo { width: 150, height: 77, format: PixelFormat::RGB16 };
         for storage in [Storage::Heap, Storage::File] {
             let mut s = filled(info, storage);
             for y in [0, 31, 32, 40, 63, 64, 76] {
                 let mut row = vec![0; 150 * 6];
                 s.read_line(0, y, 1, 0, &mut row).unwrap();
-                assert!(
-                    row.iter()
-                        .enumerate()
-                        .all(|(i, &v)| v == value(i as u32 / 6, y, i % 6)),
-                    "row {y}"
-                );
+                assert!(row.iter().enumerate().all(|(i, &v)| v == value(i as u32 / 6, y, i % 6)), "row {y}");
                 s.read_line(149, y, -1, 0, &mut row).unwrap();
-                assert!(
-                    row.iter()
-                        .enumerate()
-                        .all(|(i, &v)| v == value(149 - i as u32 / 6, y, i % 6)),
-                    "row {y} backwards"
-                );
+                assert!(row.iter().enumerate().all(|(i, &v)| v == value(149 - i as u32 / 6, y, i % 6)), "row {y} backwards");
             }
             for x in [149, 0, 64, 63, 31, 32, 100] {
                 let mut column = vec![0; 77 * 6];
                 s.read_line(x, 76, 0, -1, &mut column).unwrap();
-                assert!(
-                    column
-                        .iter()
-                        .enumerate()
-                        .all(|(i, &v)| v == value(x, 76 - i as u32 / 6, i % 6)),
-                    "column {x}"
-                );
+                assert!(column.iter().enumerate().all(|(i, &v)| v == value(x, 76 - i as u32 / 6, i % 6)), "column {x}");
                 s.read_line(x, 0, 0, 1, &mut column).unwrap();
-                assert!(
-                    column
-                        .iter()
-                        .enumerate()
-                        .all(|(i, &v)| v == value(x, i as u32 / 6, i % 6)),
-                    "column {x} down"
-                );
+                assert!(column.iter().enumerate().all(|(i, &v)| v == value(x, i as u32 / 6, i % 6)), "column {x} down");
             }
             assert_eq!(s.storage(), storage);
-            assert_eq!(
-                s.heap_bytes() as u64,
-                ScratchImage::heap_bytes_for(info, storage)
-            );
+            assert_eq!(s.heap_bytes() as u64, ScratchImage::heap_bytes_for(info, storage));
             let mut row = vec![0; 150 * 6];
             assert!(s.write_row(77, &row).is_err());
-            assert!(
-                s.read_line(1, 0, -1, 0, &mut row).is_err(),
-                "leaves the frame"
-            );
+            assert!(s.read_line(1, 0, -1, 0, &mut row).is_err(), "leaves the frame");
             assert!(s.read_line(0, 0, 1, 1, &mut row[..12]).is_err(), "diagonal");
         }
-        let info = ImageInfo {
-            width: 65,
-            height: 1,
-            format: PixelFormat::GRAY8,
-        };
+        let info = ImageInfo { width: 65, height: 1, format: PixelFormat::GRAY8 };
         let t = TILE as u64;
-        assert_eq!(
-            ScratchImage::bytes_for(info, Storage::File),
-            65u64.div_ceil(t) * t * t
-        );
+        assert_eq!(ScratchImage::bytes_for(info, Storage::File), 65u64.div_ceil(t) * t * t);
         assert_eq!(ScratchImage::bytes_for(info, Storage::Heap), 65);
         // The file's band buffer: TILE rows or TILE columns of tiles, the longer.
-        assert_eq!(
-            ScratchImage::heap_bytes_for(info, Storage::File),
-            65u64.div_ceil(t) * t * t
-        );
-        let tall = ImageInfo {
-            width: 100,
-            height: 1000,
-            format: PixelFormat::RGB8,
-        };
-        assert_eq!(
-            ScratchImage::heap_bytes_for(tall, Storage::File),
-            1000u64.div_ceil(t) * t * t * 3
-        );
+        assert_eq!(ScratchImage::heap_bytes_for(info, Storage::File), 65u64.div_ceil(t) * t * t);
+        let tall = ImageInfo { width: 100, height: 1000, format: PixelFormat::RGB8 };
+        assert_eq!(ScratchImage::heap_bytes_for(tall, Storage::File), 1000u64.div_ceil(t) * t * t * 3);
     }
 
     #[test]
     fn file_rows_must_come_in_order() {
-        let info = ImageInfo {
-            width: 10,
-            height: 10,
-            format: PixelFormat::GRAY8,
-        };
+        let info = ImageInfo { width: 10, height: 10, format: PixelFormat::GRAY8 };
         let mut s = ScratchImage::new(info, Storage::File).unwrap();
         assert!(s.write_row(1, &[0; 10]).is_err());
         s.write_row(0, &[0; 10]).unwrap();
@@ -524,53 +416,26 @@ mod tests {
         let target = std::ffi::CString::new(dir.path().to_str().unwrap()).unwrap();
         // SAFETY: mount(2) with NUL-terminated strings that outlive the call.
         let mounted = unsafe {
-            libc::mount(
-                c"tmpfs".as_ptr(),
-                target.as_ptr(),
-                c"tmpfs".as_ptr(),
-                0,
-                c"size=1M".as_ptr().cast(),
-            )
+            libc::mount(c"tmpfs".as_ptr(), target.as_ptr(), c"tmpfs".as_ptr(), 0, c"size=1M".as_ptr().cast())
         } == 0;
         if !mounted {
             FAIL_RESERVATION.with(|f| f.set(true));
         }
-        eprintln!(
-            "a full TMPDIR made by {}",
-            if mounted {
-                "a 1 MiB tmpfs"
-            } else {
-                "the test hook"
-            }
-        );
+        eprintln!("a full TMPDIR made by {}", if mounted { "a 1 MiB tmpfs" } else { "the test hook" });
         // 1800x1200 RGB8 with EXIF orientation 6: 6.2 MiB of pixels, a little more in whole tiles.
-        let info = ImageInfo {
-            width: 1800,
-            height: 1200,
-            format: PixelFormat::RGB8,
-        };
-        let err = ScratchImage::new_in(info, Storage::File, dir.path())
-            .unwrap_err()
-            .to_string();
+        let info = ImageInfo { width: 1800, height: 1200, format: PixelFormat::RGB8 };
+        let err = ScratchImage::new_in(info, Storage::File, dir.path()).unwrap_err().to_string();
         FAIL_RESERVATION.with(|f| f.set(false));
         if mounted {
             // SAFETY: as above.
             unsafe { libc::umount(target.as_ptr()) };
         }
-        assert!(
-            err.contains("no space in TMPDIR") && err.contains(dir.path().to_str().unwrap()),
-            "{err}"
-        );
-        let mib = format!(
-            "{:.1} MiB scratch frame",
-            ScratchImage::bytes_for(info, Storage::File) as f64 / 1048576.0
-        );
+        assert!(err.contains("no space in TMPDIR") && err.contains(dir.path().to_str().unwrap()), "{err}");
+        let mib = format!("{:.1} MiB scratch frame", ScratchImage::bytes_for(info, Storage::File) as f64 / 1048576.0);
         assert!(err.contains(&mib), "{err}");
 
         let missing = dir.path().join("missing");
-        let err = ScratchImage::new_in(info, Storage::File, &missing)
-            .unwrap_err()
-            .to_string();
+        let err = ScratchImage::new_in(info, Storage::File, &missing).unwrap_err().to_string();
         assert!(err.contains("TMPDIR") && err.contains("missing"), "{err}");
     }
 }

@@ -52,19 +52,14 @@ impl Synthetic {
                     + 0.30 * (t * (3.0 + c as f64) * std::f64::consts::TAU + phase).sin()
                     + 0.20 * (t * 37.0 * std::f64::consts::TAU + phase * 2.0).sin();
                 wave[c] = (w.clamp(0.0, 1.0) * 128.0) as u16;
-                let f =
-                    0.5 + 0.5 * (t * (11.0 + 2.0 * c as f64) * std::f64::consts::TAU - phase).cos();
+                let f = 0.5 + 0.5 * (t * (11.0 + 2.0 * c as f64) * std::f64::consts::TAU - phase).cos();
                 factor[c] = (f * 63.0) as u16;
             }
             column_wave.push(wave);
             column_factor.push(factor);
         }
         Ok(Synthetic {
-            info: ImageInfo {
-                width,
-                height,
-                format,
-            },
+            info: ImageInfo { width, height, format },
             seed,
             rows: RowCounter::new(height),
             column_wave,
@@ -75,8 +70,7 @@ impl Synthetic {
     /// The 8-bit value of channel `c` at column `x`, given the row terms.
     #[inline]
     fn sample(&self, x: usize, c: usize, row_wave: u16, row_factor: u16, noise: u32) -> u16 {
-        let v =
-            self.column_wave[x][c] + row_wave / 2 + ((self.column_factor[x][c] * row_factor) >> 6);
+        let v = self.column_wave[x][c] + row_wave / 2 + ((self.column_factor[x][c] * row_factor) >> 6);
         // v <= 128 + 64 + 62; spread onto 0..=255 with noise in the low bits.
         let v = (v as u32 * 255 / 254).min(255);
         ((v & !7) | (noise & 7)) as u16
@@ -86,8 +80,7 @@ impl Synthetic {
 /// A cheap integer hash of a pixel position, for the noise term.
 #[inline]
 fn hash(x: u32, y: u32, seed: u32) -> u32 {
-    let mut h =
-        x.wrapping_mul(0x9E37_79B1) ^ y.wrapping_mul(0x85EB_CA77) ^ seed.wrapping_mul(0xC2B2_AE3D);
+    let mut h = x.wrapping_mul(0x9E37_79B1) ^ y.wrapping_mul(0x85EB_CA77) ^ seed.wrapping_mul(0xC2B2_AE3D);
     h ^= h >> 15;
     h = h.wrapping_mul(0x2C1B_3C6D);
     h ^= h >> 12;
@@ -127,8 +120,7 @@ impl RowSource for Synthetic {
                 for (x, px) in row.chunks_exact_mut(channels).enumerate() {
                     let noise = hash(x as u32, y, self.seed);
                     for c in 0..colour_channels {
-                        px[c] =
-                            self.sample(x, c, row_wave[c], row_factor[c], noise >> (3 * c)) as u8;
+                        px[c] = self.sample(x, c, row_wave[c], row_factor[c], noise >> (3 * c)) as u8;
                     }
                     if has_alpha {
                         px[channels - 1] = alpha_at(x as i64 - cx, dy, radius);
@@ -196,10 +188,7 @@ impl RowSource for Noise {
     }
     fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
         for b in row.iter_mut() {
-            self.state = self
-                .state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             *b = (self.state >> 56) as u8;
         }
         Ok(())
@@ -229,15 +218,8 @@ mod tests {
             assert_eq!(ra, rb);
             distinct.extend(ra.iter().copied());
         }
-        assert!(
-            distinct.len() > 100,
-            "only {} distinct values",
-            distinct.len()
-        );
-        assert!(
-            a.read_row(&mut ra).is_err(),
-            "a row past the end must be refused"
-        );
+        assert!(distinct.len() > 100, "only {} distinct values", distinct.len());
+        assert!(a.read_row(&mut ra).is_err(), "a row past the end must be refused");
     }
 
     #[test]

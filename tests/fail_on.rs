@@ -37,39 +37,24 @@ fn drain_all(decoder: &mut dyn RowSource) -> Result<Image, Error> {
         data.extend_from_slice(s);
         Ok(())
     })?;
-    Ok(Image {
-        width: info.width as usize,
-        height: info.height as usize,
-        data,
-    })
+    Ok(Image { width: info.width as usize, height: info.height as usize, data })
 }
 
 /// Decodes a JPEG at a fail-on level; with the number of damaged places passed over.
 fn decode_jpeg(bytes: &[u8], fail_on: FailOn) -> Result<(Image, u32), Error> {
-    let options = DecodeOptions {
-        fail_on,
-        ..Default::default()
-    };
+    let options = DecodeOptions { fail_on, ..Default::default() };
     let mut decoder = JpegDecoder::new(Input::from_bytes(bytes.to_vec()), options)?;
     let image = drain_all(&mut decoder)?;
     Ok((image, decoder.faults().0))
 }
 
 fn decode_png(bytes: &[u8], fail_on: FailOn) -> Result<Image, Error> {
-    let mut decoder = PngDecoder::with_options(
-        Input::from_bytes(bytes.to_vec()),
-        PngDecodeOptions { fail_on },
-    )?;
+    let mut decoder = PngDecoder::with_options(Input::from_bytes(bytes.to_vec()), PngDecodeOptions { fail_on })?;
     drain_all(&mut decoder)
 }
 
 fn psnr(a: &Image, b: &Image) -> f64 {
-    let mse: f64 = a
-        .data
-        .iter()
-        .zip(&b.data)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-        .sum::<f64>()
+    let mse: f64 = a.data.iter().zip(&b.data).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum::<f64>()
         / a.data.len().max(1) as f64;
     if mse == 0.0 {
         f64::INFINITY
@@ -79,12 +64,7 @@ fn psnr(a: &Image, b: &Image) -> f64 {
 }
 
 fn have_djpeg() -> bool {
-    Command::new("djpeg")
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    Command::new("djpeg").arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
 
 /// What djpeg makes of a file.
@@ -122,11 +102,7 @@ fn parse_ppm(bytes: &[u8]) -> Image {
     }
     let (width, height): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
     let channels = if fields[0] == "P5" { 1 } else { 3 };
-    Image {
-        width,
-        height,
-        data: bytes[i + 1..i + 1 + width * height * channels].to_vec(),
-    }
+    Image { width, height, data: bytes[i + 1..i + 1 + width * height * channels].to_vec() }
 }
 
 /// Byte ranges of every scan's entropy-coded data (after each SOS header, up to the next marker
@@ -169,42 +145,16 @@ impl Rng {
 fn flipped_bits_in_jpeg_scans_decode_leniently_as_djpeg_does() {
     let sources = [
         fixtures::jpeg(160, 120, JpegSpec::default(), 21),
-        fixtures::jpeg(
-            160,
-            120,
-            JpegSpec {
-                progressive: true,
-                ..JpegSpec::default()
-            },
-            22,
-        ),
-        fixtures::jpeg(
-            160,
-            120,
-            JpegSpec {
-                restart_interval: 4,
-                ..JpegSpec::default()
-            },
-            23,
-        ),
-        fixtures::jpeg(
-            161,
-            97,
-            JpegSpec {
-                sampling: SamplingFactor::F_2_1,
-                quality: 95,
-                ..JpegSpec::default()
-            },
-            24,
-        ),
+        fixtures::jpeg(160, 120, JpegSpec { progressive: true, ..JpegSpec::default() }, 22),
+        fixtures::jpeg(160, 120, JpegSpec { restart_interval: 4, ..JpegSpec::default() }, 23),
+        fixtures::jpeg(161, 97, JpegSpec { sampling: SamplingFactor::F_2_1, quality: 95, ..JpegSpec::default() }, 24),
     ];
     let with_djpeg = have_djpeg();
     if !with_djpeg {
         println!("note: djpeg not found; checked without it (Debian: apt-get install libjpeg-turbo-progs)");
     }
     let mut rng = Rng(0x2545_F491);
-    let (mut cases, mut strict_failed, mut djpeg_warned, mut djpeg_failed, mut psnrs) =
-        (0, 0, 0, 0, Vec::new());
+    let (mut cases, mut strict_failed, mut djpeg_warned, mut djpeg_failed, mut psnrs) = (0, 0, 0, 0, Vec::new());
     let mut djpeg_undefined = 0;
     for path in &sources {
         let bytes = std::fs::read(path).unwrap();
@@ -214,15 +164,7 @@ fn flipped_bits_in_jpeg_scans_decode_leniently_as_djpeg_does() {
         for _ in 0..100 {
             // A uniformly chosen byte of scan data, one bit of it flipped.
             let mut at = rng.next() as usize % total;
-            let range = scans
-                .iter()
-                .find(|r| {
-                    at < r.len() || {
-                        at -= r.len();
-                        false
-                    }
-                })
-                .unwrap();
+            let range = scans.iter().find(|r| at < r.len() || { at -= r.len(); false }).unwrap();
             let at = range.start + at;
             let mut damaged = bytes.clone();
             damaged[at] ^= 1 << (rng.next() % 8);
@@ -234,15 +176,10 @@ fn flipped_bits_in_jpeg_scans_decode_leniently_as_djpeg_does() {
             let none_level = decode_jpeg(&damaged, FailOn::None);
             // Strict fails exactly when damage had to be passed over.
             match (&strict, &none_level) {
-                (Ok((image, 0)), Ok((lenient, 0))) => {
-                    assert!(image == lenient, "{label}: strict and lenient differ")
-                }
+                (Ok((image, 0)), Ok((lenient, 0))) => assert!(image == lenient, "{label}: strict and lenient differ"),
                 (Err(e), Ok((_, faults))) => {
                     assert!(matches!(e, Error::Format { .. }), "{label}: {e}");
-                    assert!(
-                        *faults > 0,
-                        "{label}: strict fails ({e}) but lenient saw no damage"
-                    );
+                    assert!(*faults > 0, "{label}: strict fails ({e}) but lenient saw no damage");
                     strict_failed += 1;
                 }
                 (Err(_), Err(_)) => {}
@@ -258,11 +195,7 @@ fn flipped_bits_in_jpeg_scans_decode_leniently_as_djpeg_does() {
             match (&truncated_level, &none_level) {
                 (Ok(a), Ok(b)) => assert!(a.0 == b.0, "{label}: truncated and none levels differ"),
                 (Err(_), Err(_)) => {}
-                (a, b) => panic!(
-                    "{label}: truncated level {:?}, none level {:?}",
-                    a.as_ref().err(),
-                    b.as_ref().err()
-                ),
+                (a, b) => panic!("{label}: truncated level {:?}, none level {:?}", a.as_ref().err(), b.as_ref().err()),
             }
             if !with_djpeg {
                 continue;
@@ -270,46 +203,25 @@ fn flipped_bits_in_jpeg_scans_decode_leniently_as_djpeg_does() {
             let ours = none_level.as_ref().ok().map(|r| &r.0);
             match djpeg(&damaged) {
                 Djpeg::Clean(reference) => {
-                    let ours =
-                        ours.unwrap_or_else(|| panic!("{label}: djpeg decodes cleanly, we fail"));
-                    assert_eq!(
-                        (ours.width, ours.height),
-                        (reference.width, reference.height),
-                        "{label}"
-                    );
+                    let ours = ours.unwrap_or_else(|| panic!("{label}: djpeg decodes cleanly, we fail"));
+                    assert_eq!((ours.width, ours.height), (reference.width, reference.height), "{label}");
                     // Valid data after the flip: decoded exactly as djpeg does (as the intact file is).
-                    assert!(
-                        intact == djpeg_image(&bytes),
-                        "{}: intact file differs from djpeg",
-                        path.display()
-                    );
+                    assert!(intact == djpeg_image(&bytes), "{}: intact file differs from djpeg", path.display());
                     if ours.data != reference.data {
                         // Where the flip inflates coefficients past 16 bits, libjpeg-turbo's SIMD
                         // IDCT (16-bit lanes) and its C IDCT disagree with each other: "as djpeg
                         // does" is then undefined, and only closeness is asked.
-                        let scalar = support::run_piped(
-                            "env",
-                            &["JSIMD_FORCENONE=1", "djpeg", "-ppm"],
-                            &damaged,
-                        );
+                        let scalar = support::run_piped("env", &["JSIMD_FORCENONE=1", "djpeg", "-ppm"], &damaged);
                         let scalar = parse_ppm(&scalar.stdout);
-                        assert!(
-                            scalar.data != reference.data,
-                            "{label}: differs from djpeg (whose SIMD and C paths agree)"
-                        );
+                        assert!(scalar.data != reference.data, "{label}: differs from djpeg (whose SIMD and C paths agree)");
                         djpeg_undefined += 1;
                         psnrs.push(psnr(ours, &reference));
                     }
                 }
                 Djpeg::Warned(reference) => {
                     djpeg_warned += 1;
-                    let ours = ours
-                        .unwrap_or_else(|| panic!("{label}: djpeg decodes with warnings, we fail"));
-                    assert_eq!(
-                        (ours.width, ours.height),
-                        (reference.width, reference.height),
-                        "{label}"
-                    );
+                    let ours = ours.unwrap_or_else(|| panic!("{label}: djpeg decodes with warnings, we fail"));
+                    assert_eq!((ours.width, ours.height), (reference.width, reference.height), "{label}");
                     psnrs.push(psnr(ours, &reference));
                 }
                 Djpeg::Failed => djpeg_failed += 1,
@@ -344,21 +256,12 @@ fn lenient_jpeg_stops_reading_a_corrupt_scan_early() {
     let scan = scan_data(&bytes)[0].clone();
     let mut damaged = bytes[..scan.start + 40].to_vec();
     damaged.extend([0xFF, 0xD9]);
-    assert!(matches!(
-        decode_jpeg(&damaged, FailOn::Error),
-        Err(Error::Format { .. })
-    ));
-    assert!(
-        matches!(decode_jpeg(&damaged, FailOn::Truncated), Ok((_, 1))),
-        "a complete file: corruption"
-    );
+    assert!(matches!(decode_jpeg(&damaged, FailOn::Error), Err(Error::Format { .. })));
+    assert!(matches!(decode_jpeg(&damaged, FailOn::Truncated), Ok((_, 1))), "a complete file: corruption");
     let (image, faults) = decode_jpeg(&damaged, FailOn::None).unwrap();
     assert_eq!(faults, 1);
     let last_row = &image.data[image.data.len() - 64 * 3..];
-    assert!(
-        last_row.iter().all(|&v| v == 128),
-        "rows after the damage are mid-grey"
-    );
+    assert!(last_row.iter().all(|&v| v == 128), "rows after the damage are mid-grey");
     // Cut off without EOI: truncation, which only `none` renders.
     let cut = &bytes[..scan.start + 40];
     assert!(decode_jpeg(cut, FailOn::Truncated).is_err());
@@ -367,23 +270,14 @@ fn lenient_jpeg_stops_reading_a_corrupt_scan_early() {
 
 #[test]
 fn lenient_jpeg_resumes_at_the_next_restart_marker() {
-    let path = fixtures::jpeg(
-        160,
-        120,
-        JpegSpec {
-            restart_interval: 4,
-            ..JpegSpec::default()
-        },
-        23,
-    );
+    let path = fixtures::jpeg(160, 120, JpegSpec { restart_interval: 4, ..JpegSpec::default() }, 23);
     let bytes = std::fs::read(path).unwrap();
     let intact = decode_jpeg(&bytes, FailOn::Error).unwrap().0;
     let scan = scan_data(&bytes)[0].clone();
     // Restart markers of the scan; damage the interval after the third one with sixteen bytes of
     // ones (FF 00 stuffed), which no Huffman table decodes.
-    let restarts: Vec<usize> = (scan.start..scan.end - 1)
-        .filter(|&i| bytes[i] == 0xFF && (0xD0..=0xD7).contains(&bytes[i + 1]))
-        .collect();
+    let restarts: Vec<usize> =
+        (scan.start..scan.end - 1).filter(|&i| bytes[i] == 0xFF && (0xD0..=0xD7).contains(&bytes[i + 1])).collect();
     assert!(restarts.len() > 8);
     let mut damaged = bytes.clone();
     let at = restarts[2] + 2;
@@ -391,19 +285,15 @@ fn lenient_jpeg_resumes_at_the_next_restart_marker() {
     for pair in damaged[at..at + 16].chunks_exact_mut(2) {
         pair.copy_from_slice(&[0xFF, 0x00]);
     }
-    assert!(matches!(
-        decode_jpeg(&damaged, FailOn::Error),
-        Err(Error::Format { .. })
-    ));
+    assert!(matches!(decode_jpeg(&damaged, FailOn::Error), Err(Error::Format { .. })));
     let (image, faults) = decode_jpeg(&damaged, FailOn::Truncated).unwrap();
     assert_eq!(faults, 1);
     // The damaged interval holds MCUs 12..16 (10 MCUs a row): MCU row 1, image rows 16..32,
     // and one row each side through fancy upsampling of chroma. Every other row is as in the
     // intact file: decoding resumed at the next restart marker.
     let row = 160 * 3;
-    let differing: Vec<usize> = (0..120)
-        .filter(|&y| image.data[y * row..][..row] != intact.data[y * row..][..row])
-        .collect();
+    let differing: Vec<usize> =
+        (0..120).filter(|&y| image.data[y * row..][..row] != intact.data[y * row..][..row]).collect();
     assert_eq!(differing, (15..=32).collect::<Vec<_>>());
 }
 
@@ -423,12 +313,7 @@ fn png_chunks(bytes: &[u8]) -> Vec<([u8; 4], usize, std::ops::Range<usize>)> {
 /// Rows of `image` that equal the intact decode, counted from the top.
 fn matching_rows(image: &Image, intact: &Image) -> usize {
     let row = intact.data.len() / intact.height;
-    image
-        .data
-        .chunks(row)
-        .zip(intact.data.chunks(row))
-        .take_while(|(a, b)| a == b)
-        .count()
+    image.data.chunks(row).zip(intact.data.chunks(row)).take_while(|(a, b)| a == b).count()
 }
 
 #[test]
@@ -445,32 +330,20 @@ fn damaged_png_gives_its_rows_then_zeros_when_lenient() {
     // A wrong CRC on intact data: strict fails, lenient levels decode it all.
     let mut bad_crc = bytes.clone();
     bad_crc[idat.end] ^= 0x55;
-    assert!(matches!(
-        decode_png(&bad_crc, FailOn::Error),
-        Err(Error::Format { .. })
-    ));
+    assert!(matches!(decode_png(&bad_crc, FailOn::Error), Err(Error::Format { .. })));
     assert_eq!(decode_png(&bad_crc, FailOn::Truncated).unwrap(), intact);
     assert_eq!(decode_png(&bad_crc, FailOn::None).unwrap(), intact);
 
     // Image data cut in the middle (the file ends there): the rows before, then zero rows.
     let cut = &bytes[..idat.start + idat.len() / 2];
-    assert!(matches!(
-        decode_png(cut, FailOn::Error),
-        Err(Error::Format { .. })
-    ));
-    assert!(matches!(
-        decode_png(cut, FailOn::Truncated),
-        Err(Error::Format { .. })
-    ));
+    assert!(matches!(decode_png(cut, FailOn::Error), Err(Error::Format { .. })));
+    assert!(matches!(decode_png(cut, FailOn::Truncated), Err(Error::Format { .. })));
     let image = decode_png(cut, FailOn::None).unwrap();
     assert_eq!((image.width, image.height), (300, 200));
     let good = matching_rows(&image, &intact);
     assert!((50..200).contains(&good), "{good} rows decoded");
     let row = 300 * 3;
-    assert!(
-        image.data[(good + 1) * row..].iter().all(|&b| b == 0),
-        "rows after the damage are zero"
-    );
+    assert!(image.data[(good + 1) * row..].iter().all(|&b| b == 0), "rows after the damage are zero");
 
     // Garbage in the middle of the zlib stream (with a correct CRC: corruption, not truncation).
     let mut corrupt = bytes.clone();
@@ -480,17 +353,11 @@ fn damaged_png_gives_its_rows_then_zeros_when_lenient() {
     }
     let crc = crc32(&corrupt[idat_at + 4..idat.end]);
     corrupt[idat.end..idat.end + 4].copy_from_slice(&crc.to_be_bytes());
-    assert!(matches!(
-        decode_png(&corrupt, FailOn::Error),
-        Err(Error::Format { .. })
-    ));
+    assert!(matches!(decode_png(&corrupt, FailOn::Error), Err(Error::Format { .. })));
     for level in [FailOn::Truncated, FailOn::None] {
         let image = decode_png(&corrupt, level).unwrap();
         let good = matching_rows(&image, &intact);
         assert!((50..200).contains(&good), "{level}: {good} rows decoded");
-        assert!(
-            image.data[(good + 1) * row..].iter().all(|&b| b == 0),
-            "{level}: zero rows after the damage"
-        );
+        assert!(image.data[(good + 1) * row..].iter().all(|&b| b == 0), "{level}: zero rows after the damage");
     }
 }

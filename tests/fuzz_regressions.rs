@@ -22,9 +22,7 @@ const MAX_MEMORY: usize = 64 << 20;
 
 /// The files of one folder, sorted.
 fn files(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fuzz-regressions")
-        .join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions").join(kind);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -38,9 +36,7 @@ fn files(kind: &str) -> Vec<PathBuf> {
 fn decode(bytes: &[u8]) -> Result<u32> {
     let input = Input::from_bytes(bytes.to_vec());
     let _ = read_metadata(&input);
-    let (_plan, mut rows) = Pipeline::from_input(input)
-        .max_memory(MAX_MEMORY)
-        .into_rows()?;
+    let (_plan, mut rows) = Pipeline::from_input(input).max_memory(MAX_MEMORY).into_rows()?;
     let mut count = 0;
     drain(&mut *rows, 16, |_, n| {
         count += n;
@@ -66,10 +62,6 @@ fn decode_all(kind: &str) -> Vec<(PathBuf, Option<Result<u32>>, Duration)> {
 
 #[test]
 fn panic_files_return_a_result() {
-    let panicked: Vec<_> = decode_all("panic")
-        .into_iter()
-        .filter(|(_, r, _)| r.is_none())
-        .map(|(p, ..)| p)
-        .collect();
+    let panicked: Vec<_> = decode_all("panic").into_iter().filter(|(_, r, _)| r.is_none()).map(|(p, ..)| p).collect();
     assert!(panicked.is_empty(), "panicked: {panicked:?}");
 }

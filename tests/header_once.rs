@@ -13,25 +13,11 @@ fn a_job_parses_its_header_once() {
     let dir = tempfile::tempdir().unwrap();
     for (path, out) in [
         (fixtures::jpeg(640, 480, JpegSpec::default(), 4), "a.png"),
-        (
-            fixtures::jpeg(
-                640,
-                480,
-                JpegSpec {
-                    progressive: true,
-                    ..JpegSpec::default()
-                },
-                4,
-            ),
-            "b.jpg",
-        ),
+        (fixtures::jpeg(640, 480, JpegSpec { progressive: true, ..JpegSpec::default() }, 4), "b.jpg"),
         (fixtures::png(640, 480, PixelFormat::RGBA8, 4), "c.jpg"),
     ] {
         let before = header_parses();
-        let p = Pipeline::open(&path)
-            .unwrap()
-            .crop_gravity(300, 200, Gravity::BottomRight)
-            .resize(100, 100);
+        let p = Pipeline::open(&path).unwrap().crop_gravity(300, 200, Gravity::BottomRight).resize(100, 100);
         let out = dir.path().join(out);
         p.plan_for_path(&out).unwrap();
         p.plan().unwrap();

@@ -54,11 +54,7 @@ impl Case {
         AvifEncoder {
             effort: self.effort,
             threads: self.threads,
-            bit_depth: if self.ten_bits {
-                AvifBitDepth::Ten
-            } else {
-                AvifBitDepth::Eight
-            },
+            bit_depth: if self.ten_bits { AvifBitDepth::Ten } else { AvifBitDepth::Eight },
             ..Default::default()
         }
     }
@@ -71,21 +67,9 @@ impl Case {
 fn main() {
     let mut t = HeapTests::new();
     let fit = std::env::var_os("STRIPFLOW_AVIF_FIT").is_some();
-    let c = |width, height, format, effort, threads, ten_bits| Case {
-        width,
-        height,
-        format,
-        effort,
-        threads,
-        ten_bits,
-    };
-    let (rgb8, rgba8, rgb16, rgba16, gray8) = (
-        PixelFormat::RGB8,
-        PixelFormat::RGBA8,
-        PixelFormat::RGB16,
-        PixelFormat::RGBA16,
-        PixelFormat::GRAY8,
-    );
+    let c = |width, height, format, effort, threads, ten_bits| Case { width, height, format, effort, threads, ten_bits };
+    let (rgb8, rgba8, rgb16, rgba16, gray8) =
+        (PixelFormat::RGB8, PixelFormat::RGBA8, PixelFormat::RGB16, PixelFormat::RGBA16, PixelFormat::GRAY8);
     let mut cases = vec![
         c(64, 64, rgb8, 4, 2, false),
         c(128, 128, rgb8, 4, 2, false),
@@ -123,35 +107,21 @@ fn main() {
     let mut rows = Vec::new();
     for case in &cases {
         let name = case.name();
-        let peak = t.measure(
-            &name,
-            || (case.encoder(), case.source()),
-            |(encoder, mut source)| {
-                let mut out = CountingSink(0);
-                encoder.encode(&mut source, &mut out).unwrap();
-                assert!(out.0 > 100, "encoded {} bytes", out.0);
-            },
-        );
+        let peak = t.measure(&name, || (case.encoder(), case.source()), |(encoder, mut source)| {
+            let mut out = CountingSink(0);
+            encoder.encode(&mut source, &mut out).unwrap();
+            assert!(out.0 > 100, "encoded {} bytes", out.0);
+        });
         let Some(peak) = peak else { continue };
-        let info = ImageInfo {
-            width: case.width,
-            height: case.height,
-            format: case.format,
-        };
+        let info = ImageInfo { width: case.width, height: case.height, format: case.format };
         let source_bytes = case.source().buffer_bytes() as u64;
         let predicted = case.encoder().heap_bytes(info) as u64;
         let ratio = predicted as f64 / peak as f64;
-        rows.push(format!(
-            "{name:<40} peak {peak:>11} predicted {predicted:>11} ratio {ratio:.2}"
-        ));
+        rows.push(format!("{name:<40} peak {peak:>11} predicted {predicted:>11} ratio {ratio:.2}"));
         t.check(
             &format!("{name}: peak <= heap_bytes, heap_bytes <= {MAX_RATIO} x peak"),
             fit || (peak <= predicted + source_bytes && ratio <= MAX_RATIO),
-            &format!(
-                "peak {}, predicted {} ({ratio:.2}x)",
-                human(peak),
-                human(predicted)
-            ),
+            &format!("peak {}, predicted {} ({ratio:.2}x)", human(peak), human(predicted)),
         );
     }
     if fit {

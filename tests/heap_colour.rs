@@ -35,26 +35,10 @@ fn profiles() -> Vec<(String, Vec<u8>, PixelFormat)> {
     let mut linear_gray = ColorProfile::new_gray_with_gamma(1.0);
     linear_gray.description = None;
     let mut v = vec![
-        (
-            "p3".to_string(),
-            ColorProfile::new_display_p3().encode().unwrap(),
-            PixelFormat::RGB8,
-        ),
-        (
-            "adobe".to_string(),
-            ColorProfile::new_adobe_rgb().encode().unwrap(),
-            PixelFormat::RGBA8,
-        ),
-        (
-            "mixed-trc".to_string(),
-            mixed.encode().unwrap(),
-            PixelFormat::RGB8,
-        ),
-        (
-            "gray-linear".to_string(),
-            linear_gray.encode().unwrap(),
-            PixelFormat::GRAY8,
-        ),
+        ("p3".to_string(), ColorProfile::new_display_p3().encode().unwrap(), PixelFormat::RGB8),
+        ("adobe".to_string(), ColorProfile::new_adobe_rgb().encode().unwrap(), PixelFormat::RGBA8),
+        ("mixed-trc".to_string(), mixed.encode().unwrap(), PixelFormat::RGB8),
+        ("gray-linear".to_string(), linear_gray.encode().unwrap(), PixelFormat::GRAY8),
     ];
     for (name, format) in [
         ("a98", PixelFormat::RGB8),
@@ -74,16 +58,8 @@ fn profiles() -> Vec<(String, Vec<u8>, PixelFormat)> {
     }
     // libvips' built-in CMYK profile (962 KB of LUTs), from a JPEG it writes (when installed).
     let dir = fixtures::cache_dir();
-    let (src, cmyk) = (
-        dir.join("vips-cmyk-src.png"),
-        dir.join("vips-cmyk-profile.jpg"),
-    );
-    let vips = |args: &[&str]| {
-        Command::new("vips")
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success())
-    };
+    let (src, cmyk) = (dir.join("vips-cmyk-src.png"), dir.join("vips-cmyk-profile.jpg"));
+    let vips = |args: &[&str]| Command::new("vips").args(args).status().is_ok_and(|s| s.success());
     if cmyk.exists()
         || vips(&["black", src.to_str().unwrap(), "8", "8", "--bands", "3"])
             && vips(&[
@@ -126,16 +102,9 @@ fn stage_job((bytes, format, synth): (Vec<u8>, PixelFormat, Synthetic)) {
 fn predicted(bytes: &[u8], format: PixelFormat) -> Option<(u64, String)> {
     let profile = InputProfile::from_icc(bytes.to_vec()).ok()?;
     let spec = ColourSpec::new(profile, format).ok()?;
-    let info = ImageInfo {
-        width: 2000,
-        height: 64,
-        format,
-    };
+    let info = ImageInfo { width: 2000, height: 64, format };
     // The drain's strip buffer of one row is the caller's, counted here too.
-    Some((
-        spec.heap_bytes(info) as u64 + info.row_bytes() as u64,
-        spec.detail(info),
-    ))
+    Some((spec.heap_bytes(info) as u64 + info.row_bytes() as u64, spec.detail(info)))
 }
 
 /// Copies `from` to `to` with `icc` embedded (JPEG: an APP2 after SOI; PNG: an iCCP after IHDR).
@@ -170,11 +139,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                0xEDB8_8320 ^ (crc >> 1)
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { 0xEDB8_8320 ^ (crc >> 1) } else { crc >> 1 };
         }
     }
     !crc
@@ -194,15 +159,8 @@ fn p3_fixture(jpeg: bool, height: u32) -> PathBuf {
     } else {
         fixtures::png(16384, height, PixelFormat::RGB8, 1)
     };
-    let to = plain.with_file_name(format!(
-        "p3-{}",
-        plain.file_name().unwrap().to_string_lossy()
-    ));
-    with_profile(
-        &plain,
-        &to,
-        &ColorProfile::new_display_p3().encode().unwrap(),
-    );
+    let to = plain.with_file_name(format!("p3-{}", plain.file_name().unwrap().to_string_lossy()));
+    with_profile(&plain, &to, &ColorProfile::new_display_p3().encode().unwrap());
     to
 }
 
@@ -245,16 +203,8 @@ fn main() {
 
     for jpeg in [false, true] {
         let kind = if jpeg { "jpeg" } else { "png" };
-        let short = t.measure(
-            &format!("p3_{kind}_16384x512"),
-            || p3_fixture(jpeg, 512),
-            full_size,
-        );
-        let tall = t.measure(
-            &format!("p3_{kind}_16384x4096"),
-            || p3_fixture(jpeg, 4096),
-            full_size,
-        );
+        let short = t.measure(&format!("p3_{kind}_16384x512"), || p3_fixture(jpeg, 512), full_size);
+        let tall = t.measure(&format!("p3_{kind}_16384x4096"), || p3_fixture(jpeg, 4096), full_size);
         if let Some(peak) = tall {
             let plan = planned(&p3_fixture(jpeg, 4096));
             t.check(
@@ -264,12 +214,7 @@ fn main() {
             );
         }
         t.check_at_most(&format!("16384x4096 P3 {kind} -> {kind}"), tall, 16 * MIB);
-        t.check_flat(
-            &format!("P3 {kind} conversion flat in height (512 -> 4096 rows)"),
-            short,
-            tall,
-            64 * 1024,
-        );
+        t.check_flat(&format!("P3 {kind} conversion flat in height (512 -> 4096 rows)"), short, tall, 64 * 1024);
     }
     t.finish();
 }

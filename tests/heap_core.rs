@@ -37,33 +37,12 @@ fn crop_to_png(png: PathBuf) {
 fn main() {
     let mut t = HeapTests::new();
 
-    let crop_16k = t.measure(
-        "crop_16k",
-        || fixtures::png(16384, 16384, PixelFormat::RGB8, 1),
-        crop_to_png,
-    );
-    t.check_at_most(
-        "16384x16384 PNG -> crop 1000x1000 bottom-right -> PNG",
-        crop_16k,
-        4 * MIB,
-    );
+    let crop_16k = t.measure("crop_16k", || fixtures::png(16384, 16384, PixelFormat::RGB8, 1), crop_to_png);
+    t.check_at_most("16384x16384 PNG -> crop 1000x1000 bottom-right -> PNG", crop_16k, 4 * MIB);
 
-    let crop_tall = t.measure(
-        "crop_16k_tall",
-        || fixtures::png(16384, 65536, PixelFormat::RGB8, 1),
-        crop_to_png,
-    );
-    t.check_at_most(
-        "16384x65536 PNG -> crop 1000x1000 bottom-right -> PNG",
-        crop_tall,
-        4 * MIB,
-    );
-    t.check_flat(
-        "crop peak flat in height (16384 -> 65536 rows)",
-        crop_16k,
-        crop_tall,
-        64 * 1024,
-    );
+    let crop_tall = t.measure("crop_16k_tall", || fixtures::png(16384, 65536, PixelFormat::RGB8, 1), crop_to_png);
+    t.check_at_most("16384x65536 PNG -> crop 1000x1000 bottom-right -> PNG", crop_tall, 4 * MIB);
+    t.check_flat("crop peak flat in height (16384 -> 65536 rows)", crop_16k, crop_tall, 64 * 1024);
 
     let to_jpeg = t.measure(
         "png_to_jpeg_16k",
@@ -72,12 +51,7 @@ fn main() {
             let mut decoder = PngDecoder::new(Input::open(&png).unwrap()).unwrap();
             let path = out_path("full.jpg");
             let mut out = AtomicOutput::create(&path).unwrap();
-            JpegEncoder {
-                quality: 85,
-                ..Default::default()
-            }
-            .encode(&mut decoder, &mut out)
-            .unwrap();
+            JpegEncoder { quality: 85, ..Default::default() }.encode(&mut decoder, &mut out).unwrap();
             out.commit().unwrap();
             std::fs::remove_file(path).unwrap();
         },

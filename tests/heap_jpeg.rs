@@ -40,10 +40,7 @@ fn forbid_temp_files() {
 }
 
 fn decoder(path: &PathBuf, denominator: u8) -> JpegDecoder {
-    let options = DecodeOptions {
-        scale_denominator: denominator,
-        ..Default::default()
-    };
+    let options = DecodeOptions { scale_denominator: denominator, ..Default::default() };
     JpegDecoder::new(Input::open(path).unwrap(), options).unwrap()
 }
 
@@ -53,12 +50,7 @@ fn to_png(path: PathBuf) {
     let mut source = decoder(&path, 1);
     assert_eq!(source.info().width, SIDE);
     let mut out = CountingSink(0);
-    PngEncoder {
-        compression: PngCompression::Fast,
-        ..Default::default()
-    }
-    .encode(&mut source, &mut out)
-    .unwrap();
+    PngEncoder { compression: PngCompression::Fast, ..Default::default() }.encode(&mut source, &mut out).unwrap();
     assert!(out.0 > 1 << 20);
 }
 
@@ -96,19 +88,15 @@ fn cjpeg_progressive(width: u32, height: u32) -> Option<PathBuf> {
         return Some(path);
     }
     let temp = path.with_extension(format!("{}.tmp", std::process::id()));
-    let Ok(mut child) = Command::new("cjpeg")
-        .args(["-progressive", "-outfile"])
-        .arg(&temp)
-        .stdin(Stdio::piped())
-        .spawn()
+    let Ok(mut child) =
+        Command::new("cjpeg").args(["-progressive", "-outfile"]).arg(&temp).stdin(Stdio::piped()).spawn()
     else {
         return None;
     };
     {
         let mut stdin = std::io::BufWriter::new(child.stdin.take().unwrap());
         write!(stdin, "P6\n{width} {height}\n255\n").unwrap();
-        let mut source =
-            stripflow::synth::Synthetic::new(width, height, stripflow::PixelFormat::RGB8, 2);
+        let mut source = stripflow::synth::Synthetic::new(width, height, stripflow::PixelFormat::RGB8, 2);
         let mut row = vec![0u8; source.info().row_bytes()];
         for _ in 0..height {
             source.read_row(&mut row).unwrap();
@@ -123,17 +111,7 @@ fn cjpeg_progressive(width: u32, height: u32) -> Option<PathBuf> {
 fn main() {
     let mut t = HeapTests::new();
     let baseline = || fixtures::jpeg(SIDE, SIDE, JpegSpec::default(), 1);
-    let progressive = || {
-        fixtures::jpeg(
-            SIDE,
-            SIDE,
-            JpegSpec {
-                progressive: true,
-                ..JpegSpec::default()
-            },
-            1,
-        )
-    };
+    let progressive = || fixtures::jpeg(SIDE, SIDE, JpegSpec { progressive: true, ..JpegSpec::default() }, 1);
     let tall = || fixtures::jpeg(SIDE, TALL, JpegSpec::default(), 1);
 
     let peak = t.measure("baseline_16k_png", baseline, to_png);
@@ -141,47 +119,22 @@ fn main() {
     let peak = t.measure("baseline_16k_thumbnail", baseline, to_thumbnail);
     t.check_at_most("baseline 16384x16384 -> 1/8 -> 256 wide PNG", peak, 4 * MIB);
     let peak = t.measure("progressive_16k_png", progressive, to_png);
-    t.check_at_most(
-        "progressive 16384x16384 -> PNG, no temp file",
-        peak,
-        16 * MIB,
-    );
+    t.check_at_most("progressive 16384x16384 -> PNG, no temp file", peak, 16 * MIB);
     let peak = t.measure("progressive_16k_thumbnail", progressive, to_thumbnail);
-    t.check_at_most(
-        "progressive 16384x16384 -> 1/8 -> 256 wide PNG, no temp file",
-        peak,
-        8 * MIB,
-    );
+    t.check_at_most("progressive 16384x16384 -> 1/8 -> 256 wide PNG, no temp file", peak, 8 * MIB);
     // Successive approximation (refinement scans), if cjpeg is installed.
-    if std::process::Command::new("cjpeg")
-        .arg("-version")
-        .output()
-        .is_ok()
-    {
+    if std::process::Command::new("cjpeg").arg("-version").output().is_ok() {
         let sa = || cjpeg_progressive(SIDE, SIDE).unwrap();
         let peak = t.measure("progressive_sa_16k_png", sa, to_png);
-        t.check_at_most(
-            "cjpeg progressive (successive approximation) 16384x16384 -> PNG",
-            peak,
-            16 * MIB,
-        );
+        t.check_at_most("cjpeg progressive (successive approximation) 16384x16384 -> PNG", peak, 16 * MIB);
         let peak = t.measure("progressive_sa_16k_thumbnail", sa, to_thumbnail);
-        t.check_at_most(
-            "cjpeg progressive 16384x16384 -> 1/8 -> 256 wide PNG",
-            peak,
-            8 * MIB,
-        );
+        t.check_at_most("cjpeg progressive 16384x16384 -> 1/8 -> 256 wide PNG", peak, 8 * MIB);
     } else {
         println!("SKIPPED: cjpeg not found (successive-approximation scenarios)");
     }
     let square = t.measure("baseline_16k_decode", baseline, decode_only);
     let taller = t.measure("baseline_16k_x_65000_decode", tall, decode_only);
-    t.check_flat(
-        "baseline decode flat in height (16384x65000 vs 16384x16384)",
-        square,
-        taller,
-        64 * 1024,
-    );
+    t.check_flat("baseline decode flat in height (16384x65000 vs 16384x16384)", square, taller, 64 * 1024);
     // The decoder's own account of its buffers (what a pipeline plans with) matches the heap:
     // peak = buffer_bytes + the drain's strip + small change (scan list, Huffman tables).
     if let Some(peak) = square {

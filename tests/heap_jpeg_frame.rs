@@ -36,59 +36,15 @@ fn encode(case: &Case) {
 
 fn main() {
     let mut t = HeapTests::new();
-    let progressive = |subsampling| JpegEncoder {
-        progressive: true,
-        subsampling,
-        ..JpegEncoder::default()
-    };
-    let optimized = |subsampling| JpegEncoder {
-        optimize_coding: true,
-        subsampling,
-        ..JpegEncoder::default()
-    };
+    let progressive = |subsampling| JpegEncoder { progressive: true, subsampling, ..JpegEncoder::default() };
+    let optimized = |subsampling| JpegEncoder { optimize_coding: true, subsampling, ..JpegEncoder::default() };
     let cases = [
-        Case {
-            name: "progressive_420_2048",
-            width: 2048,
-            height: 2048,
-            format: PixelFormat::RGB8,
-            encoder: progressive(Subsampling::S420),
-        },
-        Case {
-            name: "progressive_422_1201x631",
-            width: 1201,
-            height: 631,
-            format: PixelFormat::RGB8,
-            encoder: progressive(Subsampling::S422),
-        },
-        Case {
-            name: "progressive_444_1000x777",
-            width: 1000,
-            height: 777,
-            format: PixelFormat::RGB8,
-            encoder: progressive(Subsampling::S444),
-        },
-        Case {
-            name: "optimized_420_1999x1001",
-            width: 1999,
-            height: 1001,
-            format: PixelFormat::RGB8,
-            encoder: optimized(Subsampling::S420),
-        },
-        Case {
-            name: "progressive_gray_1500",
-            width: 1500,
-            height: 1500,
-            format: PixelFormat::GRAY8,
-            encoder: progressive(Subsampling::S420),
-        },
-        Case {
-            name: "progressive_rgba16_640x480",
-            width: 640,
-            height: 480,
-            format: PixelFormat::RGBA16,
-            encoder: progressive(Subsampling::S420),
-        },
+        Case { name: "progressive_420_2048", width: 2048, height: 2048, format: PixelFormat::RGB8, encoder: progressive(Subsampling::S420) },
+        Case { name: "progressive_422_1201x631", width: 1201, height: 631, format: PixelFormat::RGB8, encoder: progressive(Subsampling::S422) },
+        Case { name: "progressive_444_1000x777", width: 1000, height: 777, format: PixelFormat::RGB8, encoder: progressive(Subsampling::S444) },
+        Case { name: "optimized_420_1999x1001", width: 1999, height: 1001, format: PixelFormat::RGB8, encoder: optimized(Subsampling::S420) },
+        Case { name: "progressive_gray_1500", width: 1500, height: 1500, format: PixelFormat::GRAY8, encoder: progressive(Subsampling::S420) },
+        Case { name: "progressive_rgba16_640x480", width: 640, height: 480, format: PixelFormat::RGBA16, encoder: progressive(Subsampling::S420) },
     ];
     for case in &cases {
         let source = Synthetic::new(case.width, case.height, case.format, 2);
@@ -103,21 +59,11 @@ fn main() {
         }
     }
     // Baseline at the same size holds an MCU row, not the frame.
-    let baseline = Case {
-        name: "baseline_420_2048",
-        width: 2048,
-        height: 2048,
-        format: PixelFormat::RGB8,
-        encoder: JpegEncoder::default(),
-    };
+    let baseline = Case { name: "baseline_420_2048", width: 2048, height: 2048, format: PixelFormat::RGB8, encoder: JpegEncoder::default() };
     let source = Synthetic::new(2048, 2048, PixelFormat::RGB8, 2);
     let predicted = (baseline.encoder.heap_bytes(source.info()) + source.buffer_bytes()) as u64;
     if let Some(peak) = t.measure(baseline.name, || &baseline, encode) {
-        t.check(
-            "baseline: measured within the prediction",
-            peak <= predicted && predicted < 256 * 1024,
-            &format!("peak {peak}, predicted {predicted}"),
-        );
+        t.check("baseline: measured within the prediction", peak <= predicted && predicted < 256 * 1024, &format!("peak {peak}, predicted {predicted}"));
     }
     t.finish();
 }

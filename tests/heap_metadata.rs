@@ -24,9 +24,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use stripflow::codec::icc::{
-    icc_profile_heap_bytes, icc_profile_len, read_icc_profile, MAX_ICC_PROFILE_BYTES,
-};
+use stripflow::codec::icc::{icc_profile_heap_bytes, icc_profile_len, read_icc_profile, MAX_ICC_PROFILE_BYTES};
 use stripflow::codec::png::{metadata_heap_bytes, PngDecoder};
 use stripflow::codec::{probe, FailOn, Format};
 use stripflow::io::Input;
@@ -41,16 +39,8 @@ const BUDGET: usize = 4 << 20;
 
 /// The job: decode, re-encode in the same format, under a 2 MiB budget, failing on `fail_on`.
 fn job(path: &PathBuf, fail_on: FailOn) -> Pipeline {
-    let format = if path.extension().is_some_and(|e| e == "png") {
-        Format::Png
-    } else {
-        Format::Jpeg
-    };
-    Pipeline::open(path)
-        .unwrap()
-        .max_memory(BUDGET)
-        .format(format)
-        .fail_on(fail_on)
+    let format = if path.extension().is_some_and(|e| e == "png") { Format::Png } else { Format::Jpeg };
+    Pipeline::open(path).unwrap().max_memory(BUDGET).format(format).fail_on(fail_on)
 }
 
 /// Heap the header walk of `read_icc_profile` may take beside the profile (JPEG Huffman tables,
@@ -78,11 +68,7 @@ fn main() {
                 other => assert!(other.is_ok() && !has_profile, "{other:?}"),
             }
         });
-        t.check_at_most(
-            &format!("{name}: a refused job stays within the budget"),
-            peak,
-            BUDGET as u64,
-        );
+        t.check_at_most(&format!("{name}: a refused job stays within the budget"), peak, BUDGET as u64);
 
         // Leniently: over-cap profiles are still refused; a damaged one is ignored and the job
         // measures within its plan.
@@ -100,11 +86,7 @@ fn main() {
             t.check(
                 &format!("{name}: lenient job within its plan"),
                 peak <= plan.heap_bytes as u64,
-                &format!(
-                    "measured {} planned {}",
-                    human(peak),
-                    human(plan.heap_bytes as u64)
-                ),
+                &format!("measured {} planned {}", human(peak), human(plan.heap_bytes as u64)),
             );
         }
 
@@ -114,11 +96,7 @@ fn main() {
             let input = Input::open(path).unwrap();
             probe::read_metadata(&input).unwrap();
         });
-        t.check_at_most(
-            &format!("{name}: metadata read stays small"),
-            peak,
-            256 * KIB,
-        );
+        t.check_at_most(&format!("{name}: metadata read stays small"), peak, 256 * KIB);
 
         // Asking for the profile: bounded by the cap, costing what was announced.
         let scenario = format!("{name}_icc");
@@ -129,10 +107,7 @@ fn main() {
                     let profile = read_icc_profile(&input).unwrap().unwrap();
                     assert_eq!(profile.len(), len);
                     assert_eq!(len, 1 << 20);
-                    assert!(profile
-                        .iter()
-                        .enumerate()
-                        .all(|(i, &b)| b == hostile::ordinary_profile_byte(i)));
+                    assert!(profile.iter().enumerate().all(|(i, &b)| b == hostile::ordinary_profile_byte(i)));
                 }
                 Ok(None) => assert_eq!(read_icc_profile(&input).unwrap(), None),
                 Err(Error::Limits(_)) => {
@@ -150,14 +125,7 @@ fn main() {
             // The hostile files are refused (or have no profile); the ordinary ones are read.
             let expect_profile = name.starts_with("icc_1mib");
             t.check(
-                &format!(
-                    "{name}: profile {}",
-                    if expect_profile {
-                        "read as announced"
-                    } else {
-                        "refused unassembled"
-                    }
-                ),
+                &format!("{name}: profile {}", if expect_profile { "read as announced" } else { "refused unassembled" }),
                 (announced > 0) == expect_profile && peak <= announced + WALK_SLACK,
                 &format!(
                     "measured {} announced {} (+{} walk), cap {}",
@@ -172,24 +140,15 @@ fn main() {
 
     // eXIf, which the png crate cannot skip and holds twice: over 1 MiB it is refused before the
     // png crate reads it; below, what it costs is what `png::metadata_heap_bytes` says.
-    let peak = t.measure(
-        "exif_32mib_png_info",
-        || hostile::png_with_exif(32 << 20),
-        |path| {
-            let input = Input::open(path).unwrap();
-            assert!(matches!(
-                probe::read_metadata(&input),
-                Err(Error::Limits(_))
-            ));
-            assert!(matches!(PngDecoder::new(input), Err(Error::Limits(_))));
-        },
-    );
+    let peak = t.measure("exif_32mib_png_info", || hostile::png_with_exif(32 << 20), |path| {
+        let input = Input::open(path).unwrap();
+        assert!(matches!(probe::read_metadata(&input), Err(Error::Limits(_))));
+        assert!(matches!(PngDecoder::new(input), Err(Error::Limits(_))));
+    });
     t.check_at_most("32 MiB eXIf: refused unread", peak, 64 * KIB);
     let exif_512k = || hostile::png_with_exif(512 << 10);
     let peak = t.measure("exif_512k_png_job", exif_512k, |path| {
-        job(&path, FailOn::Error)
-            .write_to(&mut std::io::sink())
-            .unwrap();
+        job(&path, FailOn::Error).write_to(&mut std::io::sink()).unwrap();
     });
     if let Some(peak) = peak {
         let plan = job(&exif_512k(), FailOn::Error).plan().unwrap();
@@ -197,12 +156,7 @@ fn main() {
         t.check(
             "512 KiB eXIf: job within its plan plus png::metadata_heap_bytes",
             peak <= (plan.heap_bytes + exif) as u64,
-            &format!(
-                "measured {} planned {} + eXIf {}",
-                human(peak),
-                human(plan.heap_bytes as u64),
-                human(exif as u64)
-            ),
+            &format!("measured {} planned {} + eXIf {}", human(peak), human(plan.heap_bytes as u64), human(exif as u64)),
         );
     }
     t.finish();

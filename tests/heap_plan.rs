@@ -16,10 +16,10 @@ static ALLOC: dhat::Alloc = dhat::Alloc;
 
 mod support;
 
+use stripflow::plan::Chain;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
-use stripflow::plan::Chain;
 
 use stripflow::codec::jpeg::encode::JpegEncoder;
 use stripflow::codec::png::encode::PngEncoder;
@@ -83,6 +83,8 @@ struct Case {
     output: Format,
 }
 
+
+
 /// Case `i`: the first random draw whose output is at most 3 MP (so that the binary stays fast).
 fn case(i: u64) -> Case {
     (0..)
@@ -97,9 +99,7 @@ fn case(i: u64) -> Case {
                 ..Default::default()
             };
             let g = geometry((cw, ch), tw, th, &options).unwrap();
-            g.canvas.0 as u64 * g.canvas.1 as u64 <= 3_000_000
-                && g.canvas.0 <= 65535
-                && g.canvas.1 <= 65535
+            g.canvas.0 as u64 * g.canvas.1 as u64 <= 3_000_000 && g.canvas.0 <= 65535 && g.canvas.1 <= 65535
         })
         .unwrap()
 }
@@ -170,28 +170,17 @@ fn input_file(c: &Case) -> PathBuf {
         return interlaced_png(c.width, c.height, raw, 3);
     }
     if c.progressive {
-        let spec = JpegSpec {
-            progressive: true,
-            grayscale: c.format == PixelFormat::GRAY8,
-            ..JpegSpec::default()
-        };
+        let spec = JpegSpec { progressive: true, grayscale: c.format == PixelFormat::GRAY8, ..JpegSpec::default() };
         return fixtures::jpeg(c.width, c.height, spec, 3);
     }
-    let ext = if c.input == Format::Jpeg {
-        "jpg"
-    } else {
-        "png"
-    };
-    let path =
-        fixtures::cache_dir().join(format!("plan-{}x{}-{}.{ext}", c.width, c.height, c.format));
+    let ext = if c.input == Format::Jpeg { "jpg" } else { "png" };
+    let path = fixtures::cache_dir().join(format!("plan-{}x{}-{}.{ext}", c.width, c.height, c.format));
     if !path.exists() {
         let temp = path.with_extension(format!("partial{}", std::process::id()));
         let mut out = BufWriter::new(File::create(&temp).unwrap());
         let mut source = Synthetic::new(c.width, c.height, c.format, 3);
         match c.input {
-            Format::Jpeg => JpegEncoder::default()
-                .encode(&mut source, &mut out)
-                .unwrap(),
+            Format::Jpeg => JpegEncoder::default().encode(&mut source, &mut out).unwrap(),
             _ => PngEncoder::default().encode(&mut source, &mut out).unwrap(),
         }
         out.flush().unwrap();
@@ -240,8 +229,7 @@ fn jpeg_16k_orientation_6() -> PathBuf {
         input.read_exact(&mut soi).unwrap();
         out.write_all(&soi).unwrap();
         out.write_all(&[0xFF, 0xE1]).unwrap();
-        out.write_all(&((app1.len() + 2) as u16).to_be_bytes())
-            .unwrap();
+        out.write_all(&((app1.len() + 2) as u16).to_be_bytes()).unwrap();
         out.write_all(&app1).unwrap();
         std::io::copy(&mut input, &mut out).unwrap();
         out.flush().unwrap();
@@ -281,11 +269,7 @@ fn main() {
             t.check(
                 "16K plan predicts the peak",
                 plan.heap_bytes as u64 >= peak && plan.heap_bytes as u64 <= 2 * peak,
-                &format!(
-                    "predicted {} measured {}",
-                    human(plan.heap_bytes as u64),
-                    human(peak)
-                ),
+                &format!("predicted {} measured {}", human(plan.heap_bytes as u64), human(peak)),
             );
         }
     }
@@ -299,31 +283,19 @@ fn main() {
             .format(Format::Png)
             .max_memory(16 << 20)
     };
-    if let Some(peak) = t.measure(
-        name,
-        || (),
-        |_| {
-            rotate().write_to(&mut std::io::sink()).unwrap();
-        },
-    ) {
+    if let Some(peak) = t.measure(name, || (), |_| {
+        rotate().write_to(&mut std::io::sink()).unwrap();
+    }) {
         let plan = rotate().plan().unwrap();
         t.check(
             "quarter turn via scratch file keeps the heap small",
             plan.scratch_bytes >= 72_000_000 && peak <= 2 << 20,
-            &format!(
-                "peak {}, scratch {}",
-                human(peak),
-                human(plan.scratch_bytes)
-            ),
+            &format!("peak {}, scratch {}", human(peak), human(plan.scratch_bytes)),
         );
         t.check(
             "scratch plan predicts the peak",
             plan.heap_bytes as u64 >= peak && plan.heap_bytes as u64 <= 2 * peak,
-            &format!(
-                "predicted {} measured {}",
-                human(plan.heap_bytes as u64),
-                human(peak)
-            ),
+            &format!("predicted {} measured {}", human(plan.heap_bytes as u64), human(peak)),
         );
     }
 

@@ -41,9 +41,7 @@ fn to_png(png: PathBuf) {
     let mut decoder = PngDecoder::new(Input::open(&png).unwrap()).unwrap();
     assert!(decoder.header().interlaced);
     let mut out = CountingSink(0);
-    PngEncoder::default()
-        .encode(&mut decoder, &mut out)
-        .unwrap();
+    PngEncoder::default().encode(&mut decoder, &mut out).unwrap();
     assert!(out.0 > 1 << 20, "encoded {} bytes", out.0);
 }
 
@@ -64,12 +62,7 @@ fn main() {
         || interlaced::interlaced_png(16384, 1024, PixelFormat::RGB8, 1),
         |p| decode_only(p, true),
     );
-    t.check_flat(
-        "interlaced decode peak flat in height (1024 -> 16384 rows)",
-        adam7_short,
-        adam7_16k,
-        64 * 1024,
-    );
+    t.check_flat("interlaced decode peak flat in height (1024 -> 16384 rows)", adam7_short, adam7_16k, 64 * 1024);
 
     let plain_16k = t.measure(
         "plain_16k_decode",
@@ -81,20 +74,10 @@ fn main() {
     // The decoder's own account of its buffers (RowSource::buffer_bytes) against dhat, reading
     // row by row into one row buffer.
     for (name, interlaced, make) in [
-        (
-            "account_adam7",
-            true,
-            (|| interlaced::interlaced_png(16384, 1024, PixelFormat::RGB8, 1)) as fn() -> PathBuf,
-        ),
-        ("account_plain", false, || {
-            fixtures::png(16384, 1024, PixelFormat::RGB8, 1)
-        }),
-        ("account_plain_narrow", false, || {
-            fixtures::png(1000, 1024, PixelFormat::RGB8, 1)
-        }),
-        ("account_plain_mid", false, || {
-            fixtures::png(4000, 1024, PixelFormat::RGB8, 1)
-        }),
+        ("account_adam7", true, (|| interlaced::interlaced_png(16384, 1024, PixelFormat::RGB8, 1)) as fn() -> PathBuf),
+        ("account_plain", false, || fixtures::png(16384, 1024, PixelFormat::RGB8, 1)),
+        ("account_plain_narrow", false, || fixtures::png(1000, 1024, PixelFormat::RGB8, 1)),
+        ("account_plain_mid", false, || fixtures::png(4000, 1024, PixelFormat::RGB8, 1)),
     ] {
         let peak = t.measure(name, make, |p| {
             let mut decoder = PngDecoder::new(Input::open(&p).unwrap()).unwrap();
@@ -110,11 +93,7 @@ fn main() {
             t.check(
                 &format!("{name}: buffer_bytes() within 25% of the measured peak"),
                 claimed * 4 >= peak * 3 && claimed * 4 <= peak * 5,
-                &format!(
-                    "claimed {} (buffers and one row), measured {}",
-                    support::heap::human(claimed),
-                    support::heap::human(peak)
-                ),
+                &format!("claimed {} (buffers and one row), measured {}", support::heap::human(claimed), support::heap::human(peak)),
             );
         }
     }

@@ -41,13 +41,7 @@ struct TailSink {
 
 impl TailSink {
     fn new() -> Self {
-        TailSink {
-            position: 0,
-            len: 0,
-            head: vec![0; HEAD],
-            ring: vec![0; TAIL],
-            seeks: 0,
-        }
+        TailSink { position: 0, len: 0, head: vec![0; HEAD], ring: vec![0; TAIL], seeks: 0 }
     }
 
     /// The byte at `at`, which must be in the header or the kept tail.
@@ -55,36 +49,23 @@ impl TailSink {
         if at < HEAD as u64 && at < self.len {
             self.head[at as usize]
         } else {
-            assert!(
-                at + TAIL as u64 >= self.len && at < self.len,
-                "byte {at} not kept (file of {})",
-                self.len
-            );
+            assert!(at + TAIL as u64 >= self.len && at < self.len, "byte {at} not kept (file of {})", self.len);
             self.ring[(at % TAIL as u64) as usize]
         }
     }
 
     fn le(&self, at: u64, n: u64) -> u64 {
-        (0..n)
-            .rev()
-            .fold(0, |v, i| (v << 8) | self.byte(at + i) as u64)
+        (0..n).rev().fold(0, |v, i| (v << 8) | self.byte(at + i) as u64)
     }
 }
 
 impl Write for TailSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        for (i, &b) in buf
-            .iter()
-            .enumerate()
-            .take_while(|(i, _)| self.position + (*i as u64) < HEAD as u64)
-        {
+        for (i, &b) in buf.iter().enumerate().take_while(|(i, _)| self.position + (*i as u64) < HEAD as u64) {
             self.head[(self.position + i as u64) as usize] = b;
         }
         // Only the last TAIL bytes of `buf` can stay in the ring; copy them in one or two runs.
-        let skip = buf
-            .len()
-            .saturating_sub(TAIL)
-            .max(HEAD.saturating_sub(self.position as usize).min(buf.len()));
+        let skip = buf.len().saturating_sub(TAIL).max(HEAD.saturating_sub(self.position as usize).min(buf.len()));
         let (mut at, mut rest) = (self.position + skip as u64, &buf[skip..]);
         while !rest.is_empty() {
             let start = (at % TAIL as u64) as usize;
@@ -145,31 +126,17 @@ fn check_bigtiff(sink: &TailSink, width: u32, height: u32) -> (u64, u64) {
     }
     assert_eq!((tags[0], tags[1]), (width as u64, height as u64));
     let strips = tags[3];
-    assert_eq!(
-        strips,
-        (height as u64).div_ceil(tags[2]),
-        "strip count from RowsPerStrip"
-    );
+    assert_eq!(strips, (height as u64).div_ceil(tags[2]), "strip count from RowsPerStrip");
     let first = sink.le(offsets_at, 8);
     let mut end = first;
     for s in 0..strips {
-        assert_eq!(
-            sink.le(offsets_at + 8 * s, 8),
-            end,
-            "strip {s} starts where the last ended"
-        );
+        assert_eq!(sink.le(offsets_at + 8 * s, 8), end, "strip {s} starts where the last ended");
         end += sink.le(counts_at + 8 * s, 8);
     }
     if tags[4] == 1 {
-        assert!(
-            ifd == 16 && first > counts_at && end == sink.len,
-            "uncompressed: IFD, tables, strips to the end"
-        );
+        assert!(ifd == 16 && first > counts_at && end == sink.len, "uncompressed: IFD, tables, strips to the end");
     } else {
-        assert!(
-            first == 16 && end <= ifd && ifd - end <= 1,
-            "compressed: strips from 16 up to the IFD ({end} vs {ifd})"
-        );
+        assert!(first == 16 && end <= ifd && ifd - end <= 1, "compressed: strips from 16 up to the IFD ({end} vs {ifd})");
     }
     assert_eq!(sink.le(ifd + 8 + 20 * entries, 8), 0, "one IFD");
     (strips, sink.len)
@@ -182,10 +149,7 @@ fn run(encoder: TiffEncoder, mut source: Synthetic, mut sink: TailSink) -> TailS
 }
 
 fn encoder(compression: TiffCompression) -> TiffEncoder {
-    TiffEncoder {
-        compression,
-        ..Default::default()
-    }
+    TiffEncoder { compression, ..Default::default() }
 }
 
 fn main() {
@@ -193,15 +157,8 @@ fn main() {
 
     // 16384x65535 RGB8: 3 GiB of pixels; the compressed size bound passes 4 GiB, so BigTIFF.
     let (w, h) = (16384, 65535);
-    let big_info = ImageInfo {
-        width: w,
-        height: h,
-        format: PixelFormat::RGB8,
-    };
-    let big = TiffEncoder {
-        deflate_level: 1,
-        ..encoder(TiffCompression::Deflate)
-    };
+    let big_info = ImageInfo { width: w, height: h, format: PixelFormat::RGB8 };
+    let big = TiffEncoder { deflate_level: 1, ..encoder(TiffCompression::Deflate) };
     assert!(big.writes_bigtiff(big_info));
     let peak = t.measure(
         "deflate_16k_x_65535",
@@ -214,19 +171,11 @@ fn main() {
         },
     );
     let planned = big.heap_bytes(big_info) as u64;
-    t.check_at_most(
-        "16384x65535 RGB8 deflate BigTIFF: peak <= planned heap_bytes",
-        peak,
-        planned,
-    );
+    t.check_at_most("16384x65535 RGB8 deflate BigTIFF: peak <= planned heap_bytes", peak, planned);
     t.check_at_most("16384x65535 RGB8 deflate BigTIFF: peak <= 1 MiB", peak, MIB);
 
     // 16384x65535 RGB16 uncompressed: 6 GiB, offsets past 4 GiB, no table held at all.
-    let big16_info = ImageInfo {
-        width: w,
-        height: h,
-        format: PixelFormat::RGB16,
-    };
+    let big16_info = ImageInfo { width: w, height: h, format: PixelFormat::RGB16 };
     let big16 = encoder(TiffCompression::None);
     assert!(big16.writes_bigtiff(big16_info));
     let peak = t.measure(
@@ -240,39 +189,18 @@ fn main() {
             println!("wrote {len} bytes in {strips} strips");
         },
     );
-    t.check_at_most(
-        "16384x65535 RGB16 uncompressed BigTIFF: peak <= planned heap_bytes",
-        peak,
-        big16.heap_bytes(big16_info) as u64,
-    );
-    t.check_at_most(
-        "16384x65535 RGB16 uncompressed BigTIFF: peak <= 256 KiB",
-        peak,
-        256 * KIB,
-    );
+    t.check_at_most("16384x65535 RGB16 uncompressed BigTIFF: peak <= planned heap_bytes", peak, big16.heap_bytes(big16_info) as u64);
+    t.check_at_most("16384x65535 RGB16 uncompressed BigTIFF: peak <= 256 KiB", peak, 256 * KIB);
 
     // The account against dhat, and flatness in height, per compression.
-    for (name, compression) in [
-        ("none", TiffCompression::None),
-        ("lzw", TiffCompression::Lzw),
-        ("deflate", TiffCompression::Deflate),
-    ] {
+    for (name, compression) in [("none", TiffCompression::None), ("lzw", TiffCompression::Lzw), ("deflate", TiffCompression::Deflate)] {
         let e = encoder(compression);
         let mut peaks = Vec::new();
         for height in [1024u32, 4096] {
-            let info = ImageInfo {
-                width: 16384,
-                height,
-                format: PixelFormat::RGB8,
-            };
+            let info = ImageInfo { width: 16384, height, format: PixelFormat::RGB8 };
             let peak = t.measure(
                 &format!("{name}_16k_x_{height}"),
-                || {
-                    (
-                        Synthetic::new(16384, height, PixelFormat::RGB8, 1),
-                        TailSink::new(),
-                    )
-                },
+                || (Synthetic::new(16384, height, PixelFormat::RGB8, 1), TailSink::new()),
                 |(source, sink)| {
                     run(e, source, sink);
                 },
@@ -288,37 +216,16 @@ fn main() {
             peaks.push(peak);
         }
         // Only the byte-count table grows: 4 bytes a strip (one 48 KiB row a strip here).
-        let table_growth = if compression == TiffCompression::None {
-            0
-        } else {
-            4 * (4096 - 1024)
-        };
-        t.check_flat(
-            &format!("{name}: peak flat in height (1024 -> 4096 rows) but for the strip table"),
-            peaks[0],
-            peaks[1],
-            table_growth + 4 * KIB,
-        );
+        let table_growth = if compression == TiffCompression::None { 0 } else { 4 * (4096 - 1024) };
+        t.check_flat(&format!("{name}: peak flat in height (1024 -> 4096 rows) but for the strip table"), peaks[0], peaks[1], table_growth + 4 * KIB);
     }
 
     // Bit depth converted by the encoder: one input row more.
-    let widen = TiffEncoder {
-        bit_depth: Some(BitDepth::Sixteen),
-        ..encoder(TiffCompression::Lzw)
-    };
-    let info = ImageInfo {
-        width: 4000,
-        height: 2000,
-        format: PixelFormat::RGBA8,
-    };
+    let widen = TiffEncoder { bit_depth: Some(BitDepth::Sixteen), ..encoder(TiffCompression::Lzw) };
+    let info = ImageInfo { width: 4000, height: 2000, format: PixelFormat::RGBA8 };
     let peak = t.measure(
         "lzw_8_to_16",
-        || {
-            (
-                Synthetic::new(4000, 2000, PixelFormat::RGBA8, 1),
-                TailSink::new(),
-            )
-        },
+        || (Synthetic::new(4000, 2000, PixelFormat::RGBA8, 1), TailSink::new()),
         |(source, sink)| {
             run(widen, source, sink);
         },

@@ -20,12 +20,9 @@ use stripflow::{ImageInfo, PixelFormat, RowSource};
 use support::heap::HeapTests;
 use support::CountingSink;
 
+
 fn encoder() -> WebpEncoder {
-    WebpEncoder {
-        lossless: true,
-        library: WebpLibrary::ImageWebp,
-        ..Default::default()
-    }
+    WebpEncoder { lossless: true, library: WebpLibrary::ImageWebp, ..Default::default() }
 }
 
 /// Encodes `source` with image-webp to a counting sink.
@@ -46,11 +43,7 @@ fn main() {
         ("gray16_synth", 1024, 768, PixelFormat::GRAY16, false),
     ];
     for (name, width, height, format, noise) in cases {
-        let info = ImageInfo {
-            width,
-            height,
-            format,
-        };
+        let info = ImageInfo { width, height, format };
         let model = encoder().heap_bytes(info) as u64;
         let peak = t.measure(
             &format!("image_webp_{name}"),
@@ -64,11 +57,7 @@ fn main() {
             encode,
         );
         // The model is an upper bound, and not a loose one: the frame itself is a third of it.
-        t.check_at_most(
-            &format!("image-webp {name} {width}x{height} {format} within its model"),
-            peak,
-            model,
-        );
+        t.check_at_most(&format!("image-webp {name} {width}x{height} {format} within its model"), peak, model);
         if let Some(peak) = peak {
             t.check(
                 &format!("image-webp {name} model is tight"),

@@ -11,8 +11,8 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use stripflow::codec::jpeg::{DecodeOptions, JpegDecoder};
-use stripflow::codec::png::PngDecoder;
 use stripflow::codec::FailOn;
+use stripflow::codec::png::PngDecoder;
 use stripflow::io::Input;
 use stripflow::plan::{Chain, Pipeline};
 use stripflow::{Error, PixelFormat, RowSource};
@@ -57,10 +57,7 @@ fn assert_input_ended(result: stripflow::Result<()>, what: &str) {
 fn jpeg_truncated_while_decoding(spec: JpegSpec, fail_on: FailOn, what: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = copy(&fixtures::jpeg(1024, 1024, spec, 3), dir.path());
-    let options = DecodeOptions {
-        fail_on,
-        ..Default::default()
-    };
+    let options = DecodeOptions { fail_on, ..Default::default() };
     let mut decoder = JpegDecoder::new(Input::open(&path).unwrap(), options).unwrap();
     truncate_half(&path);
     assert_input_ended(read_all(&mut decoder), what);
@@ -71,27 +68,13 @@ fn baseline_jpeg_truncated_while_decoding_is_an_io_error() {
     jpeg_truncated_while_decoding(JpegSpec::default(), FailOn::Error, "baseline");
     // Even when damaged files are rendered as far as they go, a file that changed is an error.
     jpeg_truncated_while_decoding(JpegSpec::default(), FailOn::None, "baseline, fail_on none");
-    let restarts = JpegSpec {
-        restart_interval: 4,
-        ..Default::default()
-    };
-    jpeg_truncated_while_decoding(
-        restarts,
-        FailOn::None,
-        "baseline with restart markers, fail_on none",
-    );
+    let restarts = JpegSpec { restart_interval: 4, ..Default::default() };
+    jpeg_truncated_while_decoding(restarts, FailOn::None, "baseline with restart markers, fail_on none");
 }
 
 #[test]
 fn progressive_jpeg_truncated_while_decoding_is_an_io_error() {
-    jpeg_truncated_while_decoding(
-        JpegSpec {
-            progressive: true,
-            ..Default::default()
-        },
-        FailOn::Error,
-        "progressive",
-    );
+    jpeg_truncated_while_decoding(JpegSpec { progressive: true, ..Default::default() }, FailOn::Error, "progressive");
 }
 
 #[test]
@@ -107,10 +90,7 @@ fn png_truncated_while_decoding_is_an_io_error() {
 #[test]
 fn adam7_png_truncated_while_decoding_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
-    let path = copy(
-        &interlaced::interlaced_png(1024, 1024, PixelFormat::RGB8, 3),
-        dir.path(),
-    );
+    let path = copy(&interlaced::interlaced_png(1024, 1024, PixelFormat::RGB8, 3), dir.path());
     let mut decoder = PngDecoder::new(Input::open(&path).unwrap()).unwrap();
     assert!(decoder.header().interlaced);
     truncate_half(&path);
@@ -121,15 +101,8 @@ fn adam7_png_truncated_while_decoding_is_an_io_error() {
 fn a_planned_job_whose_input_shrinks_fails_with_the_io_error() {
     let dir = tempfile::tempdir().unwrap();
     // (Seeds differ between tests: each test generates its own cached fixture.)
-    let path = copy(
-        &fixtures::jpeg(1024, 1024, JpegSpec::default(), 4),
-        dir.path(),
-    );
-    let (_plan, mut rows) = Pipeline::open(&path)
-        .unwrap()
-        .resize(300, 300)
-        .into_rows()
-        .unwrap();
+    let path = copy(&fixtures::jpeg(1024, 1024, JpegSpec::default(), 4), dir.path());
+    let (_plan, mut rows) = Pipeline::open(&path).unwrap().resize(300, 300).into_rows().unwrap();
     truncate_half(&path);
     assert_input_ended(read_all(&mut *rows), "planned resize of a baseline JPEG");
 }
@@ -138,10 +111,7 @@ fn a_planned_job_whose_input_shrinks_fails_with_the_io_error() {
 fn a_file_cut_before_it_is_opened_is_still_a_format_error() {
     // Truncation seen at open time is the file's fault: a format error, as before.
     let dir = tempfile::tempdir().unwrap();
-    let path = copy(
-        &fixtures::jpeg(1024, 1024, JpegSpec::default(), 5),
-        dir.path(),
-    );
+    let path = copy(&fixtures::jpeg(1024, 1024, JpegSpec::default(), 5), dir.path());
     truncate_half(&path);
     let err = JpegDecoder::new(Input::open(&path).unwrap(), DecodeOptions::default()).unwrap_err();
     assert!(matches!(err, Error::Format { .. }), "{err}");

@@ -18,19 +18,13 @@ const MIB: u64 = 1 << 20;
 fn peak_rss() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse::<u64>()
-        .unwrap()
-        * 1024
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
 }
 
 /// A small baseline JPEG from the conformance fixtures: its bytes, and where its first scan's
 /// data starts (just after the SOS segment).
 fn small_jpeg() -> (Vec<u8>, usize) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/jpegsuite/baseline/32x32x8_grayscale.jpg");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/jpegsuite/baseline/32x32x8_grayscale.jpg");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut pos = 2;
     loop {
@@ -45,14 +39,7 @@ fn small_jpeg() -> (Vec<u8>, usize) {
 }
 
 /// Writes `head`, then `count` pieces made by `piece`, then `tail`, without holding them in memory.
-fn write_file(
-    dir: &Path,
-    name: &str,
-    head: &[u8],
-    count: usize,
-    piece: &[u8],
-    tail: &[u8],
-) -> PathBuf {
+fn write_file(dir: &Path, name: &str, head: &[u8], count: usize, piece: &[u8], tail: &[u8]) -> PathBuf {
     let path = dir.join(name);
     let mut out = BufWriter::new(std::fs::File::create(&path).unwrap());
     out.write_all(head).unwrap();
@@ -72,42 +59,19 @@ fn mapped_pages_are_released_by_position() {
     // 1600 APP15 segments of 64 KiB of zeros (100 MiB) between SOI and the real headers.
     let mut app = vec![0xFF, 0xEF, 0xFF, 0xFF];
     app.resize(2 + 0xFFFF, 0);
-    let segments = write_file(
-        dir.path(),
-        "segments.jpg",
-        &jpeg[..2],
-        1600,
-        &app,
-        &jpeg[2..],
-    );
+    let segments = write_file(dir.path(), "segments.jpg", &jpeg[..2], 1600, &app, &jpeg[2..]);
     let before = peak_rss();
     let meta = read_metadata(&Input::open_mapped(&segments).unwrap()).unwrap();
     assert_eq!((meta.width, meta.height), (32, 32));
     let growth = peak_rss().saturating_sub(before);
-    assert!(
-        growth < 16 * MIB,
-        "metadata of 100 MiB of APPn segments: peak RSS grew {} MiB",
-        growth / MIB
-    );
+    assert!(growth < 16 * MIB, "metadata of 100 MiB of APPn segments: peak RSS grew {} MiB", growth / MIB);
 
     // A scan of 100 MiB with no 0xFF byte: the marker walk searches all of it for the end.
     let zeros = vec![0u8; 1 << 20];
-    let scan = write_file(
-        dir.path(),
-        "scan.jpg",
-        &jpeg[..scan_start],
-        100,
-        &zeros,
-        &[0xFF, 0xD9],
-    );
+    let scan = write_file(dir.path(), "scan.jpg", &jpeg[..scan_start], 100, &zeros, &[0xFF, 0xD9]);
     let before = peak_rss();
-    let decoder =
-        JpegDecoder::new(Input::open_mapped(&scan).unwrap(), DecodeOptions::default()).unwrap();
+    let decoder = JpegDecoder::new(Input::open_mapped(&scan).unwrap(), DecodeOptions::default()).unwrap();
     assert_eq!(decoder.metadata().width, 32);
     let growth = peak_rss().saturating_sub(before);
-    assert!(
-        growth < 16 * MIB,
-        "walk of a 100 MiB scan without 0xFF: peak RSS grew {} MiB",
-        growth / MIB
-    );
+    assert!(growth < 16 * MIB, "walk of a 100 MiB scan without 0xFF: peak RSS grew {} MiB", growth / MIB);
 }

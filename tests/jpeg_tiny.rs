@@ -32,12 +32,7 @@ const SAMPLINGS: [(&str, SamplingFactor); 6] = [
 ];
 
 fn have_tool(name: &str) -> bool {
-    Command::new(name)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    Command::new(name).arg("-version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
 
 /// Runs `program args` with `input` on stdin; its stdout, or None if it failed.
@@ -78,18 +73,11 @@ fn ppm_pixels(bytes: &[u8]) -> (u32, u32, &[u8]) {
         fields.push(text(start..i));
     }
     assert_eq!(fields[0], "P6");
-    (
-        fields[1].parse().unwrap(),
-        fields[2].parse().unwrap(),
-        &bytes[i + 1..],
-    )
+    (fields[1].parse().unwrap(), fields[2].parse().unwrap(), &bytes[i + 1..])
 }
 
 fn stripflow_decode(jpeg: &[u8], strip: u32, denominator: u8) -> (u32, u32, Vec<u8>) {
-    let options = DecodeOptions {
-        scale_denominator: denominator,
-        ..Default::default()
-    };
+    let options = DecodeOptions { scale_denominator: denominator, ..Default::default() };
     let mut decoder = JpegDecoder::new(Input::from_bytes(jpeg.to_vec()), options).unwrap();
     let info = decoder.info();
     let mut data = Vec::new();
@@ -104,20 +92,15 @@ fn stripflow_decode(jpeg: &[u8], strip: u32, denominator: u8) -> (u32, u32, Vec<
 /// Compares stripflow with `djpeg -scale 1/denominator` on one file; a failure description, or None.
 fn compare(label: &str, jpeg: &[u8], denominator: u8) -> Option<String> {
     let scale = format!("1/{denominator}");
-    let reference = pipe("djpeg", &["-ppm", "-scale", &scale], jpeg)
-        .unwrap_or_else(|| panic!("{label}: djpeg failed"));
+    let reference =
+        pipe("djpeg", &["-ppm", "-scale", &scale], jpeg).unwrap_or_else(|| panic!("{label}: djpeg failed"));
     let (w, h, expected) = ppm_pixels(&reference);
     for strip in [1, 7] {
         let (ow, oh, ours) = stripflow_decode(jpeg, strip, denominator);
         if (ow, oh) != (w, h) {
             return Some(format!("{label}: {ow}x{oh}, djpeg {w}x{h}"));
         }
-        let max = ours
-            .iter()
-            .zip(expected)
-            .map(|(a, b)| a.abs_diff(*b))
-            .max()
-            .unwrap_or(0);
+        let max = ours.iter().zip(expected).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
         if max != 0 {
             return Some(format!("{label} (strip {strip}): max diff {max}"));
         }
@@ -138,31 +121,18 @@ fn run_all(cases: Vec<(u32, u32, usize)>, jpeg_encoder_too: bool) -> (usize, Vec
                 for (w, h, s) in chunk {
                     let (name, factor) = SAMPLINGS[s];
                     let pixels = rgb_image(w, h, w * 64 + h);
-                    let jpeg = pipe(
-                        "cjpeg",
-                        &["-sample", name, "-quality", "90"],
-                        &ppm(w, h, &pixels),
-                    )
-                    .unwrap_or_else(|| panic!("cjpeg {w}x{h} {name}"));
+                    let jpeg = pipe("cjpeg", &["-sample", name, "-quality", "90"], &ppm(w, h, &pixels))
+                        .unwrap_or_else(|| panic!("cjpeg {w}x{h} {name}"));
                     failures.extend(compare(&format!("cjpeg {w}x{h} -sample {name}"), &jpeg, 1));
                     compared += 1;
                     if jpeg_encoder_too {
                         let mut out = Vec::new();
                         let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
                         encoder.set_sampling_factor(factor);
-                        let encoded = encoder.encode(
-                            &pixels,
-                            w as u16,
-                            h as u16,
-                            jpeg_encoder::ColorType::Rgb,
-                        );
+                        let encoded = encoder.encode(&pixels, w as u16, h as u16, jpeg_encoder::ColorType::Rgb);
                         // jpeg-encoder writes every size it accepts; a refusal is not our concern.
                         if encoded.is_ok() {
-                            failures.extend(compare(
-                                &format!("jpeg-encoder {w}x{h} {name}"),
-                                &out,
-                                1,
-                            ));
+                            failures.extend(compare(&format!("jpeg-encoder {w}x{h} {name}"), &out, 1));
                             compared += 1;
                         }
                     }
@@ -196,14 +166,6 @@ fn every_size_to_33_under_every_sampling_matches_djpeg() {
         }
     }
     let (compared, failures) = run_all(cases, true);
-    println!(
-        "{compared} files compared with djpeg, {} differ",
-        failures.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {compared} differ:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    println!("{compared} files compared with djpeg, {} differ", failures.len());
+    assert!(failures.is_empty(), "{} of {compared} differ:\n{}", failures.len(), failures.join("\n"));
 }

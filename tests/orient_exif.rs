@@ -4,9 +4,9 @@
 //! 256-pixel thumbnail. Without auto-orient the turned ones must not match, so the comparison
 //! can fail.
 
+use stripflow::plan::Chain;
 use stripflow::ops::fit::Fit;
 use stripflow::pipeline::drain;
-use stripflow::plan::Chain;
 use stripflow::plan::Pipeline;
 use stripflow::{ImageInfo, RowSource};
 
@@ -29,11 +29,7 @@ fn decode(p: Pipeline) -> (ImageInfo, Vec<u8>) {
 }
 
 fn mean_diff(a: &[u8], b: &[u8]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| x.abs_diff(*y) as f64)
-        .sum::<f64>()
-        / a.len() as f64
+    a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as f64).sum::<f64>() / a.len() as f64
 }
 
 fn check(thumbnail: bool) {
@@ -54,20 +50,13 @@ fn check(thumbnail: bool) {
             assert_eq!(info, ref_info, "{set}_{n} thumbnail={thumbnail}");
             let d = mean_diff(&got, &reference);
             // Measured: 0.4..3.7 for the right orientation, over 40 for any wrong one.
-            assert!(
-                d < 6.0,
-                "{set}_{n} thumbnail={thumbnail}: mean abs diff {d:.2}"
-            );
+            assert!(d < 6.0, "{set}_{n} thumbnail={thumbnail}: mean abs diff {d:.2}");
             if n >= 2 && !thumbnail {
                 // Stored turned or mirrored: without auto-orient it must differ a lot (or in size).
-                let (raw_info, raw) =
-                    decode(Pipeline::open(fixture(&format!("{set}_{n}.jpg"))).unwrap());
+                let (raw_info, raw) = decode(Pipeline::open(fixture(&format!("{set}_{n}.jpg"))).unwrap());
                 if raw_info == ref_info {
                     let d = mean_diff(&raw, &reference);
-                    assert!(
-                        d > 10.0,
-                        "{set}_{n} without auto-orient differs by only {d:.2}"
-                    );
+                    assert!(d > 10.0, "{set}_{n} without auto-orient differs by only {d:.2}");
                 }
             }
         }

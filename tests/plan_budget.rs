@@ -3,10 +3,10 @@
 
 mod support;
 
+use stripflow::plan::Chain;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use stripflow::plan::Chain;
 
 use stripflow::plan::Pipeline;
 use stripflow::synth::Synthetic;
@@ -60,9 +60,7 @@ fn over_budget_is_refused_before_any_row_is_read() {
     let p = Pipeline::from_source(source).rotate(90).no_scratch();
     let m = limits_message(p.write_to(&mut std::io::sink()));
     assert!(
-        m.contains("orient rotate 90")
-            && m.contains("Scratch files are disabled")
-            && m.contains("256.00 MiB"),
+        m.contains("orient rotate 90") && m.contains("Scratch files are disabled") && m.contains("256.00 MiB"),
         "{m}"
     );
     assert_eq!(reads.load(Ordering::Relaxed), 0, "no row may be read");
@@ -84,9 +82,7 @@ fn over_budget_is_refused_before_any_row_is_read() {
             .write_to(&mut std::io::sink()),
     );
     assert!(
-        m.contains("the job needs")
-            && m.contains("64.0 KiB")
-            && m.contains("largest part is resize"),
+        m.contains("the job needs") && m.contains("64.0 KiB") && m.contains("largest part is resize"),
         "{m}"
     );
     assert_eq!(reads.load(Ordering::Relaxed), 0);
@@ -95,15 +91,8 @@ fn over_budget_is_refused_before_any_row_is_read() {
 #[test]
 fn pixel_limit() {
     let (source, reads) = counting(1000, 1000);
-    let m = limits_message(
-        Pipeline::from_source(source)
-            .limit_input_pixels(999_999)
-            .plan(),
-    );
-    assert!(
-        m.contains("1000x1000 = 1000000 pixels") && m.contains("999999"),
-        "{m}"
-    );
+    let m = limits_message(Pipeline::from_source(source).limit_input_pixels(999_999).plan());
+    assert!(m.contains("1000x1000 = 1000000 pixels") && m.contains("999999"), "{m}");
     assert_eq!(reads.load(Ordering::Relaxed), 0);
     let (source, _) = counting(1000, 1000);
     assert!(Pipeline::from_source(source)
@@ -117,11 +106,7 @@ fn pixel_limit() {
     limits_message(Pipeline::from_source(source).plan());
     // The output limit is checked at plan time: 32x32 -> 100000x100000 is refused.
     let (source, reads) = counting(32, 32);
-    let m = limits_message(
-        Pipeline::from_source(source)
-            .resize(100_000, 100_000)
-            .plan(),
-    );
+    let m = limits_message(Pipeline::from_source(source).resize(100_000, 100_000).plan());
     assert!(m.contains("output pixel limit"), "{m}");
     assert_eq!(reads.load(Ordering::Relaxed), 0);
 }
@@ -166,10 +151,5 @@ fn a_16k_jpeg_over_budget_fails_fast() {
     // 1 ms alone); the bound is loose so a loaded machine cannot make it flaky.
     assert!(elapsed.as_millis() < 1000, "planning took {elapsed:?}");
     // A pixel limit refuses it before that.
-    limits_message(
-        Pipeline::open(&path)
-            .unwrap()
-            .limit_input_pixels(16384 * 16383)
-            .plan(),
-    );
+    limits_message(Pipeline::open(&path).unwrap().limit_input_pixels(16384 * 16383).plan());
 }

@@ -3,13 +3,13 @@
 //! "orient, crop then resize" (cover) or "orient, resize then pad" (contain) done on a whole
 //! image in memory, within max abs diff 1.
 
+use stripflow::plan::Chain;
 use stripflow::ops::crop::Gravity;
 use stripflow::ops::fit::{geometry, Fit, FitOptions};
 use stripflow::ops::orient::Orientation;
 use stripflow::ops::pad::pixel_bytes;
 use stripflow::ops::resize::{Resize, ResizeOptions};
 use stripflow::pipeline::drain;
-use stripflow::plan::Chain;
 use stripflow::plan::Pipeline;
 use stripflow::synth::Synthetic;
 use stripflow::{Error, ImageInfo, PixelFormat, Result, RowSource};
@@ -138,11 +138,7 @@ fn reference(
 }
 
 fn max_diff(a: &[u8], b: &[u8]) -> u8 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| x.abs_diff(*y))
-        .max()
-        .unwrap_or(0)
+    a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0)
 }
 
 #[test]
@@ -160,11 +156,7 @@ fn fit_position_matrix_matches_whole_image_reference() {
                 pixels: pixels(Synthetic::new(w, h, format, 9)),
                 next: 0,
             };
-            for o in [
-                Orientation::Identity,
-                Orientation::Rotate90,
-                Orientation::FlipVertical,
-            ] {
+            for o in [Orientation::Identity, Orientation::Rotate90, Orientation::FlipVertical] {
                 for target in [
                     (Some(60), Some(60)),
                     (Some(50), Some(90)),
@@ -178,22 +170,16 @@ fn fit_position_matrix_matches_whole_image_reference() {
                                 position,
                                 ..Default::default()
                             };
-                            let (info, expected) =
-                                reference(&whole, o, target, &options, background);
-                            let (plan, rows) =
-                                Pipeline::from_source(Box::new(Synthetic::new(w, h, format, 9)))
-                                    .orient(o)
-                                    .resize_to(target.0, target.1)
-                                    .fit(fit)
-                                    .position(position)
-                                    .background(background)
-                                    .into_rows()
-                                    .unwrap();
-                            assert_eq!(
-                                rows.info(),
-                                info,
-                                "{w}x{h} {o:?} {target:?} {fit:?} {position:?}"
-                            );
+                            let (info, expected) = reference(&whole, o, target, &options, background);
+                            let (plan, rows) = Pipeline::from_source(Box::new(Synthetic::new(w, h, format, 9)))
+                                .orient(o)
+                                .resize_to(target.0, target.1)
+                                .fit(fit)
+                                .position(position)
+                                .background(background)
+                                .into_rows()
+                                .unwrap();
+                            assert_eq!(rows.info(), info, "{w}x{h} {o:?} {target:?} {fit:?} {position:?}");
                             assert_eq!(plan.output, info);
                             let got = pixels(rows);
                             let d = max_diff(&got, &expected);
@@ -284,16 +270,15 @@ fn plan_is_printable_and_json() {
 #[test]
 fn planned_chains_do_not_depend_on_strip_height() {
     let run = |strip: u32, o: Orientation, fit: Fit| {
-        let (_, mut rows) =
-            Pipeline::from_source(Box::new(Synthetic::new(97, 61, PixelFormat::RGBA16, 3)))
-                .orient(o)
-                .crop(3, 5, 50, 40)
-                .resize(33, 47)
-                .fit(fit)
-                .position(Gravity::BottomLeft)
-                .flatten([1, 2, 3])
-                .into_rows()
-                .unwrap();
+        let (_, mut rows) = Pipeline::from_source(Box::new(Synthetic::new(97, 61, PixelFormat::RGBA16, 3)))
+            .orient(o)
+            .crop(3, 5, 50, 40)
+            .resize(33, 47)
+            .fit(fit)
+            .position(Gravity::BottomLeft)
+            .flatten([1, 2, 3])
+            .into_rows()
+            .unwrap();
         let mut out = Vec::new();
         drain(&mut *rows, strip, |s, _| {
             out.extend_from_slice(s);
@@ -302,11 +287,7 @@ fn planned_chains_do_not_depend_on_strip_height() {
         .unwrap();
         out
     };
-    for o in [
-        Orientation::Identity,
-        Orientation::FlipHorizontal,
-        Orientation::Transverse,
-    ] {
+    for o in [Orientation::Identity, Orientation::FlipHorizontal, Orientation::Transverse] {
         for fit in Fit::ALL {
             let whole = run(u32::MAX, o, fit);
             assert_eq!(run(1, o, fit), whole, "{o:?} {fit:?}");
@@ -326,14 +307,8 @@ fn transparent_contain_background_adds_alpha_for_png() {
             .plan()
             .unwrap()
     };
-    assert_eq!(
-        plan(stripflow::codec::Format::Png).output.format,
-        PixelFormat::RGBA8
-    );
-    assert_eq!(
-        plan(stripflow::codec::Format::Jpeg).output.format,
-        PixelFormat::RGB8
-    );
+    assert_eq!(plan(stripflow::codec::Format::Png).output.format, PixelFormat::RGBA8);
+    assert_eq!(plan(stripflow::codec::Format::Jpeg).output.format, PixelFormat::RGB8);
     let (_, rows) = Pipeline::from_source(Box::new(Synthetic::new(40, 20, PixelFormat::RGB8, 1)))
         .resize(30, 30)
         .fit(Fit::Contain)

@@ -44,39 +44,21 @@ fn check_file(path: &Path, strips: &[u32]) {
     let name = path.file_name().unwrap().to_string_lossy();
     let bytes = std::fs::read(path).unwrap();
     let expected = oracle(&bytes);
-    let decoder =
-        PngDecoder::new(Input::open(path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let decoder = PngDecoder::new(Input::open(path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert!(decoder.header().interlaced, "{name}");
     for &strip in strips {
-        let got = decode(Input::open(path).unwrap(), strip)
-            .unwrap_or_else(|e| panic!("{name} strip {strip}: {e}"));
-        assert!(
-            got == expected,
-            "{name}: pixels differ from the png crate at strip height {strip}"
-        );
+        let got = decode(Input::open(path).unwrap(), strip).unwrap_or_else(|e| panic!("{name} strip {strip}: {e}"));
+        assert!(got == expected, "{name}: pixels differ from the png crate at strip height {strip}");
     }
 }
 
 #[test]
 fn odd_sizes_every_colour_type_and_depth() {
-    let sizes = [
-        (1, 1),
-        (1, 13),
-        (13, 1),
-        (2, 2),
-        (7, 9),
-        (9, 7),
-        (8, 8),
-        (33, 17),
-        (257, 129),
-    ];
+    let sizes = [(1, 1), (1, 13), (13, 1), (2, 2), (7, 9), (9, 7), (8, 8), (33, 17), (257, 129)];
     let mut n = 0;
     for (i, format) in RawFormat::all().into_iter().enumerate() {
         for (j, &(w, h)) in sizes.iter().enumerate() {
-            check_file(
-                &interlaced_png(w, h, format, (i * 7 + j) as u32),
-                &[1, 7, u32::MAX],
-            );
+            check_file(&interlaced_png(w, h, format, (i * 7 + j) as u32), &[1, 7, u32::MAX]);
             n += 1;
         }
     }
@@ -95,10 +77,7 @@ fn idat_chunk_sizes_and_deflate_levels() {
     ] {
         for idat in [1, 5, 64, 1000] {
             for level in [0, 1, 6, 9] {
-                check_file(
-                    &interlaced_png_with(w, h, format, 3, idat, level),
-                    &[1, u32::MAX],
-                );
+                check_file(&interlaced_png_with(w, h, format, 3, idat, level), &[1, u32::MAX]);
             }
         }
     }
@@ -109,10 +88,7 @@ fn passes_far_beyond_the_32k_window() {
     // Several hundred KiB per pass: each cursor resumes mid-stream from a full window.
     check_file(&interlaced_png(1001, 703, PixelFormat::RGB8, 5), &[1, 16]);
     check_file(&interlaced_png(640, 480, PixelFormat::RGBA16, 6), &[1, 16]);
-    check_file(
-        &interlaced_png_with(2000, 300, RawFormat::new(0, 2), 7, 8192, 9),
-        &[3],
-    );
+    check_file(&interlaced_png_with(2000, 300, RawFormat::new(0, 2), 7, 8192, 9), &[3]);
 }
 
 #[test]
@@ -125,10 +101,7 @@ fn sixteen_bit_samples_are_native_endian() {
     let bytes = std::fs::read(&path).unwrap();
     let expected = oracle(&bytes);
     let first: &[u16] = bytemuck::cast_slice(&row);
-    let want: Vec<u16> = expected[..18]
-        .chunks_exact(2)
-        .map(|c| u16::from_ne_bytes([c[0], c[1]]))
-        .collect();
+    let want: Vec<u16> = expected[..18].chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]])).collect();
     assert_eq!(first, &want[..]);
 }
 
@@ -164,11 +137,7 @@ fn crc(data: &[u8]) -> u32 {
     for &b in data {
         c ^= b as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            };
+            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
         }
     }
     !c
@@ -183,11 +152,7 @@ fn fix_crc(bytes: &mut [u8], range: std::ops::Range<usize>) {
 /// Small files of both kinds, to break.
 fn victims() -> Vec<(String, Vec<u8>)> {
     let mut v = Vec::new();
-    for (format, seed) in [
-        (RawFormat::new(2, 8), 1),
-        (RawFormat::new(0, 2), 2),
-        (RawFormat::new(3, 8).with_trns(), 3),
-    ] {
+    for (format, seed) in [(RawFormat::new(2, 8), 1), (RawFormat::new(0, 2), 2), (RawFormat::new(3, 8).with_trns(), 3)] {
         let path = interlaced_png_with(37, 23, format, seed, 300, 6);
         v.push((format!("adam7 {format}"), std::fs::read(path).unwrap()));
     }
@@ -227,9 +192,8 @@ fn flipped_idat_bytes_are_errors() {
                     // it, unless the flipped bits are unused (the padding after the final deflate
                     // block): then the pixels must be exactly the original ones.
                     fix_crc(&mut broken, range.clone());
-                    let r = std::panic::catch_unwind(|| try_decode(broken)).unwrap_or_else(|_| {
-                        panic!("{name}: panic with byte {at} ^ {mask:#x}, CRC fixed")
-                    });
+                    let r = std::panic::catch_unwind(|| try_decode(broken))
+                        .unwrap_or_else(|_| panic!("{name}: panic with byte {at} ^ {mask:#x}, CRC fixed"));
                     total += 1;
                     match r {
                         Ok(pixels) if pixels == original => harmless += 1,
@@ -238,10 +202,7 @@ fn flipped_idat_bytes_are_errors() {
                             // does not insist on reaching the Adler-32 trailer once it has all
                             // rows: a forged CRC can hide a corruption there. The seven-cursor
                             // decoder inflates to the trailer and checks it.
-                            assert!(
-                                !name.starts_with("adam7"),
-                                "{name}: byte {at} ^ {mask:#x} decoded to other pixels"
-                            );
+                            assert!(!name.starts_with("adam7"), "{name}: byte {at} ^ {mask:#x} decoded to other pixels");
                             silent += 1;
                         }
                         Err(_) => {
@@ -257,10 +218,7 @@ fn flipped_idat_bytes_are_errors() {
         );
         if name.starts_with("adam7") {
             // Only the padding bits of the last deflate byte may be flipped unnoticed.
-            assert!(
-                harmless <= 3,
-                "{name}: {harmless} harmless flips is more than the padding bits allow"
-            );
+            assert!(harmless <= 3, "{name}: {harmless} harmless flips is more than the padding bits allow");
         }
     }
 }
@@ -270,20 +228,12 @@ fn hostile_headers_fail_cleanly() {
     // A valid interlaced file whose IHDR claims a different size (CRC fixed): the stream is too
     // short or too long for it.
     let bytes = std::fs::read(interlaced_png(33, 17, PixelFormat::RGB8, 9)).unwrap();
-    for (w, h) in [
-        (34u32, 17u32),
-        (33, 18),
-        (1 << 20, 1 << 20),
-        (1 << 28, 2),
-        (0x7FFF_FFFF, 1),
-        (1, 1),
-    ] {
+    for (w, h) in [(34u32, 17u32), (33, 18), (1 << 20, 1 << 20), (1 << 28, 2), (0x7FFF_FFFF, 1), (1, 1)] {
         let mut b = bytes.clone();
         b[16..20].copy_from_slice(&w.to_be_bytes());
         b[20..24].copy_from_slice(&h.to_be_bytes());
         fix_crc(&mut b, 16..29);
-        let r = std::panic::catch_unwind(|| try_decode(b))
-            .unwrap_or_else(|_| panic!("panic at {w}x{h}"));
+        let r = std::panic::catch_unwind(|| try_decode(b)).unwrap_or_else(|_| panic!("panic at {w}x{h}"));
         println!("{w}x{h}: {r:?}");
         if (w, h) == (1, 1) {
             // Extra image data after the last pass is ignored, as the png crate does.

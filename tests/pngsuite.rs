@@ -18,11 +18,7 @@ fn suite() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "png"))
         .collect();
     files.sort();
-    assert!(
-        files.len() > 150,
-        "PngSuite incomplete: {} files",
-        files.len()
-    );
+    assert!(files.len() > 150, "PngSuite incomplete: {} files", files.len());
     files
 }
 
@@ -56,12 +52,7 @@ fn oracle(bytes: &[u8]) -> (PixelFormat, u32, u32, Vec<u8>) {
             s.copy_from_slice(&v.to_ne_bytes());
         }
     }
-    (
-        PixelFormat::new(color, depth),
-        frame.width,
-        frame.height,
-        buf,
-    )
+    (PixelFormat::new(color, depth), frame.width, frame.height, buf)
 }
 
 /// Every pixel of `source`, pulled in strips of `strip` rows.
@@ -82,45 +73,25 @@ fn valid_files_match_the_png_crate_at_every_strip_height() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let bytes = std::fs::read(&path).unwrap();
         let (format, width, height, expected) = oracle(&bytes);
-        let header = read_header(&Input::from_bytes(bytes.clone()))
-            .unwrap_or_else(|e| panic!("{name}: header: {e}"));
-        assert_eq!(
-            (header.width, header.height, header.output),
-            (width, height, format),
-            "{name}"
-        );
+        let header = read_header(&Input::from_bytes(bytes.clone())).unwrap_or_else(|e| panic!("{name}: header: {e}"));
+        assert_eq!((header.width, header.height, header.output), (width, height, format), "{name}");
         // PngSuite names carry the interlace flag in their fourth letter ("basi0g01", "basn0g01").
-        assert_eq!(
-            header.interlaced,
-            name.as_bytes()[3] == b'i',
-            "{name}: interlace flag"
-        );
+        assert_eq!(header.interlaced, name.as_bytes()[3] == b'i', "{name}: interlace flag");
         for strip in [1, 7, u32::MAX] {
-            let mut decoder = PngDecoder::new(Input::open(&path).unwrap())
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut decoder = PngDecoder::new(Input::open(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(decoder.header(), &header, "{name}");
             assert_eq!(decoder.info().format, format, "{name}");
-            let got = decode_all(&mut decoder, strip)
-                .unwrap_or_else(|e| panic!("{name} strip {strip}: {e}"));
-            assert!(
-                got == expected,
-                "{name}: pixels differ from the png crate at strip height {strip}"
-            );
+            let got = decode_all(&mut decoder, strip).unwrap_or_else(|e| panic!("{name} strip {strip}: {e}"));
+            assert!(got == expected, "{name}: pixels differ from the png crate at strip height {strip}");
             // Asking for a row past the end is a parameter error, not a panic.
             let mut row = vec![0; decoder.info().row_bytes()];
-            assert!(
-                matches!(decoder.read_row(&mut row), Err(Error::Parameter(_))),
-                "{name}"
-            );
+            assert!(matches!(decoder.read_row(&mut row), Err(Error::Parameter(_))), "{name}");
         }
         checked += 1;
         interlaced += header.interlaced as usize;
     }
     println!("{checked} PngSuite files match the png crate ({interlaced} interlaced)");
-    assert!(
-        checked >= 150 && interlaced >= 30,
-        "{checked} files, {interlaced} interlaced"
-    );
+    assert!(checked >= 150 && interlaced >= 30, "{checked} files, {interlaced} interlaced");
 }
 
 #[test]
@@ -131,9 +102,7 @@ fn corrupt_files_fail_with_a_typed_error() {
         let result = PngDecoder::new(Input::open(&path).unwrap())
             .and_then(|mut d| decode_all(&mut d, 7).map(|_| ()));
         match result {
-            Err(Error::Format { format: "PNG", .. } | Error::Unsupported { format: "PNG", .. }) => {
-                failed += 1
-            }
+            Err(Error::Format { format: "PNG", .. } | Error::Unsupported { format: "PNG", .. }) => failed += 1,
             Err(e) => panic!("{name}: unexpected error kind {e:?}"),
             Ok(()) => panic!("{name}: corrupt file decoded without error"),
         }
@@ -148,21 +117,12 @@ fn decode_encode_decode_is_lossless_for_every_file() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let mut decoder = PngDecoder::new(Input::open(&path).unwrap()).unwrap();
         let format = decoder.info().format;
-        let pixels = decode_all(
-            &mut PngDecoder::new(Input::open(&path).unwrap()).unwrap(),
-            64,
-        )
-        .unwrap();
+        let pixels = decode_all(&mut PngDecoder::new(Input::open(&path).unwrap()).unwrap(), 64).unwrap();
         let mut encoded = Vec::new();
-        PngEncoder::default()
-            .encode(&mut decoder, &mut encoded)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        PngEncoder::default().encode(&mut decoder, &mut encoded).unwrap_or_else(|e| panic!("{name}: {e}"));
         let mut again = PngDecoder::new(Input::from_bytes(encoded)).unwrap();
         assert_eq!(again.info().format, format, "{name}");
-        assert!(
-            decode_all(&mut again, 5).unwrap() == pixels,
-            "{name}: round trip changed pixels"
-        );
+        assert!(decode_all(&mut again, 5).unwrap() == pixels, "{name}: round trip changed pixels");
         formats.insert(format);
     }
     // Every output format of the decoder was exercised.

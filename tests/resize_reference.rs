@@ -46,10 +46,7 @@ fn synthetic(width: u32, height: u32, format: PixelFormat, seed: u32) -> Image {
 fn samples(info: &ImageInfo, data: &[u8]) -> Vec<f64> {
     match info.format.depth {
         BitDepth::Eight => data.iter().map(|&v| v as f64).collect(),
-        BitDepth::Sixteen => data
-            .chunks_exact(2)
-            .map(|b| u16::from_ne_bytes([b[0], b[1]]) as f64)
-            .collect(),
+        BitDepth::Sixteen => data.chunks_exact(2).map(|b| u16::from_ne_bytes([b[0], b[1]]) as f64).collect(),
     }
 }
 
@@ -59,47 +56,22 @@ fn kernel_weight(kernel: Kernel, x: f64) -> f64 {
     let x = x.abs();
     let cubic = |b: f64, c: f64| {
         if x < 1.0 {
-            ((12.0 - 9.0 * b - 6.0 * c) * x.powi(3)
-                + (-18.0 + 12.0 * b + 6.0 * c) * x * x
-                + (6.0 - 2.0 * b))
-                / 6.0
+            ((12.0 - 9.0 * b - 6.0 * c) * x.powi(3) + (-18.0 + 12.0 * b + 6.0 * c) * x * x + (6.0 - 2.0 * b)) / 6.0
         } else if x < 2.0 {
-            ((-b - 6.0 * c) * x.powi(3)
-                + (6.0 * b + 30.0 * c) * x * x
-                + (-12.0 * b - 48.0 * c) * x
-                + 8.0 * b
-                + 24.0 * c)
+            ((-b - 6.0 * c) * x.powi(3) + (6.0 * b + 30.0 * c) * x * x + (-12.0 * b - 48.0 * c) * x + 8.0 * b + 24.0 * c)
                 / 6.0
         } else {
             0.0
         }
     };
-    let sinc = |v: f64| {
-        if v == 0.0 {
-            1.0
-        } else {
-            (std::f64::consts::PI * v).sin() / (std::f64::consts::PI * v)
-        }
-    };
+    let sinc = |v: f64| if v == 0.0 { 1.0 } else { (std::f64::consts::PI * v).sin() / (std::f64::consts::PI * v) };
     match kernel {
         Kernel::Nearest => unreachable!(),
         Kernel::Linear => (1.0 - x).max(0.0),
         Kernel::Cubic => cubic(0.0, 0.5),
         Kernel::Mitchell => cubic(1.0 / 3.0, 1.0 / 3.0),
-        Kernel::Lanczos2 => {
-            if x < 2.0 {
-                sinc(x) * sinc(x / 2.0)
-            } else {
-                0.0
-            }
-        }
-        Kernel::Lanczos3 => {
-            if x < 3.0 {
-                sinc(x) * sinc(x / 3.0)
-            } else {
-                0.0
-            }
-        }
+        Kernel::Lanczos2 => if x < 2.0 { sinc(x) * sinc(x / 2.0) } else { 0.0 },
+        Kernel::Lanczos3 => if x < 3.0 { sinc(x) * sinc(x / 3.0) } else { 0.0 },
     }
 }
 
@@ -115,11 +87,7 @@ fn kernel_radius(kernel: Kernel) -> f64 {
 /// For one axis of `n` pixels onto `m`: per output pixel, (input pixel, weight) pairs over the
 /// ORIGINAL pixels (the box mean folded into the weights).
 fn axis_weights(n: usize, m: usize, kernel: Kernel) -> Vec<Vec<(usize, f64)>> {
-    let k = if kernel == Kernel::Nearest {
-        1
-    } else {
-        (n / (2 * m)).max(1)
-    };
+    let k = if kernel == Kernel::Nearest { 1 } else { (n / (2 * m)).max(1) };
     let boxes = n.div_ceil(k);
     let scale = n as f64 / (k as f64 * m as f64);
     let box_pixels = |b: usize| (b * k..((b + 1) * k).min(n)).collect::<Vec<_>>();
@@ -128,11 +96,7 @@ fn axis_weights(n: usize, m: usize, kernel: Kernel) -> Vec<Vec<(usize, f64)>> {
             let c = (i as f64 + 0.5) * scale;
             let mut taps: Vec<(usize, f64)> = Vec::new();
             if kernel == Kernel::Nearest || (n == m && k == 1) {
-                let b = if n == m {
-                    i
-                } else {
-                    (c.floor() as usize).min(boxes - 1)
-                };
+                let b = if n == m { i } else { (c.floor() as usize).min(boxes - 1) };
                 taps.push((b, 1.0));
             } else {
                 let stretch = scale.max(1.0);
@@ -159,38 +123,20 @@ fn axis_weights(n: usize, m: usize, kernel: Kernel) -> Vec<Vec<(usize, f64)>> {
 }
 
 fn srgb_to_linear(v: f64) -> f64 {
-    if v <= 0.04045 {
-        v / 12.92
-    } else {
-        ((v + 0.055) / 1.055).powf(2.4)
-    }
+    if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
 }
 
 fn linear_to_srgb(v: f64) -> f64 {
-    if v <= 0.0031308 {
-        v * 12.92
-    } else {
-        1.055 * v.powf(1.0 / 2.4) - 0.055
-    }
+    if v <= 0.0031308 { v * 12.92 } else { 1.055 * v.powf(1.0 / 2.4) - 0.055 }
 }
 
 /// The reference result as unrounded sample values (colour unpremultiplied), per sample.
-fn reference(
-    info: &ImageInfo,
-    data: &[u8],
-    w: usize,
-    h: usize,
-    options: &ResizeOptions,
-) -> Vec<f64> {
+fn reference(info: &ImageInfo, data: &[u8], w: usize, h: usize, options: &ResizeOptions) -> Vec<f64> {
     let (iw, ih) = (info.width as usize, info.height as usize);
     let ch = info.format.channels();
     let alpha = info.format.color.has_alpha();
     let colour = if alpha { ch - 1 } else { ch };
-    let max = if info.format.depth == BitDepth::Eight {
-        255.0
-    } else {
-        65535.0
-    };
+    let max = if info.format.depth == BitDepth::Eight { 255.0 } else { 65535.0 };
     let premultiply = alpha && options.premultiply_alpha;
     let mut v = samples(info, data);
     for px in v.chunks_exact_mut(ch) {
@@ -254,26 +200,15 @@ fn compare(image: &Image, w: u32, h: u32, options: ResizeOptions) -> f64 {
     let expected = reference(&info, &image.data(), w as usize, h as usize, &options);
     let mut stage = Resize::new(image.clone(), w, h, options).unwrap();
     let got_info = stage.info();
-    assert_eq!(
-        (got_info.width, got_info.height, got_info.format),
-        (w, h, info.format)
-    );
+    assert_eq!((got_info.width, got_info.height, got_info.format), (w, h, info.format));
     let got = samples(&got_info, &read_all(&mut stage));
     assert_eq!(got.len(), expected.len());
     let ch = info.format.channels();
     let alpha = info.format.color.has_alpha();
     let eight = info.format.depth == BitDepth::Eight;
-    let (tolerance, min_alpha) = if eight {
-        (1.0, 0.5)
-    } else {
-        (2.0, 65535.0 / 16.0)
-    };
+    let (tolerance, min_alpha) = if eight { (1.0, 0.5) } else { (2.0, 65535.0 / 16.0) };
     let mut worst = 0.0f64;
-    for (i, (g, e)) in got
-        .chunks_exact(ch)
-        .zip(expected.chunks_exact(ch))
-        .enumerate()
-    {
+    for (i, (g, e)) in got.chunks_exact(ch).zip(expected.chunks_exact(ch)).enumerate() {
         for c in 0..ch {
             let is_colour = alpha && c < ch - 1;
             if is_colour && (g[ch - 1] < min_alpha || e[ch - 1].round() < min_alpha) {
@@ -300,23 +235,23 @@ fn compare(image: &Image, w: u32, h: u32, options: ResizeOptions) -> f64 {
 
 /// (input, output) sizes covering the factors 1/1000, 1/7.3, 1/2, 1, 1.5, 3, 256, and odd sizes.
 const CASES: [((u32, u32), (u32, u32)); 17] = [
-    ((2000, 1000), (2, 1)), // 1/1000
-    ((146, 73), (20, 10)),  // 1/7.3
-    ((64, 46), (32, 23)),   // 1/2
-    ((31, 17), (31, 17)),   // 1
-    ((20, 14), (30, 21)),   // 1.5
-    ((11, 7), (33, 21)),    // 3
-    ((3, 2), (768, 512)),   // 256
-    ((300, 40), (300, 13)), // one axis only
-    ((1, 40), (1, 7)),      // 1xN
-    ((40, 1), (9, 1)),      // Nx1
+    ((2000, 1000), (2, 1)),     // 1/1000
+    ((146, 73), (20, 10)),      // 1/7.3
+    ((64, 46), (32, 23)),       // 1/2
+    ((31, 17), (31, 17)),       // 1
+    ((20, 14), (30, 21)),       // 1.5
+    ((11, 7), (33, 21)),        // 3
+    ((3, 2), (768, 512)),       // 256
+    ((300, 40), (300, 13)),     // one axis only
+    ((1, 40), (1, 7)),          // 1xN
+    ((40, 1), (9, 1)),          // Nx1
     ((1, 1), (1, 1)),
     ((1, 1), (5, 3)),
     ((7, 5), (1, 1)),
     ((1, 9), (13, 1)),
     ((9, 1), (1, 13)),
-    ((1001, 3), (3, 1001)), // down one way, up the other
-    ((257, 199), (17, 13)), // odd partial boxes
+    ((1001, 3), (3, 1001)),     // down one way, up the other
+    ((257, 199), (17, 13)),     // odd partial boxes
 ];
 
 #[test]
@@ -325,10 +260,7 @@ fn every_kernel_every_factor_rgb8_and_rgba8() {
         for kernel in Kernel::ALL {
             for (n, &((iw, ih), (ow, oh))) in CASES.iter().enumerate() {
                 let image = synthetic(iw, ih, format, n as u32);
-                let options = ResizeOptions {
-                    kernel,
-                    ..Default::default()
-                };
+                let options = ResizeOptions { kernel, ..Default::default() };
                 compare(&image, ow, oh, options);
             }
         }
@@ -345,11 +277,7 @@ fn every_format_and_linear_light() {
                 for kernel in [Kernel::Lanczos3, Kernel::Mitchell, Kernel::Linear] {
                     for &((iw, ih), (ow, oh)) in &[CASES[1], CASES[5], CASES[16], CASES[0]] {
                         let image = synthetic(iw, ih, format, 9);
-                        let options = ResizeOptions {
-                            kernel,
-                            linear_light,
-                            premultiply_alpha,
-                        };
+                        let options = ResizeOptions { kernel, linear_light, premultiply_alpha };
                         let worst = compare(&image, ow, oh, options);
                         if format.depth == BitDepth::Sixteen {
                             worst16 = worst16.max(worst);
@@ -363,20 +291,8 @@ fn every_format_and_linear_light() {
 }
 
 fn solid(width: u32, height: u32, format: PixelFormat, pixel: &[u8]) -> Image {
-    let data = pixel
-        .iter()
-        .copied()
-        .cycle()
-        .take(pixel.len() * (width * height) as usize)
-        .collect();
-    image(
-        ImageInfo {
-            width,
-            height,
-            format,
-        },
-        data,
-    )
+    let data = pixel.iter().copied().cycle().take(pixel.len() * (width * height) as usize).collect();
+    image(ImageInfo { width, height, format }, data)
 }
 
 #[test]
@@ -385,21 +301,11 @@ fn single_pixel_upscale_keeps_its_colour() {
         (PixelFormat::RGB8, vec![12u8, 200, 77]),
         (PixelFormat::RGBA8, vec![250, 3, 140, 90]),
         (PixelFormat::GRAY16, 43210u16.to_ne_bytes().to_vec()),
-        (
-            PixelFormat::RGBA16,
-            [1u16, 65535, 30000, 20000]
-                .iter()
-                .flat_map(|v| v.to_ne_bytes())
-                .collect(),
-        ),
+        (PixelFormat::RGBA16, [1u16, 65535, 30000, 20000].iter().flat_map(|v| v.to_ne_bytes()).collect()),
     ] {
         for kernel in Kernel::ALL {
             for linear_light in [false, true] {
-                let options = ResizeOptions {
-                    kernel,
-                    linear_light,
-                    ..Default::default()
-                };
+                let options = ResizeOptions { kernel, linear_light, ..Default::default() };
                 let mut r = Resize::new(solid(1, 1, format, &pixel), 37, 23, options).unwrap();
                 let out = read_all(&mut r);
                 for px in out.chunks_exact(pixel.len()) {
@@ -418,24 +324,14 @@ fn downscale_to_one_pixel_is_the_mean() {
         let image = synthetic(400, 300, format, 5);
         let v = samples(&image.info(), &image.data());
         let ch = format.channels();
-        let mean: Vec<f64> = (0..ch)
-            .map(|c| v.iter().skip(c).step_by(ch).sum::<f64>() / (400.0 * 300.0))
-            .collect();
+        let mean: Vec<f64> =
+            (0..ch).map(|c| v.iter().skip(c).step_by(ch).sum::<f64>() / (400.0 * 300.0)).collect();
         for kernel in Kernel::ALL.into_iter().filter(|&k| k != Kernel::Nearest) {
-            let options = ResizeOptions {
-                kernel,
-                premultiply_alpha: false,
-                ..Default::default()
-            };
+            let options = ResizeOptions { kernel, premultiply_alpha: false, ..Default::default() };
             let mut r = Resize::new(image.clone(), 1, 1, options).unwrap();
             let got = samples(&r.info(), &read_all(&mut r));
             for c in 0..ch {
-                assert!(
-                    (got[c] - mean[c]).abs() <= 0.5 + 1e-3,
-                    "{format} {kernel} channel {c}: {} vs {}",
-                    got[c],
-                    mean[c]
-                );
+                assert!((got[c] - mean[c]).abs() <= 0.5 + 1e-3, "{format} {kernel} channel {c}: {} vs {}", got[c], mean[c]);
             }
         }
     }
@@ -450,14 +346,7 @@ fn red_square(size: u32, from: u32, to: u32) -> Image {
             data[i..i + 4].copy_from_slice(&[255, 0, 0, 255]);
         }
     }
-    image(
-        ImageInfo {
-            width: size,
-            height: size,
-            format: PixelFormat::RGBA8,
-        },
-        data,
-    )
+    image(ImageInfo { width: size, height: size, format: PixelFormat::RGBA8 }, data)
 }
 
 /// The largest departure from pure red over the pixels with alpha > 0.
@@ -482,24 +371,14 @@ fn premultiplied_alpha_leaves_no_dark_fringe() {
     for kernel in Kernel::ALL {
         for linear_light in [false, true] {
             for size in [7, 13, 37, 99, 150, 601] {
-                let options = ResizeOptions {
-                    kernel,
-                    linear_light,
-                    ..Default::default()
-                };
+                let options = ResizeOptions { kernel, linear_light, ..Default::default() };
                 let worst = fringe(&image, size, options);
-                assert!(
-                    worst <= 1,
-                    "{kernel} linear {linear_light} -> {size}: fringe {worst}"
-                );
+                assert!(worst <= 1, "{kernel} linear {linear_light} -> {size}: fringe {worst}");
             }
         }
     }
     // The check can fail: without premultiplication the black bleeds in.
-    let straight = ResizeOptions {
-        premultiply_alpha: false,
-        ..Default::default()
-    };
+    let straight = ResizeOptions { premultiply_alpha: false, ..Default::default() };
     assert!(fringe(&image, 37, straight) > 50);
 }
 
@@ -519,11 +398,7 @@ fn random_shapes_match_the_reference() {
         let (ow, oh) = (1 + next(120) as u32, 1 + next(120) as u32);
         let format = formats[next(8) as usize];
         let kernel = Kernel::ALL[next(6) as usize];
-        let options = ResizeOptions {
-            kernel,
-            linear_light: next(4) == 0,
-            premultiply_alpha: next(4) != 0,
-        };
+        let options = ResizeOptions { kernel, linear_light: next(4) == 0, premultiply_alpha: next(4) != 0 };
         let image = synthetic(iw, ih, format, case);
         compare(&image, ow, oh, options);
     }

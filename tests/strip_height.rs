@@ -10,12 +10,7 @@ use stripflow::{PixelFormat, RowSource};
 
 fn png_of(source: &mut dyn RowSource, strip_height: u32) -> Vec<u8> {
     let mut out = Vec::new();
-    PngEncoder {
-        strip_height,
-        ..Default::default()
-    }
-    .encode(source, &mut out)
-    .unwrap();
+    PngEncoder { strip_height, ..Default::default() }.encode(source, &mut out).unwrap();
     out
 }
 
@@ -37,15 +32,9 @@ fn png_decode_crop_encode_is_independent_of_strip_height() {
 #[test]
 fn jpeg_encode_is_independent_of_how_rows_are_read() {
     let mut a = Vec::new();
-    JpegEncoder::default()
-        .encode(&mut Synthetic::new(99, 41, PixelFormat::RGBA8, 2), &mut a)
-        .unwrap();
+    JpegEncoder::default().encode(&mut Synthetic::new(99, 41, PixelFormat::RGBA8, 2), &mut a).unwrap();
     // The same rows through a crop that covers everything: a different chain, the same pixels.
-    let mut crop = Crop::new(
-        Synthetic::new(99, 41, PixelFormat::RGBA8, 2),
-        Rect::new(0, 0, 99, 41),
-    )
-    .unwrap();
+    let mut crop = Crop::new(Synthetic::new(99, 41, PixelFormat::RGBA8, 2), Rect::new(0, 0, 99, 41)).unwrap();
     let mut b = Vec::new();
     JpegEncoder::default().encode(&mut crop, &mut b).unwrap();
     assert_eq!(a, b);

@@ -22,16 +22,7 @@ impl Replay {
         let mut s = Synthetic::new(width, count as u32, format, 1);
         let mut rows = vec![0; s.info().row_bytes() * count];
         s.read_rows(&mut rows).unwrap();
-        Replay {
-            info: ImageInfo {
-                width,
-                height,
-                format,
-            },
-            rows,
-            count,
-            next: RowCounter::new(height),
-        }
+        Replay { info: ImageInfo { width, height, format }, rows, count, next: RowCounter::new(height) }
     }
 }
 

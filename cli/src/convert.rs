@@ -7,15 +7,13 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use stripflow::codec::FailOn;
 use stripflow::ops::crop::{Gravity, Rect};
 use stripflow::ops::extend::Margins;
 use stripflow::ops::fit::Fit;
 use stripflow::ops::pad::parse_rgba;
 use stripflow::ops::resize::Kernel;
-use stripflow::plan::{
-    human, Chain, Pipeline, Plan, Recipe, DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_OUTPUT_PIXELS,
-};
+use stripflow::plan::{human, Chain, Pipeline, Plan, Recipe, DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_OUTPUT_PIXELS};
+use stripflow::codec::FailOn;
 
 use crate::progress::ProgressSpec;
 use crate::{open_input, parse_size, with_path};
@@ -182,12 +180,8 @@ pub fn parse_bytes(s: &str) -> Result<usize> {
         Some('G') => (&t[..t.len() - 1], 30),
         _ => (t, 0),
     };
-    let n: usize = digits
-        .trim()
-        .parse()
-        .with_context(|| format!("'{s}' is not a byte count like 256M"))?;
-    n.checked_mul(1usize << shift)
-        .with_context(|| format!("'{s}' is too large"))
+    let n: usize = digits.trim().parse().with_context(|| format!("'{s}' is not a byte count like 256M"))?;
+    n.checked_mul(1usize << shift).with_context(|| format!("'{s}' is too large"))
 }
 
 /// The recipe of the orientation, resampling, encoder and budget flags of `job`.
@@ -197,9 +191,9 @@ fn job_recipe(job: &JobArgs) -> Result<Recipe> {
         "auto" => r = r.auto_orient(),
         "none" => {}
         degrees => {
-            let degrees: i32 = degrees.parse().with_context(|| {
-                format!("--rotate '{degrees}': auto, none or a multiple of 90 (e.g. 90, -90, 270)")
-            })?;
+            let degrees: i32 = degrees
+                .parse()
+                .with_context(|| format!("--rotate '{degrees}': auto, none or a multiple of 90 (e.g. 90, -90, 270)"))?;
             r = r.auto_orient().rotate(degrees);
         }
     }
@@ -289,11 +283,7 @@ pub fn thumbnail(args: &ThumbnailArgs) -> Result<()> {
     let (w, h) = if args.size.contains(['x', 'X']) {
         parse_size(&args.size)?
     } else {
-        let side: u32 = args
-            .size
-            .trim()
-            .parse()
-            .with_context(|| format!("--size '{}' is not W or WxH", args.size))?;
+        let side: u32 = args.size.trim().parse().with_context(|| format!("--size '{}' is not W or WxH", args.size))?;
         anyhow::ensure!(side > 0, "--size must be at least 1");
         (side, side)
     };
@@ -308,25 +298,12 @@ pub fn thumbnail(args: &ThumbnailArgs) -> Result<()> {
 /// Plans, then prints the plan or runs the job into OUT (atomically) or standard output.
 fn run(recipe: Recipe, input: &str, output: &str, job: &JobArgs) -> Result<()> {
     let to_stdout = output == "-";
-    anyhow::ensure!(
-        !to_stdout || job.output.format.is_some(),
-        "writing to standard output needs --format (png, jpeg, webp, avif or tiff)"
-    );
+    anyhow::ensure!(!to_stdout || job.output.format.is_some(), "writing to standard output needs --format (png, jpeg, webp, avif or tiff)");
     let mut pipeline = recipe.input(open_input(input)?);
-    let plan = |p: &Pipeline| {
-        if to_stdout {
-            p.plan()
-        } else {
-            p.plan_for_path(output)
-        }
-    };
+    let plan = |p: &Pipeline| if to_stdout { p.plan() } else { p.plan_for_path(output) };
     let planned = plan(&pipeline).map_err(|e| with_path(e, input))?;
     if job.plan {
-        return if job.json {
-            crate::print_line(planned.to_json())
-        } else {
-            crate::print_line(&planned)
-        };
+        return if job.json { crate::print_line(planned.to_json()) } else { crate::print_line(&planned) };
     }
     let progress = (std::io::stderr().is_terminal() && planned.input.pixels() >= 16_000_000)
         .then(|| ProgressSpec::new(planned.output.height as u64));
@@ -339,33 +316,23 @@ fn run(recipe: Recipe, input: &str, output: &str, job: &JobArgs) -> Result<()> {
     let stats = if let (true, Some(file)) = (to_stdout, seekable_stdout()) {
         // `> out.tif`: a file, so formats that patch offsets (compressed TIFF) work there too.
         let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
-        let stats = pipeline
-            .write_to_seekable(&mut out)
-            .map_err(|e| with_path(e, input))?;
+        let stats = pipeline.write_to_seekable(&mut out).map_err(|e| with_path(e, input))?;
         out.flush()?;
         stats
     } else if to_stdout {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
-        let stats = pipeline
-            .write_to(&mut out)
-            .map_err(|e| with_path(e, input))?;
+        let stats = pipeline.write_to(&mut out).map_err(|e| with_path(e, input))?;
         out.flush()?;
         stats
     } else {
-        pipeline
-            .write_to_path(output)
-            .map_err(|e| with_path(e, &format!("{input} -> {output}")))?
+        pipeline.write_to_path(output).map_err(|e| with_path(e, &format!("{input} -> {output}")))?
     };
     if let Some(bar) = &progress {
         bar.finish();
     }
     if job.stats {
-        print_stats(
-            &stats.plan,
-            started.elapsed().as_secs_f64(),
-            crate::peak_alloc::PeakAlloc::peak().saturating_sub(baseline),
-        );
+        print_stats(&stats.plan, started.elapsed().as_secs_f64(), crate::peak_alloc::PeakAlloc::peak().saturating_sub(baseline));
     }
     Ok(())
 }

@@ -25,8 +25,8 @@ use stripflow::codec::Format;
 use stripflow::io::{AtomicOutput, Input};
 use stripflow::ops::crop::{Crop, Gravity};
 use stripflow::ops::fit::Fit;
-use stripflow::pipeline::drain;
 use stripflow::plan::{Chain, Pipeline};
+use stripflow::pipeline::drain;
 use stripflow::synth::Synthetic;
 use stripflow::{PixelFormat, RowSource};
 
@@ -53,12 +53,7 @@ fn measure(name: &str, job: impl FnOnce() -> Result<String>) -> Result<Step> {
     let seconds = started.elapsed().as_secs_f64();
     let peak_heap = PeakAlloc::peak().saturating_sub(baseline);
     eprintln!(" {seconds:.2} s");
-    Ok(Step {
-        name: name.to_string(),
-        seconds,
-        peak_heap,
-        output,
-    })
+    Ok(Step { name: name.to_string(), seconds, peak_heap, output })
 }
 
 /// One file of the demo: `path` opens it for reading or writing, whatever its kind.
@@ -92,16 +87,14 @@ impl Files {
     /// Unnamed files where `TMPDIR` allows them, else a registered temporary folder; or `keep`.
     fn new(keep: Option<&Path>) -> Result<Files> {
         if let Some(dir) = keep {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             return Ok(Files::Kept(dir.to_path_buf()));
         }
         let tmp = std::env::temp_dir();
         if open_unnamed(&tmp).is_ok() {
             return Ok(Files::Unnamed(tmp));
         }
-        let folder = tempfile::tempdir()
-            .with_context(|| format!("cannot create a folder in TMPDIR ({})", tmp.display()))?;
+        let folder = tempfile::tempdir().with_context(|| format!("cannot create a folder in TMPDIR ({})", tmp.display()))?;
         crate::signals::register(folder.path());
         Ok(Files::TempFolder(folder))
     }
@@ -117,26 +110,12 @@ impl Files {
     fn file(&self, name: &'static str) -> Result<DemoFile> {
         match self {
             Files::Unnamed(tmp) => {
-                let file = open_unnamed(tmp).with_context(|| {
-                    format!("cannot create a temporary file in {}", tmp.display())
-                })?;
+                let file = open_unnamed(tmp).with_context(|| format!("cannot create a temporary file in {}", tmp.display()))?;
                 let path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
-                Ok(DemoFile {
-                    name,
-                    path,
-                    _unnamed: Some(file),
-                })
+                Ok(DemoFile { name, path, _unnamed: Some(file) })
             }
-            Files::TempFolder(dir) => Ok(DemoFile {
-                name,
-                path: dir.path().join(name),
-                _unnamed: None,
-            }),
-            Files::Kept(dir) => Ok(DemoFile {
-                name,
-                path: dir.join(name),
-                _unnamed: None,
-            }),
+            Files::TempFolder(dir) => Ok(DemoFile { name, path: dir.path().join(name), _unnamed: None }),
+            Files::Kept(dir) => Ok(DemoFile { name, path: dir.join(name), _unnamed: None }),
         }
     }
 }
@@ -151,27 +130,13 @@ impl Drop for Files {
 
 /// An unnamed read-write file in `dir` (`O_TMPFILE`).
 fn open_unnamed(dir: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(libc::O_TMPFILE)
-        .open(dir)
+    OpenOptions::new().read(true).write(true).mode(0o600).custom_flags(libc::O_TMPFILE).open(dir)
 }
 
 /// Writes `file` with `encode`: atomically for a named file, in place for an unnamed one.
-fn write_file(
-    file: &DemoFile,
-    encode: impl FnOnce(&mut dyn Write) -> stripflow::Result<()>,
-) -> Result<()> {
+fn write_file(file: &DemoFile, encode: impl FnOnce(&mut dyn Write) -> stripflow::Result<()>) -> Result<()> {
     if file._unnamed.is_some() {
-        let mut out = BufWriter::with_capacity(
-            64 * 1024,
-            OpenOptions::new()
-                .write(true)
-                .truncate(true)
-                .open(&file.path)?,
-        );
+        let mut out = BufWriter::with_capacity(64 * 1024, OpenOptions::new().write(true).truncate(true).open(&file.path)?);
         encode(&mut out)?;
         out.flush()?;
     } else {
@@ -184,10 +149,7 @@ fn write_file(
 
 /// Runs the demo on a `size` x `size` sample; files are unnamed temporary files, or go to `keep`.
 pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
-    ensure!(
-        (1000..=65535).contains(&size),
-        "--size must be in 1000..=65535 (the demo crops 1000x1000)"
-    );
+    ensure!((1000..=65535).contains(&size), "--size must be in 1000..=65535 (the demo crops 1000x1000)");
     let files = Files::new(keep)?;
     let megapixels = size as f64 * size as f64 / 1e6;
     print_line(format!(
@@ -204,105 +166,67 @@ pub fn run(size: u32, keep: Option<&Path>) -> Result<()> {
 
     steps.push(measure("generate sample -> PNG", || {
         let mut sample = Synthetic::new(size, size, PixelFormat::RGB8, 1);
-        write_file(&source_png, |out| {
-            PngEncoder::default().encode(&mut sample, out)
-        })?;
+        write_file(&source_png, |out| PngEncoder::default().encode(&mut sample, out))?;
         Ok(source_png.size())
     })?);
 
-    steps.push(measure(
-        "PNG -> crop 1000x1000 bottom-right -> PNG",
-        || {
-            let decoder = probe::open(Input::open(&source_png.path)?)?;
-            let mut crop = Crop::gravity(decoder, 1000, 1000, Gravity::BottomRight)?;
-            write_file(&crop_png, |out| {
-                PngEncoder::default().encode(&mut crop, out)
-            })?;
-            Ok(crop_png.size())
-        },
-    )?);
+    steps.push(measure("PNG -> crop 1000x1000 bottom-right -> PNG", || {
+        let decoder = probe::open(Input::open(&source_png.path)?)?;
+        let mut crop = Crop::gravity(decoder, 1000, 1000, Gravity::BottomRight)?;
+        write_file(&crop_png, |out| PngEncoder::default().encode(&mut crop, out))?;
+        Ok(crop_png.size())
+    })?);
 
     steps.push(measure("PNG -> JPEG q85, full size", || {
         let mut decoder = probe::open(Input::open(&source_png.path)?)?;
-        write_file(&full_jpg, |out| {
-            JpegEncoder::default().encode(&mut *decoder, out)
-        })?;
+        write_file(&full_jpg, |out| JpegEncoder::default().encode(&mut *decoder, out))?;
         Ok(full_jpg.size())
     })?);
 
-    steps.push(measure(
-        "JPEG -> 256 wide thumbnail (planner: shrink-on-load + lanczos3) -> PNG",
-        || {
-            let pipeline = Pipeline::open(&full_jpg.path)?
-                .resize_to(Some(256), None)
-                .format(Format::Png);
-            let mut shrink = 1;
-            write_file(&thumb_png, |out| {
-                shrink = pipeline.write_to(out)?.plan.shrink_on_load;
-                Ok(())
-            })?;
-            Ok(format!("{}, 1/{shrink} shrink-on-load", thumb_png.size()))
-        },
-    )?);
+    steps.push(measure("JPEG -> 256 wide thumbnail (planner: shrink-on-load + lanczos3) -> PNG", || {
+        let pipeline = Pipeline::open(&full_jpg.path)?.resize_to(Some(256), None).format(Format::Png);
+        let mut shrink = 1;
+        write_file(&thumb_png, |out| {
+            shrink = pipeline.write_to(out)?.plan.shrink_on_load;
+            Ok(())
+        })?;
+        Ok(format!("{}, 1/{shrink} shrink-on-load", thumb_png.size()))
+    })?);
 
-    steps.push(measure(
-        "JPEG -> cover 1200x630 top-right (planner: crop-on-load) -> JPEG",
-        || {
-            let pipeline = Pipeline::open(&full_jpg.path)?
-                .resize(1200, 630)
-                .fit(Fit::Cover)
-                .position(Gravity::TopRight)
-                .format(Format::Jpeg);
-            write_file(&card_jpg, |out| pipeline.write_to(out).map(drop))?;
-            Ok(card_jpg.size())
-        },
-    )?);
+    steps.push(measure("JPEG -> cover 1200x630 top-right (planner: crop-on-load) -> JPEG", || {
+        let pipeline = Pipeline::open(&full_jpg.path)?
+            
+            .resize(1200, 630)
+            .fit(Fit::Cover)
+            .position(Gravity::TopRight)
+            .format(Format::Jpeg);
+        write_file(&card_jpg, |out| pipeline.write_to(out).map(drop))?;
+        Ok(card_jpg.size())
+    })?);
 
     steps.push(measure("read back and verify the crop", || {
         let mut decoded = probe::open(Input::open(&crop_png.path)?)?;
-        let mut expected = Crop::gravity(
-            Synthetic::new(size, size, PixelFormat::RGB8, 1),
-            1000,
-            1000,
-            Gravity::BottomRight,
-        )?;
+        let mut expected = Crop::gravity(Synthetic::new(size, size, PixelFormat::RGB8, 1), 1000, 1000, Gravity::BottomRight)?;
         let mut expected_row = vec![0u8; expected.info().row_bytes()];
         let mut rows = 0u32;
         drain(&mut *decoded, 1, |row, _| {
             expected.read_row(&mut expected_row)?;
             rows += 1;
             if row != &expected_row[..] {
-                return Err(stripflow::Error::format(
-                    "PNG",
-                    format!("crop row {} differs from the sample", rows - 1),
-                ));
+                return Err(stripflow::Error::format("PNG", format!("crop row {} differs from the sample", rows - 1)));
             }
             Ok(())
         })?;
         let thumb = probe::read_metadata(&Input::open(&thumb_png.path)?)?;
         let jpg = probe::read_metadata(&Input::open(&full_jpg.path)?)?;
-        ensure!(
-            (jpg.width, jpg.height) == (size, size),
-            "JPEG is {}x{}",
-            jpg.width,
-            jpg.height
-        );
+        ensure!((jpg.width, jpg.height) == (size, size), "JPEG is {}x{}", jpg.width, jpg.height);
         ensure!(thumb.width == 256, "thumbnail is {} wide", thumb.width);
-        Ok(format!(
-            "crop identical ({rows} rows), JPEG {size}x{size}, thumbnail {}x{}",
-            thumb.width, thumb.height
-        ))
+        Ok(format!("crop identical ({rows} rows), JPEG {size}x{size}, thumbnail {}x{}", thumb.width, thumb.height))
     })?);
 
     let mut table = String::from("\n| step | time | peak heap | result |\n|---|---:|---:|---|\n");
     for s in &steps {
-        table += &format!(
-            "| {} | {:.2} s | {:.2} MiB | {} |\n",
-            s.name,
-            s.seconds,
-            s.peak_heap as f64 / 1048576.0,
-            s.output
-        );
+        table += &format!("| {} | {:.2} s | {:.2} MiB | {} |\n", s.name, s.seconds, s.peak_heap as f64 / 1048576.0, s.output);
     }
     table += &format!(
         "\nThe decoded sample would take {:.0} MiB; the largest step peaked at {:.2} MiB of heap.",

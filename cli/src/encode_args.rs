@@ -77,19 +77,11 @@ impl EncodeArgs {
             near_lossless: self.near_lossless,
             effort: self.effort,
             smart_subsample: flag(self.smart_subsample),
-            subsampling: self
-                .subsampling
-                .as_deref()
-                .map(str::parse::<Subsampling>)
-                .transpose()?,
+            subsampling: self.subsampling.as_deref().map(str::parse::<Subsampling>).transpose()?,
             progressive: flag(self.progressive),
             optimize_coding: flag(self.optimize_coding),
             compression: self.compression,
-            tiff_compression: self
-                .tiff_compression
-                .as_deref()
-                .map(str::parse::<TiffCompression>)
-                .transpose()?,
+            tiff_compression: self.tiff_compression.as_deref().map(str::parse::<TiffCompression>).transpose()?,
             bit_depth: self.bit_depth,
             background: [0; 3],
         })

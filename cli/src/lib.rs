@@ -159,19 +159,12 @@ fn info(path: &str, json: bool) -> Result<()> {
 
 /// Parses `WxH`.
 pub(crate) fn parse_size(s: &str) -> Result<(u32, u32)> {
-    let (w, h) = s
-        .split_once(['x', 'X'])
-        .with_context(|| format!("'{s}' is not WxH"))?;
-    let w: u32 = w
-        .trim()
-        .parse()
-        .with_context(|| format!("bad width in '{s}'"))?;
-    let h: u32 = h
-        .trim()
-        .parse()
-        .with_context(|| format!("bad height in '{s}'"))?;
+    let (w, h) = s.split_once(['x', 'X']).with_context(|| format!("'{s}' is not WxH"))?;
+    let w: u32 = w.trim().parse().with_context(|| format!("bad width in '{s}'"))?;
+    let h: u32 = h.trim().parse().with_context(|| format!("bad height in '{s}'"))?;
     if w == 0 || h == 0 {
         bail!("size '{s}' must be at least 1x1");
     }
     Ok((w, h))
 }
+

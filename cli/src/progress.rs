@@ -15,11 +15,9 @@ impl Progress {
         let bar = show.then(|| {
             let bar = ProgressBar::new(source.info().height as u64);
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:40}] {pos}/{len} rows ({eta} left)",
-                )
-                .expect("valid template")
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} rows ({eta} left)")
+                    .expect("valid template")
+                    .progress_chars("=> "),
             );
             bar
         });
@@ -68,11 +66,9 @@ impl ProgressSpec {
     pub fn new(rows: u64) -> Self {
         let bar = ProgressBar::new(rows);
         bar.set_style(
-            ProgressStyle::with_template(
-                "{elapsed_precise} [{bar:40}] {pos}/{len} rows ({eta} left)",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} rows ({eta} left)")
+                .expect("valid template")
+                .progress_chars("=> "),
         );
         ProgressSpec { bar }
     }
@@ -93,14 +89,8 @@ impl stripflow::StageSpec for ProgressSpec {
     fn heap_bytes(&self, _input: ImageInfo) -> usize {
         0
     }
-    fn build(
-        &self,
-        upstream: stripflow::pipeline::BoxedSource,
-    ) -> stripflow::Result<stripflow::pipeline::BoxedSource> {
+    fn build(&self, upstream: stripflow::pipeline::BoxedSource) -> stripflow::Result<stripflow::pipeline::BoxedSource> {
         self.bar.set_length(upstream.info().height as u64);
-        Ok(Box::new(Progress {
-            source: upstream,
-            bar: Some(self.bar.clone()),
-        }))
+        Ok(Box::new(Progress { source: upstream, bar: Some(self.bar.clone()) }))
     }
 }

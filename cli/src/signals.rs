@@ -30,10 +30,7 @@ const SIGNALS: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
 
 /// Adds `path` (a file, or a folder deleted with its contents) to what a signal deletes.
 pub fn register(path: &Path) {
-    REGISTERED
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(path.to_path_buf());
+    REGISTERED.lock().unwrap_or_else(|p| p.into_inner()).push(path.to_path_buf());
 }
 
 /// Removes `path` from what a signal deletes (it was deleted, or is kept on purpose).
@@ -61,22 +58,17 @@ pub fn install() {
     }
     PIPE_WRITE.store(fds[1], Ordering::Relaxed);
     let read_fd = fds[0];
-    let spawned = std::thread::Builder::new()
-        .name("signal-cleanup".into())
-        .spawn(move || loop {
-            let mut byte = 0u8;
-            // SAFETY: reads one byte into a local from a descriptor this thread owns.
-            let n = unsafe { libc::read(read_fd, (&mut byte as *mut u8).cast(), 1) };
-            if n == 1 {
-                clean_up_and_exit(byte as libc::c_int);
-            }
-            if n == 0
-                || (n < 0
-                    && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted)
-            {
-                return;
-            }
-        });
+    let spawned = std::thread::Builder::new().name("signal-cleanup".into()).spawn(move || loop {
+        let mut byte = 0u8;
+        // SAFETY: reads one byte into a local from a descriptor this thread owns.
+        let n = unsafe { libc::read(read_fd, (&mut byte as *mut u8).cast(), 1) };
+        if n == 1 {
+            clean_up_and_exit(byte as libc::c_int);
+        }
+        if n == 0 || (n < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted) {
+            return;
+        }
+    });
     if spawned.is_err() {
         return;
     }
@@ -85,9 +77,7 @@ pub fn install() {
         // only calls write(2), and we query the old action before replacing it.
         unsafe {
             let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(signal, std::ptr::null(), &mut old) == 0
-                && old.sa_sigaction == libc::SIG_IGN
-            {
+            if libc::sigaction(signal, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN {
                 continue;
             }
             let mut action: libc::sigaction = std::mem::zeroed();

@@ -9,10 +9,7 @@ use stripflow::synth::Synthetic;
 use stripflow::PixelFormat;
 
 fn stripflow(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stripflow"))
-        .args(args)
-        .output()
-        .expect("run stripflow")
+    Command::new(env!("CARGO_BIN_EXE_stripflow")).args(args).output().expect("run stripflow")
 }
 
 fn s(p: &Path) -> &str {
@@ -22,29 +19,19 @@ fn s(p: &Path) -> &str {
 fn jpeg_file(dir: &Path, w: u32, h: u32) -> PathBuf {
     let path = dir.join("in.jpg");
     let mut bytes = Vec::new();
-    JpegEncoder::default()
-        .encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 3), &mut bytes)
-        .unwrap();
+    JpegEncoder::default().encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 3), &mut bytes).unwrap();
     std::fs::write(&path, bytes).unwrap();
     path
 }
 
 /// The AV1 sequence header's bit depth: the `av1C` box's high_bitdepth flag (byte 2, bit 6).
 fn av1c_ten_bit(file: &[u8]) -> bool {
-    let at = file
-        .windows(4)
-        .position(|w| w == b"av1C")
-        .expect("an av1C box")
-        + 4;
+    let at = file.windows(4).position(|w| w == b"av1C").expect("an av1C box") + 4;
     file[at + 2] & 0x40 != 0
 }
 
 fn ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
@@ -52,47 +39,18 @@ fn convert_to_avif_with_quality_effort_and_bit_depth() {
     let dir = tempfile::tempdir().unwrap();
     let jpg = jpeg_file(dir.path(), 120, 80);
     let out_q50 = dir.path().join("q50.avif");
-    ok(&stripflow(&[
-        "convert",
-        s(&jpg),
-        s(&out_q50),
-        "--quality",
-        "50",
-        "--effort",
-        "6",
-    ]));
+    ok(&stripflow(&["convert", s(&jpg), s(&out_q50), "--quality", "50", "--effort", "6"]));
     let q50 = std::fs::read(&out_q50).unwrap();
     assert_eq!(&q50[4..12], b"ftypavif");
     assert!(!av1c_ten_bit(&q50));
 
     let out_q90 = dir.path().join("q90.avif");
-    ok(&stripflow(&[
-        "convert",
-        s(&jpg),
-        s(&out_q90),
-        "--quality",
-        "90",
-        "--effort",
-        "6",
-    ]));
+    ok(&stripflow(&["convert", s(&jpg), s(&out_q90), "--quality", "90", "--effort", "6"]));
     let q90 = std::fs::read(&out_q90).unwrap();
-    assert!(
-        q90.len() > q50.len(),
-        "quality 90 ({} bytes) is larger than 50 ({} bytes)",
-        q90.len(),
-        q50.len()
-    );
+    assert!(q90.len() > q50.len(), "quality 90 ({} bytes) is larger than 50 ({} bytes)", q90.len(), q50.len());
 
     let out_10 = dir.path().join("ten.avif");
-    ok(&stripflow(&[
-        "convert",
-        s(&jpg),
-        s(&out_10),
-        "--bit-depth",
-        "10",
-        "--effort",
-        "9",
-    ]));
+    ok(&stripflow(&["convert", s(&jpg), s(&out_10), "--bit-depth", "10", "--effort", "9"]));
     assert!(av1c_ten_bit(&std::fs::read(&out_10).unwrap()));
 
     // `--format avif` to standard output.
@@ -101,20 +59,9 @@ fn convert_to_avif_with_quality_effort_and_bit_depth() {
     assert_eq!(&out.stdout[4..12], b"ftypavif");
 
     // The plan names the encoder's options and its heap.
-    let out = stripflow(&[
-        "convert",
-        s(&jpg),
-        s(&dir.path().join("plan.avif")),
-        "--effort",
-        "7",
-        "--plan",
-    ]);
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(
-        text.contains("avif encode") && text.contains("effort 7 (rav1e speed 3)"),
-        "{text}"
-    );
+    let out = stripflow(&["convert", s(&jpg), s(&dir.path().join("plan.avif")), "--effort", "7", "--plan"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("avif encode") && text.contains("effort 7 (rav1e speed 3)"), "{text}");
 }
 
 #[test]
@@ -142,8 +89,5 @@ fn avif_option_errors_write_nothing() {
     ok(&stripflow(&["convert", s(&jpg), s(&avif), "--effort", "9"]));
     let out = stripflow(&["convert", s(&avif), s(&dir.path().join("back.png"))]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.to_ascii_lowercase().contains("avif"),
-        "{err}"
-    );
+    assert!(!out.status.success() && err.to_ascii_lowercase().contains("avif"), "{err}");
 }

@@ -13,10 +13,7 @@ use stripflow::synth::Synthetic;
 use stripflow::PixelFormat;
 
 fn stripflow(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stripflow"))
-        .args(args)
-        .output()
-        .expect("run stripflow")
+    Command::new(env!("CARGO_BIN_EXE_stripflow")).args(args).output().expect("run stripflow")
 }
 
 fn s(p: &Path) -> &str {
@@ -26,9 +23,7 @@ fn s(p: &Path) -> &str {
 fn jpeg_file(dir: &Path, w: u32, h: u32) -> PathBuf {
     let path = dir.join("in.jpg");
     let mut bytes = Vec::new();
-    JpegEncoder::default()
-        .encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 2), &mut bytes)
-        .unwrap();
+    JpegEncoder::default().encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 2), &mut bytes).unwrap();
     std::fs::write(&path, bytes).unwrap();
     path
 }
@@ -36,12 +31,7 @@ fn jpeg_file(dir: &Path, w: u32, h: u32) -> PathBuf {
 /// A PNG whose second half is missing: its header reads fine, decoding fails near the end.
 fn truncated_png(dir: &Path) -> PathBuf {
     let mut bytes = Vec::new();
-    PngEncoder::default()
-        .encode(
-            &mut Synthetic::new(300, 200, PixelFormat::RGB8, 1),
-            &mut bytes,
-        )
-        .unwrap();
+    PngEncoder::default().encode(&mut Synthetic::new(300, 200, PixelFormat::RGB8, 1), &mut bytes).unwrap();
     let path = dir.join("truncated.png");
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
     path
@@ -76,12 +66,7 @@ fn a_closed_standard_output_is_a_quiet_exit() {
     ] {
         let out = to_closed_pipe(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(
-            out.status.code(),
-            Some(141),
-            "{args:?}: {:?} {stderr}",
-            out.status
-        );
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {:?} {stderr}", out.status);
         assert!(stderr.is_empty(), "{args:?}: quiet, but printed: {stderr}");
     }
 }
@@ -92,21 +77,10 @@ fn rotate_minus_90_is_rotate_270() {
     let jpg = jpeg_file(dir.path(), 40, 24);
     let (a, b) = (dir.path().join("a.png"), dir.path().join("b.png"));
     let out = stripflow(&["convert", s(&jpg), s(&a), "--rotate", "-90"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = stripflow(&["convert", s(&jpg), s(&b), "--rotate", "270"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (a, b) = (
-        image::open(&a).unwrap().to_rgb8(),
-        image::open(&b).unwrap().to_rgb8(),
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (a, b) = (image::open(&a).unwrap().to_rgb8(), image::open(&b).unwrap().to_rgb8());
     assert_eq!(a.dimensions(), (24, 40));
     assert!(a == b, "-90 and 270 differ");
 }
@@ -117,20 +91,14 @@ fn a_directory_or_a_missing_file_as_input_is_named() {
     let out = stripflow(&["info", s(dir.path())]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        err.contains("is a directory") && err.contains(s(dir.path())),
-        "{err}"
-    );
+    assert!(err.contains("is a directory") && err.contains(s(dir.path())), "{err}");
     assert!(!err.contains("No such device"), "{err}");
 
     let missing = dir.path().join("missing.jpg");
     let out = stripflow(&["convert", s(&missing), s(&dir.path().join("o.png"))]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        err.contains(s(&missing)) && err.contains("No such file"),
-        "{err}"
-    );
+    assert!(err.contains(s(&missing)) && err.contains("No such file"), "{err}");
 }
 
 /// The input decodes badly near its end, so an error about the output path proves it came before
@@ -144,19 +112,13 @@ fn a_directory_or_a_missing_folder_as_output_fails_before_decoding() {
     let out = stripflow(&["convert", s(&png), s(&folder), "--format", "png"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        err.contains("is a directory") && err.contains(s(&folder)),
-        "{err}"
-    );
+    assert!(err.contains("is a directory") && err.contains(s(&folder)), "{err}");
 
     let nowhere = dir.path().join("no-such-folder").join("out.png");
     let out = stripflow(&["convert", s(&png), s(&nowhere)]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        err.contains("no-such-folder") && !err.contains("invalid PNG"),
-        "{err}"
-    );
+    assert!(err.contains("no-such-folder") && !err.contains("invalid PNG"), "{err}");
 }
 
 #[test]
@@ -169,15 +131,8 @@ fn a_250_character_output_name_works() {
     for round in 0..2 {
         // The second round replaces the first output.
         let out = stripflow(&["convert", s(&jpg), s(&target)]);
-        assert!(
-            out.status.success(),
-            "round {round}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            image::open(&target).unwrap().to_rgb8().dimensions(),
-            (32, 32)
-        );
+        assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(image::open(&target).unwrap().to_rgb8().dimensions(), (32, 32));
     }
 }
 
@@ -197,34 +152,18 @@ fn outputs_follow_the_umask_and_replaced_files_keep_mode_and_owner() {
             });
         }
         let out = command.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         std::fs::metadata(&target).unwrap()
     };
-    assert_eq!(
-        convert().mode() & 0o7777,
-        0o644,
-        "a new file gets 0666 less the umask"
-    );
+    assert_eq!(convert().mode() & 0o7777, 0o644, "a new file gets 0666 less the umask");
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o664)).unwrap();
-    assert_eq!(
-        convert().mode() & 0o7777,
-        0o664,
-        "a replaced file keeps its mode"
-    );
+    assert_eq!(convert().mode() & 0o7777, 0o664, "a replaced file keeps its mode");
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         std::os::unix::fs::chown(&target, Some(1234), Some(5678)).unwrap();
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
         let meta = convert();
-        assert_eq!(
-            (meta.uid(), meta.gid(), meta.mode() & 0o7777),
-            (1234, 5678, 0o644),
-            "root keeps the owner"
-        );
+        assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o7777), (1234, 5678, 0o644), "root keeps the owner");
     }
 }
 
@@ -234,22 +173,11 @@ fn turn_in(tmpdir: &Path, dir: &Path) -> Output {
     let out = dir.join("turned.jpg");
     let result = Command::new(env!("CARGO_BIN_EXE_stripflow"))
         // Under 8M the 6.5 MB frame is over half the budget, so it goes to a scratch file.
-        .args([
-            "convert",
-            s(&jpg),
-            s(&out),
-            "--rotate",
-            "90",
-            "--max-memory",
-            "8M",
-        ])
+        .args(["convert", s(&jpg), s(&out), "--rotate", "90", "--max-memory", "8M"])
         .env("TMPDIR", tmpdir)
         .output()
         .unwrap();
-    assert!(
-        result.status.success() || !out.exists(),
-        "no output after a failure"
-    );
+    assert!(result.status.success() || !out.exists(), "no output after a failure");
     result
 }
 
@@ -259,16 +187,7 @@ fn a_full_tmpdir_is_an_error_naming_it() {
     let small = tempfile::tempdir().unwrap();
     let target = std::ffi::CString::new(s(small.path())).unwrap();
     // SAFETY: mount(2) with NUL-terminated strings that outlive the call.
-    if unsafe {
-        libc::mount(
-            c"tmpfs".as_ptr(),
-            target.as_ptr(),
-            c"tmpfs".as_ptr(),
-            0,
-            c"size=1M".as_ptr().cast(),
-        )
-    } != 0
-    {
+    if unsafe { libc::mount(c"tmpfs".as_ptr(), target.as_ptr(), c"tmpfs".as_ptr(), 0, c"size=1M".as_ptr().cast()) } != 0 {
         eprintln!("cannot mount a tmpfs here (not root?): the library's unit test covers this with a hook");
         return;
     }
@@ -277,10 +196,7 @@ fn a_full_tmpdir_is_an_error_naming_it() {
     unsafe { libc::umount(target.as_ptr()) };
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{:?} {err}", out.status);
-    assert!(
-        err.contains("no space in TMPDIR") && err.contains(s(small.path())),
-        "{err}"
-    );
+    assert!(err.contains("no space in TMPDIR") && err.contains(s(small.path())), "{err}");
 }
 
 #[test]

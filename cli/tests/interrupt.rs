@@ -22,16 +22,8 @@ fn big_png() -> &'static Path {
         if !path.exists() {
             let partial = path.with_extension(format!("{}.partial", std::process::id()));
             let mut file = std::io::BufWriter::new(std::fs::File::create(&partial).unwrap());
-            let encoder = PngEncoder {
-                compression: PngCompression::from_level(1).unwrap(),
-                ..Default::default()
-            };
-            encoder
-                .encode(
-                    &mut Synthetic::new(6144, 6144, PixelFormat::RGB8, 7),
-                    &mut file,
-                )
-                .unwrap();
+            let encoder = PngEncoder { compression: PngCompression::from_level(1).unwrap(), ..Default::default() };
+            encoder.encode(&mut Synthetic::new(6144, 6144, PixelFormat::RGB8, 7), &mut file).unwrap();
             file.flush().unwrap();
             drop(file);
             std::fs::rename(&partial, &path).unwrap();
@@ -44,12 +36,7 @@ fn big_png() -> &'static Path {
 /// shell; a background job of a script would inherit SIGINT ignored, and stripflow keeps it so).
 fn start(args: &[&str], tmp: &Path, stdin: Stdio) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_stripflow"));
-    command
-        .args(args)
-        .env("TMPDIR", tmp)
-        .stdin(stdin)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    command.args(args).env("TMPDIR", tmp).stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::null());
     // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
     unsafe {
         command.pre_exec(|| {
@@ -74,10 +61,7 @@ fn slow_job(out_name: &str) -> Vec<&'static str> {
 }
 
 fn listing(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
 
 /// Waits `delay`, checks the job is still running (so the signal lands mid-run), sends `signal`
@@ -85,16 +69,10 @@ fn listing(dir: &Path) -> Vec<String> {
 fn interrupt(child: &mut Child, delay: Duration, signal: libc::c_int, what: &str) -> ExitStatus {
     let started = Instant::now();
     while started.elapsed() < delay {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "{what} finished before the signal: make the input bigger"
-        );
+        assert!(child.try_wait().unwrap().is_none(), "{what} finished before the signal: make the input bigger");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "{what} finished before the signal"
-    );
+    assert!(child.try_wait().unwrap().is_none(), "{what} finished before the signal");
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
     child.wait().unwrap()
@@ -105,20 +83,12 @@ fn check_status(status: ExitStatus, signal: libc::c_int, what: &str) {
     if signal == libc::SIGKILL {
         assert_eq!(status.signal(), Some(libc::SIGKILL), "{what}: {status:?}");
     } else {
-        assert_eq!(
-            status.code(),
-            Some(128 + signal),
-            "{what}: the handler exits with 128 + signal, got {status:?}"
-        );
+        assert_eq!(status.code(), Some(128 + signal), "{what}: the handler exits with 128 + signal, got {status:?}");
     }
 }
 
 fn signals() -> [(libc::c_int, &'static str); 3] {
-    [
-        (libc::SIGTERM, "SIGTERM"),
-        (libc::SIGINT, "SIGINT"),
-        (libc::SIGKILL, "SIGKILL"),
-    ]
+    [(libc::SIGTERM, "SIGTERM"), (libc::SIGINT, "SIGINT"), (libc::SIGKILL, "SIGKILL")]
 }
 
 #[test]
@@ -134,16 +104,8 @@ fn an_interrupted_conversion_leaves_nothing() {
             let mut child = start(&args, tmp.path(), Stdio::null());
             let what = format!("convert -> {out_name}, {name}");
             let status = interrupt(&mut child, Duration::from_millis(500), signal, &what);
-            assert_eq!(
-                listing(out_dir.path()),
-                Vec::<String>::new(),
-                "{what}: output folder not empty"
-            );
-            assert_eq!(
-                listing(tmp.path()),
-                Vec::<String>::new(),
-                "{what}: TMPDIR not empty"
-            );
+            assert_eq!(listing(out_dir.path()), Vec::<String>::new(), "{what}: output folder not empty");
+            assert_eq!(listing(tmp.path()), Vec::<String>::new(), "{what}: TMPDIR not empty");
             check_status(status, signal, &what);
         }
     }
@@ -170,16 +132,8 @@ fn an_interrupted_conversion_from_stdin_leaves_nothing() {
         writer.join().unwrap();
         let what = format!("convert - out.png, {name}");
         let status = interrupt(&mut child, Duration::from_millis(500), signal, &what);
-        assert_eq!(
-            listing(out_dir.path()),
-            Vec::<String>::new(),
-            "{what}: output folder not empty"
-        );
-        assert_eq!(
-            listing(tmp.path()),
-            Vec::<String>::new(),
-            "{what}: TMPDIR not empty (the spooled copy of stdin?)"
-        );
+        assert_eq!(listing(out_dir.path()), Vec::<String>::new(), "{what}: output folder not empty");
+        assert_eq!(listing(tmp.path()), Vec::<String>::new(), "{what}: TMPDIR not empty (the spooled copy of stdin?)");
         check_status(status, signal, &what);
     }
 }
@@ -195,11 +149,7 @@ fn an_interrupted_demo_leaves_nothing() {
         std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
         let what = format!("demo --size 4096, {name}");
         let status = interrupt(&mut child, Duration::from_millis(400), signal, &what);
-        assert_eq!(
-            listing(tmp.path()),
-            Vec::<String>::new(),
-            "{what}: TMPDIR not empty (the demo's folder?)"
-        );
+        assert_eq!(listing(tmp.path()), Vec::<String>::new(), "{what}: TMPDIR not empty (the demo's folder?)");
         check_status(status, signal, &what);
     }
 }

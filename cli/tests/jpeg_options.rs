@@ -11,18 +11,13 @@ use stripflow::synth::Synthetic;
 use stripflow::PixelFormat;
 
 fn stripflow(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stripflow"))
-        .args(args)
-        .output()
-        .expect("run stripflow")
+    Command::new(env!("CARGO_BIN_EXE_stripflow")).args(args).output().expect("run stripflow")
 }
 
 fn png_file(dir: &Path, w: u32, h: u32) -> PathBuf {
     let path = dir.join("in.png");
     let mut bytes = Vec::new();
-    PngEncoder::default()
-        .encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 2), &mut bytes)
-        .unwrap();
+    PngEncoder::default().encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 2), &mut bytes).unwrap();
     std::fs::write(&path, bytes).unwrap();
     path
 }
@@ -30,11 +25,7 @@ fn png_file(dir: &Path, w: u32, h: u32) -> PathBuf {
 /// Mean absolute difference of two RGB8 buffers.
 fn mean_error(a: &[u8], b: &[u8]) -> f64 {
     assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (*x as f64 - *y as f64).abs())
-        .sum::<f64>()
-        / a.len() as f64
+    a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).abs()).sum::<f64>() / a.len() as f64
 }
 
 #[test]
@@ -52,26 +43,13 @@ fn progressive_optimised_and_422_outputs_decode_everywhere() {
         ("baseline", &[][..]),
         ("progressive", &["--progressive"][..]),
         ("optimised", &["--optimize-coding"][..]),
-        (
-            "both-422",
-            &["--progressive", "--optimize-coding", "--subsampling", "422"][..],
-        ),
+        ("both-422", &["--progressive", "--optimize-coding", "--subsampling", "422"][..]),
     ] {
         let out = dir.path().join(format!("{name}.jpg"));
-        let mut args = vec![
-            "convert",
-            input.to_str().unwrap(),
-            out.to_str().unwrap(),
-            "--quality",
-            "90",
-        ];
+        let mut args = vec!["convert", input.to_str().unwrap(), out.to_str().unwrap(), "--quality", "90"];
         args.extend_from_slice(flags);
         let o = stripflow(&args);
-        assert!(
-            o.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
         sizes.push((name, std::fs::metadata(&out).unwrap().len()));
         // jpeg-encoder writes optimised-only files as one scan per component (valid baseline,
         // read by libjpeg and browsers), which zune-jpeg 0.5.15, the image crate's decoder,
@@ -85,11 +63,7 @@ fn progressive_optimised_and_422_outputs_decode_everywhere() {
         });
         if djpeg {
             let ppm = Command::new("djpeg").arg(&out).output().unwrap();
-            assert!(
-                ppm.status.success(),
-                "djpeg {name}: {}",
-                String::from_utf8_lossy(&ppm.stderr)
-            );
+            assert!(ppm.status.success(), "djpeg {name}: {}", String::from_utf8_lossy(&ppm.stderr));
             let header = format!("P6\n{w} {h}\n255\n");
             assert!(ppm.stdout.starts_with(header.as_bytes()), "djpeg {name}");
             let pixels = &ppm.stdout[header.len()..];
@@ -101,10 +75,7 @@ fn progressive_optimised_and_422_outputs_decode_everywhere() {
             }
         }
     }
-    assert!(
-        sizes[2].1 < sizes[0].1,
-        "fitted Huffman tables are smaller: {sizes:?}"
-    );
+    assert!(sizes[2].1 < sizes[0].1, "fitted Huffman tables are smaller: {sizes:?}");
 }
 
 #[test]
@@ -112,36 +83,15 @@ fn full_size_progressive_over_the_budget_is_refused_before_decoding() {
     let dir = tempfile::tempdir().unwrap();
     let input = png_file(dir.path(), 2000, 2000);
     let out = dir.path().join("out.jpg");
-    let o = stripflow(&[
-        "convert",
-        input.to_str().unwrap(),
-        out.to_str().unwrap(),
-        "--progressive",
-        "--max-memory",
-        "16M",
-    ]);
+    let o = stripflow(&["convert", input.to_str().unwrap(), out.to_str().unwrap(), "--progressive", "--max-memory", "16M"]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(
-        stderr.contains("JPEG output 2000x2000 needs about 34.34 MiB"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("JPEG output 2000x2000 needs about 34.34 MiB"), "{stderr}");
     assert!(stderr.contains("stream at any size"), "{stderr}");
     assert!(!out.exists());
     // The same job baseline streams within the same budget.
-    let o = stripflow(&[
-        "convert",
-        input.to_str().unwrap(),
-        out.to_str().unwrap(),
-        "--max-memory",
-        "16M",
-    ]);
+    let o = stripflow(&["convert", input.to_str().unwrap(), out.to_str().unwrap(), "--max-memory", "16M"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = stripflow(&[
-        "convert",
-        input.to_str().unwrap(),
-        out.to_str().unwrap(),
-        "--lossless",
-    ]);
+    let o = stripflow(&["convert", input.to_str().unwrap(), out.to_str().unwrap(), "--lossless"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--lossless does not apply to JPEG output"));
 }

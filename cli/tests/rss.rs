@@ -13,19 +13,13 @@ use stripflow::PixelFormat;
 
 /// Runs `stripflow args` and returns its peak RSS in KiB (wait4's ru_maxrss).
 fn peak_rss_kib(args: &[&str]) -> u64 {
-    let child = Command::new(env!("CARGO_BIN_EXE_stripflow"))
-        .args(args)
-        .spawn()
-        .expect("spawn");
+    let child = Command::new(env!("CARGO_BIN_EXE_stripflow")).args(args).spawn().expect("spawn");
     let mut status = 0;
     // SAFETY: a zeroed rusage is a valid out-parameter; wait4 fills it for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as libc::pid_t);
-    assert!(
-        std::process::ExitStatus::from_raw(status).success(),
-        "stripflow {args:?} failed"
-    );
+    assert!(std::process::ExitStatus::from_raw(status).success(), "stripflow {args:?} failed");
     usage.ru_maxrss as u64
 }
 
@@ -34,12 +28,7 @@ fn rss_does_not_track_the_input_file_size() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("tall.png");
     let mut out = AtomicOutput::create(&png).unwrap();
-    PngEncoder::default()
-        .encode(
-            &mut Synthetic::new(8192, 8192, PixelFormat::RGB8, 1),
-            &mut out,
-        )
-        .unwrap();
+    PngEncoder::default().encode(&mut Synthetic::new(8192, 8192, PixelFormat::RGB8, 1), &mut out).unwrap();
     out.commit().unwrap();
     let file_mib = std::fs::metadata(&png).unwrap().len() >> 20;
     assert!(file_mib >= 90, "fixture is {file_mib} MiB");
@@ -58,27 +47,11 @@ fn rss_of_a_scratch_file_turn_stays_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("big8k.png");
     let mut out = AtomicOutput::create(&png).unwrap();
-    PngEncoder::default()
-        .encode(
-            &mut Synthetic::new(8192, 8192, PixelFormat::RGB8, 1),
-            &mut out,
-        )
-        .unwrap();
+    PngEncoder::default().encode(&mut Synthetic::new(8192, 8192, PixelFormat::RGB8, 1), &mut out).unwrap();
     out.commit().unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let turned = s(&dir.path().join("turned.png"));
-    let rss = peak_rss_kib(&[
-        "convert",
-        &s(&png),
-        &turned,
-        "--rotate",
-        "90",
-        "--max-memory",
-        "16M",
-    ]) >> 10;
+    let rss = peak_rss_kib(&["convert", &s(&png), &turned, "--rotate", "90", "--max-memory", "16M"]) >> 10;
     println!("8192x8192 PNG --rotate 90 --max-memory 16M: peak RSS {rss} MiB");
-    assert!(
-        rss < 40,
-        "peak RSS {rss} MiB for a turn under a 16 MiB budget"
-    );
+    assert!(rss < 40, "peak RSS {rss} MiB for a turn under a 16 MiB budget");
 }

@@ -14,10 +14,7 @@ use tiff::decoder::{Decoder, DecodingResult};
 use tiff::tags::Tag;
 
 fn stripflow(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stripflow"))
-        .args(args)
-        .output()
-        .expect("run stripflow")
+    Command::new(env!("CARGO_BIN_EXE_stripflow")).args(args).output().expect("run stripflow")
 }
 
 fn s(p: &Path) -> &str {
@@ -30,9 +27,7 @@ const H: u32 = 200;
 fn png_file(dir: &Path, format: PixelFormat) -> PathBuf {
     let path = dir.join("in.png");
     let mut bytes = Vec::new();
-    PngEncoder::default()
-        .encode(&mut Synthetic::new(W, H, format, 4), &mut bytes)
-        .unwrap();
+    PngEncoder::default().encode(&mut Synthetic::new(W, H, format, 4), &mut bytes).unwrap();
     std::fs::write(&path, bytes).unwrap();
     path
 }
@@ -40,16 +35,11 @@ fn png_file(dir: &Path, format: PixelFormat) -> PathBuf {
 /// The input's samples as numbers.
 fn samples(format: PixelFormat) -> Vec<u16> {
     let mut bytes = vec![0u8; format.row_bytes(W) * H as usize];
-    Synthetic::new(W, H, format, 4)
-        .read_rows(&mut bytes)
-        .unwrap();
+    Synthetic::new(W, H, format, 4).read_rows(&mut bytes).unwrap();
     if format.depth.bytes() == 1 {
         bytes.iter().map(|&b| b as u16).collect()
     } else {
-        bytes
-            .chunks_exact(2)
-            .map(|s| u16::from_ne_bytes([s[0], s[1]]))
-            .collect()
+        bytes.chunks_exact(2).map(|s| u16::from_ne_bytes([s[0], s[1]])).collect()
     }
 }
 
@@ -71,26 +61,11 @@ fn convert_png_to_lzw_16_bit_tif() {
     let dir = tempfile::tempdir().unwrap();
     let png = png_file(dir.path(), PixelFormat::RGBA8);
     let tif = dir.path().join("out.tif");
-    let out = stripflow(&[
-        "convert",
-        s(&png),
-        s(&tif),
-        "--tiff-compression",
-        "lzw",
-        "--bit-depth",
-        "16",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = stripflow(&["convert", s(&png), s(&tif), "--tiff-compression", "lzw", "--bit-depth", "16"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (got, compression, bits) = decode(&std::fs::read(&tif).unwrap());
     assert_eq!((compression, bits), (5, 16));
-    let want: Vec<u16> = samples(PixelFormat::RGBA8)
-        .iter()
-        .map(|&v| v * 257)
-        .collect();
+    let want: Vec<u16> = samples(PixelFormat::RGBA8).iter().map(|&v| v * 257).collect();
     assert!(got == want, "8-bit samples scaled by 257");
 }
 
@@ -100,36 +75,17 @@ fn tiff_extension_defaults_to_lzw_and_a_level_selects_deflate() {
     let png = png_file(dir.path(), PixelFormat::RGB16);
     let tiff_path = dir.path().join("out.TIFF");
     let out = stripflow(&["convert", s(&png), s(&tiff_path)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let default = std::fs::read(&tiff_path).unwrap();
     let (got, compression, bits) = decode(&default);
     assert_eq!((compression, bits), (5, 16));
     assert!(got == samples(PixelFormat::RGB16));
 
-    let out = stripflow(&[
-        "convert",
-        s(&png),
-        s(&tiff_path),
-        "--compression",
-        "0",
-        "--bit-depth",
-        "8",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = stripflow(&["convert", s(&png), s(&tiff_path), "--compression", "0", "--bit-depth", "8"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (got, compression, bits) = decode(&std::fs::read(&tiff_path).unwrap());
     assert_eq!((compression, bits), (8, 8));
-    let want: Vec<u16> = samples(PixelFormat::RGB16)
-        .iter()
-        .map(|&v| (v as f64 / 257.0).round() as u16)
-        .collect();
+    let want: Vec<u16> = samples(PixelFormat::RGB16).iter().map(|&v| (v as f64 / 257.0).round() as u16).collect();
     assert!(got == want, "16-bit samples rounded to 8");
 }
 
@@ -139,14 +95,8 @@ fn options_that_do_not_apply_are_refused_and_no_file_is_left() {
     let png = png_file(dir.path(), PixelFormat::RGB8);
     let tif = dir.path().join("out.tif");
     for (args, message) in [
-        (
-            &["--quality", "80"][..],
-            "--quality does not apply to TIFF output",
-        ),
-        (
-            &["--tiff-compression", "lzw", "--compression", "9"],
-            "--tiff-compression deflate",
-        ),
+        (&["--quality", "80"][..], "--quality does not apply to TIFF output"),
+        (&["--tiff-compression", "lzw", "--compression", "9"], "--tiff-compression deflate"),
         (&["--bit-depth", "12"], "bit-depth 12"),
         (&["--tiff-compression", "jpeg"], "not none, lzw or deflate"),
     ] {
@@ -154,10 +104,7 @@ fn options_that_do_not_apply_are_refused_and_no_file_is_left() {
         all.extend_from_slice(args);
         let out = stripflow(&all);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !out.status.success() && stderr.contains(message),
-            "{args:?}: {stderr}"
-        );
+        assert!(!out.status.success() && stderr.contains(message), "{args:?}: {stderr}");
         assert!(!tif.exists());
     }
 }
@@ -170,48 +117,26 @@ fn tiff_input_is_a_clear_unsupported_error() {
     assert!(stripflow(&["convert", s(&png), s(&tif)]).status.success());
     let out = stripflow(&["convert", s(&tif), s(&dir.path().join("back.png"))]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("tiff is written but not read"),
-        "{stderr}"
-    );
+    assert!(!out.status.success() && stderr.contains("tiff is written but not read"), "{stderr}");
 }
 
 #[test]
 fn standard_output_pipe_takes_uncompressed_tiff_only() {
     let dir = tempfile::tempdir().unwrap();
     let png = png_file(dir.path(), PixelFormat::GRAY8);
-    let out = stripflow(&[
-        "convert",
-        s(&png),
-        "-",
-        "--format",
-        "tiff",
-        "--tiff-compression",
-        "none",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = stripflow(&["convert", s(&png), "-", "--format", "tiff", "--tiff-compression", "none"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (got, compression, _) = decode(&out.stdout);
     assert_eq!(compression, 1);
     assert!(got == samples(PixelFormat::GRAY8));
 
-    for args in [
-        &["--format", "tiff"][..],
-        &["--format", "tif", "--tiff-compression", "lzw"],
-    ] {
+    for args in [&["--format", "tiff"][..], &["--format", "tif", "--tiff-compression", "lzw"]] {
         let mut all = vec!["convert", s(&png), "-"];
         all.extend_from_slice(args);
         let out = stripflow(&all);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}");
-        assert!(
-            stderr.contains("needs an output it can seek in")
-                && stderr.contains("--tiff-compression none"),
-            "{stderr}"
-        );
+        assert!(stderr.contains("needs an output it can seek in") && stderr.contains("--tiff-compression none"), "{stderr}");
         assert!(out.stdout.is_empty(), "nothing written to the pipe");
     }
 }
@@ -222,15 +147,7 @@ fn standard_output_redirected_to_a_file_takes_compressed_tiff() {
     let png = png_file(dir.path(), PixelFormat::RGB8);
     let target = dir.path().join("redirected.tif");
     let status = Command::new(env!("CARGO_BIN_EXE_stripflow"))
-        .args([
-            "convert",
-            s(&png),
-            "-",
-            "--format",
-            "tiff",
-            "--tiff-compression",
-            "lzw",
-        ])
+        .args(["convert", s(&png), "-", "--format", "tiff", "--tiff-compression", "lzw"])
         .stdout(Stdio::from(std::fs::File::create(&target).unwrap()))
         .status()
         .unwrap();
@@ -241,11 +158,7 @@ fn standard_output_redirected_to_a_file_takes_compressed_tiff() {
 
     // Opened for appending, the file cannot be patched in place: refused like a pipe.
     let appended = dir.path().join("appended.tif");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&appended)
-        .unwrap();
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&appended).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_stripflow"))
         .args(["convert", s(&png), "-", "--format", "tiff"])
         .stdout(Stdio::from(file))

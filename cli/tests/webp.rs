@@ -14,15 +14,13 @@ use stripflow::synth::{Noise, Synthetic};
 use stripflow::{ImageInfo, PixelFormat, RowSource};
 
 fn stripflow(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stripflow"))
-        .args(args)
-        .output()
-        .expect("run stripflow")
+    Command::new(env!("CARGO_BIN_EXE_stripflow")).args(args).output().expect("run stripflow")
 }
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
 
 /// Writes `source` as a PNG file, streaming: this process stays small, since a child's peak RSS
 /// (wait4) starts from the parent's when it is spawned.
@@ -34,8 +32,7 @@ fn png_file(path: PathBuf, mut source: impl RowSource) -> PathBuf {
 }
 
 fn decode(webp: &[u8]) -> image::DynamicImage {
-    image::load_from_memory_with_format(webp, image::ImageFormat::WebP)
-        .expect("the image crate decodes the output")
+    image::load_from_memory_with_format(webp, image::ImageFormat::WebP).expect("the image crate decodes the output")
 }
 
 #[test]
@@ -43,12 +40,7 @@ fn convert_jpeg_to_lossy_webp_with_quality() {
     let dir = tempfile::tempdir().unwrap();
     let jpg = dir.path().join("in.jpg");
     let mut bytes = Vec::new();
-    JpegEncoder::default()
-        .encode(
-            &mut Synthetic::new(640, 480, PixelFormat::RGB8, 2),
-            &mut bytes,
-        )
-        .unwrap();
+    JpegEncoder::default().encode(&mut Synthetic::new(640, 480, PixelFormat::RGB8, 2), &mut bytes).unwrap();
     std::fs::write(&jpg, bytes).unwrap();
     let mut sizes = Vec::new();
     for quality in ["40", "75", "95"] {
@@ -61,21 +53,10 @@ fn convert_jpeg_to_lossy_webp_with_quality() {
         assert_eq!((image.width(), image.height()), (640, 480));
         sizes.push(webp.len());
     }
-    assert!(
-        sizes[0] < sizes[1] && sizes[1] < sizes[2],
-        "quality orders the sizes: {sizes:?}"
-    );
+    assert!(sizes[0] < sizes[1] && sizes[1] < sizes[2], "quality orders the sizes: {sizes:?}");
     // A card: resize with cover.
     let out = dir.path().join("card.webp");
-    let r = stripflow(&[
-        "convert",
-        s(&jpg),
-        s(&out),
-        "--resize",
-        "300x157",
-        "--quality",
-        "80",
-    ]);
+    let r = stripflow(&["convert", s(&jpg), s(&out), "--resize", "300x157", "--quality", "80"]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let image = decode(&std::fs::read(&out).unwrap());
     assert_eq!((image.width(), image.height()), (300, 157));
@@ -84,10 +65,7 @@ fn convert_jpeg_to_lossy_webp_with_quality() {
 #[test]
 fn convert_to_lossless_webp_is_exact() {
     let dir = tempfile::tempdir().unwrap();
-    let png = png_file(
-        dir.path().join("in.png"),
-        Synthetic::new(200, 150, PixelFormat::RGBA8, 3),
-    );
+    let png = png_file(dir.path().join("in.png"), Synthetic::new(200, 150, PixelFormat::RGBA8, 3));
     let out = dir.path().join("out.webp");
     let r = stripflow(&["convert", s(&png), s(&out), "--lossless"]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
@@ -95,20 +73,10 @@ fn convert_to_lossless_webp_is_exact() {
     let image = decode(&webp);
     let original = image::open(&png).unwrap();
     assert!(image.color().has_alpha());
-    assert!(
-        image.to_rgba8() == original.to_rgba8(),
-        "lossless WebP changed pixels"
-    );
-    for args in [
-        &["--lossless", "--effort", "6"][..],
-        &["--near-lossless", "60"][..],
-    ] {
+    assert!(image.to_rgba8() == original.to_rgba8(), "lossless WebP changed pixels");
+    for args in [&["--lossless", "--effort", "6"][..], &["--near-lossless", "60"][..]] {
         let r = stripflow(&[&["convert", s(&png), s(&out)][..], args].concat());
-        assert!(
-            r.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&r.stderr)
-        );
+        assert!(r.status.success(), "{args:?}: {}", String::from_utf8_lossy(&r.stderr));
         // libwebp's lossless keeps alpha inside the VP8L stream (no extended header).
         assert_eq!(&std::fs::read(&out).unwrap()[12..16], b"VP8L", "{args:?}");
     }
@@ -117,24 +85,9 @@ fn convert_to_lossless_webp_is_exact() {
 #[test]
 fn webp_to_stdout_with_format() {
     let dir = tempfile::tempdir().unwrap();
-    let png = png_file(
-        dir.path().join("in.png"),
-        Synthetic::new(120, 90, PixelFormat::RGB8, 5),
-    );
-    let out = stripflow(&[
-        "convert",
-        s(&png),
-        "-",
-        "--format",
-        "webp",
-        "--quality",
-        "70",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let png = png_file(dir.path().join("in.png"), Synthetic::new(120, 90, PixelFormat::RGB8, 5));
+    let out = stripflow(&["convert", s(&png), "-", "--format", "webp", "--quality", "70"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let image = decode(&out.stdout);
     assert_eq!((image.width(), image.height()), (120, 90));
     // From standard input too.
@@ -144,12 +97,7 @@ fn webp_to_stdout_with_format() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&std::fs::read(&png).unwrap())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(&std::fs::read(&png).unwrap()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(decode(&out.stdout).to_rgb8() == image::open(&png).unwrap().to_rgb8());
@@ -158,21 +106,12 @@ fn webp_to_stdout_with_format() {
 #[test]
 fn options_that_do_not_apply_are_one_clear_error_and_no_file() {
     let dir = tempfile::tempdir().unwrap();
-    let png = png_file(
-        dir.path().join("in.png"),
-        Synthetic::new(32, 32, PixelFormat::RGB8, 5),
-    );
+    let png = png_file(dir.path().join("in.png"), Synthetic::new(32, 32, PixelFormat::RGB8, 5));
     let out = dir.path().join("out.webp");
     for (args, says) in [
-        (
-            &["--compression", "6"][..],
-            "--compression does not apply to WebP output",
-        ),
+        (&["--compression", "6"][..], "--compression does not apply to WebP output"),
         (&["--quality", "101"][..], "quality"),
-        (
-            &["--lossless", "--quality", "80"][..],
-            "--quality applies to lossy WebP",
-        ),
+        (&["--lossless", "--quality", "80"][..], "--quality applies to lossy WebP"),
         (&["--effort", "9"][..], "WebP effort 9 is not in 0..=6"),
     ] {
         let r = stripflow(&[&["convert", s(&png), s(&out)][..], args].concat());
@@ -184,51 +123,28 @@ fn options_that_do_not_apply_are_one_clear_error_and_no_file() {
     }
     // The 16383 limit of the format.
     let r = stripflow(&["convert", s(&png), s(&out), "--resize", "16384x8"]);
-    assert!(
-        String::from_utf8_lossy(&r.stderr).contains("WebP cannot store a 16384x8 image"),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    assert!(String::from_utf8_lossy(&r.stderr).contains("WebP cannot store a 16384x8 image"), "{}", String::from_utf8_lossy(&r.stderr));
 }
 
 /// Runs `stripflow args` and returns its peak RSS in bytes (wait4's ru_maxrss).
 fn peak_rss(args: &[&str]) -> u64 {
-    let child = Command::new(env!("CARGO_BIN_EXE_stripflow"))
-        .args(args)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let child = Command::new(env!("CARGO_BIN_EXE_stripflow")).args(args).stdout(Stdio::null()).spawn().expect("spawn");
     let mut status = 0;
     // SAFETY: a zeroed rusage is a valid out-parameter; wait4 fills it for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as libc::pid_t);
-    assert!(
-        std::process::ExitStatus::from_raw(status).success(),
-        "stripflow {args:?} failed"
-    );
+    assert!(std::process::ExitStatus::from_raw(status).success(), "stripflow {args:?} failed");
     usage.ru_maxrss as u64 * 1024
 }
 
 /// The planned heap of a job, from `--plan --json`.
 fn planned_heap(args: &[&str]) -> u64 {
     let out = stripflow(&[args, &["--plan", "--json"][..]].concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json = String::from_utf8(out.stdout).unwrap();
-    let at = json
-        .rfind("\"heap_bytes\":")
-        .expect("heap_bytes in the plan")
-        + "\"heap_bytes\":".len();
-    json[at..]
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
+    let at = json.rfind("\"heap_bytes\":").expect("heap_bytes in the plan") + "\"heap_bytes\":".len();
+    json[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
 }
 
 /// libwebp's memory, measured as the process's peak RSS over that of the same job written as PNG
@@ -239,46 +155,15 @@ fn planned_heap(args: &[&str]) -> u64 {
 fn libwebp_peak_rss_stays_within_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let noise = |w: u32, h: u32, format: PixelFormat, name: &str| {
-        png_file(
-            dir.path().join(name),
-            Noise::new(
-                ImageInfo {
-                    width: w,
-                    height: h,
-                    format,
-                },
-                1,
-            ),
-        )
+        png_file(dir.path().join(name), Noise::new(ImageInfo { width: w, height: h, format }, 1))
     };
     let cases = [
-        (
-            noise(2048, 2048, PixelFormat::RGB8, "n2048.png"),
-            &["--quality", "80"][..],
-        ),
-        (
-            noise(3000, 2000, PixelFormat::RGB8, "n3000.png"),
-            &["--quality", "80"][..],
-        ),
-        (
-            noise(1024, 1024, PixelFormat::RGBA8, "n1024a.png"),
-            &["--quality", "80"][..],
-        ),
-        (
-            noise(1024, 1024, PixelFormat::RGB8, "n1024.png"),
-            &["--quality", "80", "--smart-subsample"][..],
-        ),
-        (
-            noise(1024, 1024, PixelFormat::RGB8, "n1024.png"),
-            &["--lossless"][..],
-        ),
-        (
-            png_file(
-                dir.path().join("s2048.png"),
-                Synthetic::new(2048, 2048, PixelFormat::RGB8, 1),
-            ),
-            &["--quality", "80"][..],
-        ),
+        (noise(2048, 2048, PixelFormat::RGB8, "n2048.png"), &["--quality", "80"][..]),
+        (noise(3000, 2000, PixelFormat::RGB8, "n3000.png"), &["--quality", "80"][..]),
+        (noise(1024, 1024, PixelFormat::RGBA8, "n1024a.png"), &["--quality", "80"][..]),
+        (noise(1024, 1024, PixelFormat::RGB8, "n1024.png"), &["--quality", "80", "--smart-subsample"][..]),
+        (noise(1024, 1024, PixelFormat::RGB8, "n1024.png"), &["--lossless"][..]),
+        (png_file(dir.path().join("s2048.png"), Synthetic::new(2048, 2048, PixelFormat::RGB8, 1)), &["--quality", "80"][..]),
     ];
     let png_out = dir.path().join("out.png");
     let webp_out = dir.path().join("out.webp");
@@ -288,20 +173,13 @@ fn libwebp_peak_rss_stays_within_the_plan() {
         let base = peak_rss(&base_args);
         let planned = planned_heap(&args);
         let rss = peak_rss(&args);
-        let name = format!(
-            "{} {}",
-            input.file_name().unwrap().to_string_lossy(),
-            options.join(" ")
-        );
+        let name = format!("{} {}", input.file_name().unwrap().to_string_lossy(), options.join(" "));
         println!(
             "{name}: peak RSS {:.1} MiB, as PNG {:.1} MiB, WebP plan {:.1} MiB",
             rss as f64 / 1048576.0,
             base as f64 / 1048576.0,
             planned as f64 / 1048576.0
         );
-        assert!(
-            rss <= base + planned,
-            "{name}: RSS {rss} over {base} + plan {planned}"
-        );
+        assert!(rss <= base + planned, "{name}: RSS {rss} over {base} + plan {planned}");
     }
 }

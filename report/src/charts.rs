@@ -23,18 +23,9 @@ use super::Results;
 
 /// Chart files, with their titles, in the order the report shows them.
 pub const CHARTS: [(&str, &str); 4] = [
-    (
-        "memory_vs_megapixels.svg",
-        "Peak memory vs input megapixels (256-wide thumbnail of a square RGB PNG)",
-    ),
-    (
-        "heap_vs_height.svg",
-        "Peak memory vs image height (256-wide thumbnail of a PNG of fixed width)",
-    ),
-    (
-        "heap_vs_scale.svg",
-        "Peak memory vs scale factor (one JPEG resized to many widths; the 256x upscale)",
-    ),
+    ("memory_vs_megapixels.svg", "Peak memory vs input megapixels (256-wide thumbnail of a square RGB PNG)"),
+    ("heap_vs_height.svg", "Peak memory vs image height (256-wide thumbnail of a PNG of fixed width)"),
+    ("heap_vs_scale.svg", "Peak memory vs scale factor (one JPEG resized to many widths; the 256x upscale)"),
     ("time_per_job.svg", "Median wall time per job and tool"),
 ];
 
@@ -60,48 +51,31 @@ struct Line {
 
 /// The memory lines (stripflow's dhat heap, then every tool's RSS) over `jobs` with x from `x`.
 fn memory_lines(results: &Results, series: Series, x: impl Fn(&Job) -> f64) -> Vec<Line> {
-    let mut order: Vec<usize> = (0..results.jobs.len())
-        .filter(|&j| results.jobs[j].series.contains(&series))
-        .collect();
+    let mut order: Vec<usize> = (0..results.jobs.len()).filter(|&j| results.jobs[j].series.contains(&series)).collect();
     order.sort_by(|&a, &b| x(&results.jobs[a]).total_cmp(&x(&results.jobs[b])));
     let mut lines: Vec<Line> = vec![Line {
         label: "stripflow peak heap (dhat)".into(),
         colour: colour(None),
         points: order
             .iter()
-            .filter_map(|&j| {
-                results.dhat[j]
-                    .as_ref()
-                    .ok()
-                    .map(|&b| (x(&results.jobs[j]), b as f64 / 1048576.0))
-            })
+            .filter_map(|&j| results.dhat[j].as_ref().ok().map(|&b| (x(&results.jobs[j]), b as f64 / 1048576.0)))
             .collect(),
     }];
     lines.retain(|l| !l.points.is_empty());
     for (t, info) in results.tools.iter().enumerate() {
         let point = |j: usize, v: Option<u64>| v.map(|k| (x(&results.jobs[j]), k as f64 / 1024.0));
-        let suffix = if info.tool.whole_job() {
-            ""
-        } else {
-            ", decode only"
-        };
+        let suffix = if info.tool.whole_job() { "" } else { ", decode only" };
         if info.tool == Tool::Stripflow {
             lines.push(Line {
                 label: "stripflow peak RSS, incl. the memory-mapped input file".into(),
                 colour: RGBColor(250, 150, 150),
-                points: order
-                    .iter()
-                    .filter_map(|&j| point(j, results.cells[j][t].rss_kib))
-                    .collect(),
+                points: order.iter().filter_map(|&j| point(j, results.cells[j][t].rss_kib)).collect(),
             });
         }
         lines.push(Line {
             label: format!("{} peak private RSS{suffix}", info.tool.name()),
             colour: colour(Some(info.tool)),
-            points: order
-                .iter()
-                .filter_map(|&j| point(j, results.cells[j][t].anon_kib))
-                .collect(),
+            points: order.iter().filter_map(|&j| point(j, results.cells[j][t].anon_kib)).collect(),
         });
     }
     lines.retain(|l| !l.points.is_empty());
@@ -132,10 +106,7 @@ fn line_chart(path: &Path, title: &str, x_desc: &str, y_desc: &str, lines: &[Lin
     let (x0, x1) = log_range(lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)), 1.3);
     let (y0, y1) = log_range(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)), 1.0);
     // Whole decades, so the log axis always has labelled powers of ten.
-    let (y0, y1) = (
-        10f64.powf(y0.log10().floor()),
-        10f64.powf((y1.log10() + 1e-9).ceil()),
-    );
+    let (y0, y1) = (10f64.powf(y0.log10().floor()), 10f64.powf((y1.log10() + 1e-9).ceil()));
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 20))
         .margin(16)
@@ -158,13 +129,7 @@ fn line_chart(path: &Path, title: &str, x_desc: &str, y_desc: &str, lines: &[Lin
             .map_err(err)?
             .label(&line.label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
-        chart
-            .draw_series(
-                line.points
-                    .iter()
-                    .map(|&p| Circle::new(p, 3, style.filled())),
-            )
-            .map_err(err)?;
+        chart.draw_series(line.points.iter().map(|&p| Circle::new(p, 3, style.filled()))).map_err(err)?;
     }
     chart
         .configure_series_labels()
@@ -182,10 +147,7 @@ fn short_number(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 1.0 {
-        format!("{v:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
+        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         let s = format!("{v:.6}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -194,24 +156,16 @@ fn short_number(v: f64) -> String {
 
 /// Horizontal bars of median wall time, one group per job, one bar per tool.
 fn time_chart(path: &Path, results: &Results) -> Result<()> {
-    let tools: Vec<usize> = (0..results.tools.len())
-        .filter(|&t| results.tools[t].missing.is_none())
-        .collect();
+    let tools: Vec<usize> = (0..results.tools.len()).filter(|&t| results.tools[t].missing.is_none()).collect();
     let n = results.jobs.len();
     let height = 120 + n as u32 * (8 * tools.len() as u32 + 10).max(24);
     let root = SVGBackend::new(path, (1100, height)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let walls = results
-        .cells
-        .iter()
-        .flat_map(|row| row.iter().filter_map(|c| c.wall));
+    let walls = results.cells.iter().flat_map(|row| row.iter().filter_map(|c| c.wall));
     let (x0, x1) = log_range(walls, 1.5);
     let labels: Vec<String> = results.jobs.iter().map(|j| j.id.clone()).collect();
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Median wall time per job (log scale; no bar: failed, missing or n/a)",
-            ("sans-serif", 20),
-        )
+        .caption("Median wall time per job (log scale; no bar: failed, missing or n/a)", ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(300)
@@ -245,11 +199,7 @@ fn time_chart(path: &Path, results: &Results) -> Result<()> {
                 Some(Rectangle::new([(x0, y), (wall, y - slot * 0.9)], style))
             })
             .collect();
-        let suffix = if tool.whole_job() {
-            ""
-        } else {
-            " (decode only)"
-        };
+        let suffix = if tool.whole_job() { "" } else { " (decode only)" };
         chart
             .draw_series(bars)
             .map_err(err)?
@@ -269,15 +219,9 @@ fn time_chart(path: &Path, results: &Results) -> Result<()> {
 
 /// Draws "no data" on an empty chart so every file exists and says why.
 fn empty_chart(path: &Path, title: &str) -> Result<()> {
-    let root: DrawingArea<SVGBackend, Shift> =
-        SVGBackend::new(path, (960, 200)).into_drawing_area();
+    let root: DrawingArea<SVGBackend, Shift> = SVGBackend::new(path, (960, 200)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    root.draw(&Text::new(
-        format!("{title}: no successful runs"),
-        (20, 90),
-        ("sans-serif", 20),
-    ))
-    .map_err(err)?;
+    root.draw(&Text::new(format!("{title}: no successful runs"), (20, 90), ("sans-serif", 20))).map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -285,21 +229,9 @@ fn empty_chart(path: &Path, title: &str) -> Result<()> {
 /// Writes every chart of [`CHARTS`] into `dir`.
 pub fn write_all(results: &Results, dir: &Path) -> Result<()> {
     let sets = [
-        (
-            Series::Megapixels,
-            "input megapixels (log)",
-            Box::new(|j: &Job| j.input.megapixels()) as Box<dyn Fn(&Job) -> f64>,
-        ),
-        (
-            Series::Height,
-            "image height in pixels (log)",
-            Box::new(|j: &Job| j.input.height as f64),
-        ),
-        (
-            Series::Scale,
-            "scale factor, output width / input width (log)",
-            Box::new(|j: &Job| j.scale_factor()),
-        ),
+        (Series::Megapixels, "input megapixels (log)", Box::new(|j: &Job| j.input.megapixels()) as Box<dyn Fn(&Job) -> f64>),
+        (Series::Height, "image height in pixels (log)", Box::new(|j: &Job| j.input.height as f64)),
+        (Series::Scale, "scale factor, output width / input width (log)", Box::new(|j: &Job| j.scale_factor())),
     ];
     for ((series, x_desc, x), (file, title)) in sets.into_iter().zip(CHARTS) {
         let lines = memory_lines(results, series, x);
@@ -311,11 +243,7 @@ pub fn write_all(results: &Results, dir: &Path) -> Result<()> {
         }
     }
     let path = dir.join(CHARTS[3].0);
-    if results
-        .cells
-        .iter()
-        .all(|row| row.iter().all(|c| c.wall.is_none()))
-    {
+    if results.cells.iter().all(|row| row.iter().all(|c| c.wall.is_none())) {
         empty_chart(&path, CHARTS[3].1)
     } else {
         time_chart(&path, results)

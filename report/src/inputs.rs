@@ -14,9 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
-use miniz_oxide::deflate::core::{
-    compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
-};
+use miniz_oxide::deflate::core::{compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus};
 use stripflow::codec::jpeg::JpegEncoder;
 use stripflow::codec::png::PngEncoder;
 use stripflow::synth::Synthetic;
@@ -66,11 +64,7 @@ impl InputSpec {
 
     /// File name in the cache.
     pub fn file_name(&self) -> String {
-        format!(
-            "{}.{}",
-            self.stem(),
-            if self.is_jpeg() { "jpg" } else { "png" }
-        )
+        format!("{}.{}", self.stem(), if self.is_jpeg() { "jpg" } else { "png" })
     }
 
     /// Whether the input is a JPEG.
@@ -104,11 +98,7 @@ pub fn ensure_all(specs: &[InputSpec], cache: &Path) -> Result<HashMap<String, P
         if !path.exists() {
             eprintln!("report: generating {} ...", spec.file_name());
             let started = std::time::Instant::now();
-            let temp = cache.join(format!(
-                "{}.partial{}",
-                spec.file_name(),
-                std::process::id()
-            ));
+            let temp = cache.join(format!("{}.partial{}", spec.file_name(), std::process::id()));
             let result = generate(spec, &temp);
             if let Err(e) = result {
                 let _ = std::fs::remove_file(&temp);
@@ -126,24 +116,16 @@ pub fn ensure_all(specs: &[InputSpec], cache: &Path) -> Result<HashMap<String, P
 pub fn generate(spec: &InputSpec, path: &Path) -> Result<()> {
     let (w, h) = (spec.width, spec.height);
     let create = || -> Result<BufWriter<File>> {
-        Ok(BufWriter::with_capacity(
-            1 << 20,
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-        ))
+        Ok(BufWriter::with_capacity(1 << 20, File::create(path).with_context(|| format!("cannot create {}", path.display()))?))
     };
     match spec.kind {
         InputKind::Jpeg => {
             let mut out = create()?;
-            JpegEncoder::default()
-                .encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, SEED), &mut out)?;
+            JpegEncoder::default().encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, SEED), &mut out)?;
             out.flush()?;
         }
         InputKind::PngRgb | InputKind::PngRgba => {
-            let format = if spec.kind == InputKind::PngRgb {
-                PixelFormat::RGB8
-            } else {
-                PixelFormat::RGBA8
-            };
+            let format = if spec.kind == InputKind::PngRgb { PixelFormat::RGB8 } else { PixelFormat::RGBA8 };
             let mut out = create()?;
             PngEncoder::default().encode(&mut Synthetic::new(w, h, format, SEED), &mut out)?;
             out.flush()?;
@@ -159,10 +141,7 @@ pub fn generate(spec: &InputSpec, path: &Path) -> Result<()> {
         }
         InputKind::InterlacedPngRgb => {
             let mut out = create()?;
-            write_interlaced_png(
-                &mut || Synthetic::new(w, h, PixelFormat::RGB8, SEED),
-                &mut out,
-            )?;
+            write_interlaced_png(&mut || Synthetic::new(w, h, PixelFormat::RGB8, SEED), &mut out)?;
             out.flush()?;
         }
     }
@@ -172,14 +151,7 @@ pub fn generate(spec: &InputSpec, path: &Path) -> Result<()> {
 /// Streams the synthetic image as PPM into `cjpeg -progressive -quality 85` (4:2:0 is its default).
 fn progressive_with_cjpeg(w: u32, h: u32, path: &Path) -> Result<()> {
     let mut child = Command::new("cjpeg")
-        .args([
-            "-progressive",
-            "-quality",
-            "85",
-            "-sample",
-            "2x2",
-            "-outfile",
-        ])
+        .args(["-progressive", "-quality", "85", "-sample", "2x2", "-outfile"])
         .arg(path)
         .stdin(Stdio::piped())
         .spawn()
@@ -222,23 +194,12 @@ fn progressive_with_jpeg_encoder(w: u32, h: u32, out: &mut dyn Write) -> Result<
 }
 
 /// The Adam7 passes: (x0, y0, dx, dy).
-const ADAM7: [(u32, u32, u32, u32); 7] = [
-    (0, 0, 8, 8),
-    (4, 0, 8, 8),
-    (0, 4, 4, 8),
-    (2, 0, 4, 4),
-    (0, 2, 2, 4),
-    (1, 0, 2, 2),
-    (0, 1, 1, 2),
-];
+const ADAM7: [(u32, u32, u32, u32); 7] = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)];
 
 /// Writes an 8-bit RGB or RGBA Adam7-interlaced PNG of the images `make` returns (called once per
 /// non-empty pass; each call must give the same image). Rows are Paeth-filtered and deflated at
 /// level 1 in a stream, so memory is a few rows whatever the size.
-pub fn write_interlaced_png(
-    make: &mut dyn FnMut() -> Synthetic,
-    out: &mut dyn Write,
-) -> Result<()> {
+pub fn write_interlaced_png(make: &mut dyn FnMut() -> Synthetic, out: &mut dyn Write) -> Result<()> {
     let info = make().info();
     let (w, h) = (info.width, info.height);
     let (color_type, bpp) = match info.format {
@@ -252,10 +213,7 @@ pub fn write_interlaced_png(
     ihdr.extend_from_slice(&h.to_be_bytes());
     ihdr.extend_from_slice(&[8, color_type, 0, 0, 1]);
     write_chunk(out, b"IHDR", &ihdr)?;
-    let mut idat = IdatWriter {
-        out,
-        buffer: Vec::with_capacity(IDAT_BYTES),
-    };
+    let mut idat = IdatWriter { out, buffer: Vec::with_capacity(IDAT_BYTES) };
     let mut deflater = Deflater::new();
     let mut row = vec![0u8; info.row_bytes()];
     for (x0, y0, dx, dy) in ADAM7 {
@@ -297,11 +255,7 @@ pub fn write_interlaced_png(
 /// The Paeth predictor of the PNG specification.
 fn paeth(a: u8, b: u8, c: u8) -> u8 {
     let p = a as i16 + b as i16 - c as i16;
-    let (pa, pb, pc) = (
-        (p - a as i16).abs(),
-        (p - b as i16).abs(),
-        (p - c as i16).abs(),
-    );
+    let (pa, pb, pc) = ((p - a as i16).abs(), (p - b as i16).abs(), (p - c as i16).abs());
     if pa <= pb && pa <= pc {
         a
     } else if pb <= pc {
@@ -350,22 +304,12 @@ struct Deflater {
 
 impl Deflater {
     fn new() -> Self {
-        Deflater {
-            compressor: Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
-                1, 15, 0,
-            ))),
-            buffer: vec![0; 1 << 16],
-        }
+        Deflater { compressor: Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(1, 15, 0))), buffer: vec![0; 1 << 16] }
     }
 
     fn write(&mut self, mut input: &[u8], sink: &mut IdatWriter) -> Result<()> {
         while !input.is_empty() {
-            let (status, used, produced) = compress(
-                &mut self.compressor,
-                input,
-                &mut self.buffer,
-                TDEFLFlush::None,
-            );
+            let (status, used, produced) = compress(&mut self.compressor, input, &mut self.buffer, TDEFLFlush::None);
             if !matches!(status, TDEFLStatus::Okay) || (used == 0 && produced == 0) {
                 bail!("deflate failed: {status:?}");
             }
@@ -377,12 +321,7 @@ impl Deflater {
 
     fn finish(&mut self, sink: &mut IdatWriter) -> Result<()> {
         loop {
-            let (status, _, produced) = compress(
-                &mut self.compressor,
-                &[],
-                &mut self.buffer,
-                TDEFLFlush::Finish,
-            );
+            let (status, _, produced) = compress(&mut self.compressor, &[], &mut self.buffer, TDEFLFlush::Finish);
             sink.push(&self.buffer[..produced])?;
             match status {
                 TDEFLStatus::Done => return Ok(()),
@@ -410,11 +349,7 @@ fn crc32_update(mut crc: u32, data: &[u8]) -> u32 {
         for (n, entry) in t.iter_mut().enumerate() {
             let mut c = n as u32;
             for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
+                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
             }
             *entry = c;
         }
@@ -433,16 +368,10 @@ mod tests {
     /// The interlaced writer's files decode (with the image crate) to exactly the synthetic image.
     #[test]
     fn interlaced_png_decodes_to_the_source() {
-        for (w, h, format) in [
-            (37, 29, PixelFormat::RGB8),
-            (1, 1, PixelFormat::RGB8),
-            (9, 3, PixelFormat::RGBA8),
-            (300, 17, PixelFormat::RGB8),
-        ] {
+        for (w, h, format) in [(37, 29, PixelFormat::RGB8), (1, 1, PixelFormat::RGB8), (9, 3, PixelFormat::RGBA8), (300, 17, PixelFormat::RGB8)] {
             let mut bytes = Vec::new();
             write_interlaced_png(&mut || Synthetic::new(w, h, format, 3), &mut bytes).unwrap();
-            let decoded =
-                image::load_from_memory_with_format(&bytes, image::ImageFormat::Png).unwrap();
+            let decoded = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png).unwrap();
             let expected = {
                 let mut source = Synthetic::new(w, h, format, 3);
                 let mut all = vec![0u8; source.info().row_bytes() * h as usize];

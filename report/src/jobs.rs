@@ -76,9 +76,7 @@ impl Op {
     /// Parses what [`Op::to_args`] wrote; returns the op and the number of arguments used.
     pub fn from_args(args: &[String]) -> anyhow::Result<(Op, usize)> {
         let num = |i: usize| -> anyhow::Result<u32> {
-            let s = args
-                .get(i)
-                .ok_or_else(|| anyhow::anyhow!("missing number"))?;
+            let s = args.get(i).ok_or_else(|| anyhow::anyhow!("missing number"))?;
             Ok(s.parse()?)
         };
         match args.first().map(String::as_str) {
@@ -94,15 +92,9 @@ impl Op {
     /// `w` x `h`, as the cover operation takes it.
     pub fn cover_crop(width: u32, height: u32, w: u32, h: u32) -> (u32, u32, u32, u32) {
         let (cw, ch) = if width as u64 * h as u64 > height as u64 * w as u64 {
-            (
-                ((height as u64 * w as u64 + h as u64 / 2) / h as u64).max(1) as u32,
-                height,
-            )
+            (((height as u64 * w as u64 + h as u64 / 2) / h as u64).max(1) as u32, height)
         } else {
-            (
-                width,
-                ((width as u64 * h as u64 + w as u64 / 2) / w as u64).max(1) as u32,
-            )
+            (width, ((width as u64 * h as u64 + w as u64 / 2) / w as u64).max(1) as u32)
         };
         ((width - cw) / 2, (height - ch) / 2, cw, ch)
     }
@@ -166,10 +158,7 @@ impl Job {
     pub fn expected_size(&self) -> (u32, u32) {
         let (w, h) = (self.input.width, self.input.height);
         match self.op {
-            Op::Width(out) => (
-                out,
-                ((h as u64 * out as u64 + w as u64 / 2) / w as u64).max(1) as u32,
-            ),
+            Op::Width(out) => (out, ((h as u64 * out as u64 + w as u64 / 2) / w as u64).max(1) as u32),
             Op::CropBottomRight(cw, ch) | Op::Cover(cw, ch) => (cw, ch),
             Op::Transcode => (w, h),
         }
@@ -191,11 +180,7 @@ pub fn matrix(preset: Preset) -> Vec<Job> {
     use InputKind::*;
     use Series::*;
     let (base, big, heights) = preset.sizes();
-    let sq = |kind, side| InputSpec {
-        kind,
-        width: side,
-        height: side,
-    };
+    let sq = |kind, side| InputSpec { kind, width: side, height: side };
     let thumb = 256;
     let mut jobs = vec![
         Job::new(sq(Jpeg, base), Op::Width(thumb), "jpg", &[Scale]),
@@ -214,39 +199,15 @@ pub fn matrix(preset: Preset) -> Vec<Job> {
         Job::new(sq(PngRgb, 64), Op::Width(big), "png", &[]),
     ];
     let crop = if big >= 2000 { 1000 } else { big / 2 };
-    jobs.push(Job::new(
-        sq(Jpeg, big),
-        Op::CropBottomRight(crop, crop),
-        "jpg",
-        &[],
-    ));
-    let cover = if base >= 2400 {
-        (1200, 630)
-    } else {
-        (base / 2, base / 2 * 630 / 1200)
-    };
-    jobs.push(Job::new(
-        sq(Jpeg, base),
-        Op::Cover(cover.0, cover.1),
-        "jpg",
-        &[],
-    ));
+    jobs.push(Job::new(sq(Jpeg, big), Op::CropBottomRight(crop, crop), "jpg", &[]));
+    let cover = if base >= 2400 { (1200, 630) } else { (base / 2, base / 2 * 630 / 1200) };
+    jobs.push(Job::new(sq(Jpeg, base), Op::Cover(cover.0, cover.1), "jpg", &[]));
     jobs.push(Job::new(sq(Jpeg, base), Op::Transcode, "png", &[]));
     jobs.push(Job::new(sq(PngRgb, base), Op::Transcode, "jpg", &[]));
     // The outputs upload pipelines ship (issue 11): WebP cards and thumbnails, AVIF, and a
     // full-size WebP (whole frame: stripflow's plan prices it).
-    jobs.push(Job::new(
-        sq(Jpeg, base),
-        Op::Cover(cover.0, cover.1),
-        "webp",
-        &[],
-    ));
-    jobs.push(Job::new(
-        sq(Jpeg, big),
-        Op::Cover(cover.0, cover.1),
-        "webp",
-        &[],
-    ));
+    jobs.push(Job::new(sq(Jpeg, base), Op::Cover(cover.0, cover.1), "webp", &[]));
+    jobs.push(Job::new(sq(Jpeg, big), Op::Cover(cover.0, cover.1), "webp", &[]));
     jobs.push(Job::new(sq(Jpeg, base), Op::Width(thumb), "webp", &[]));
     jobs.push(Job::new(sq(Jpeg, base), Op::Width(base / 4), "avif", &[]));
     jobs.push(Job::new(sq(Jpeg, base), Op::Width(thumb), "avif", &[]));
@@ -255,16 +216,7 @@ pub fn matrix(preset: Preset) -> Vec<Job> {
         jobs.push(Job::new(sq(Jpeg, base), Op::Width(w), "jpg", &[Scale]));
     }
     for &h in heights {
-        jobs.push(Job::new(
-            InputSpec {
-                kind: PngRgb,
-                width: big,
-                height: h,
-            },
-            Op::Width(thumb),
-            "png",
-            &[Height],
-        ));
+        jobs.push(Job::new(InputSpec { kind: PngRgb, width: big, height: h }, Op::Width(thumb), "png", &[Height]));
     }
     // Merge duplicates (same id), keeping the first position and the union of the series.
     let mut out: Vec<Job> = Vec::new();
@@ -311,40 +263,21 @@ mod tests {
             ids.dedup();
             assert_eq!(ids.len(), jobs.len());
             let (_, big, _) = preset.sizes();
-            let square = jobs
-                .iter()
-                .find(|j| j.id == format!("png-rgb-{big}x{big}-w256-png"))
-                .unwrap();
-            assert!(
-                square.series.contains(&Series::Height)
-                    && square.series.contains(&Series::Megapixels)
-            );
-            assert_eq!(
-                jobs.iter()
-                    .filter(|j| j.series.contains(&Series::Megapixels))
-                    .count(),
-                4
-            );
+            let square = jobs.iter().find(|j| j.id == format!("png-rgb-{big}x{big}-w256-png")).unwrap();
+            assert!(square.series.contains(&Series::Height) && square.series.contains(&Series::Megapixels));
+            assert_eq!(jobs.iter().filter(|j| j.series.contains(&Series::Megapixels)).count(), 4);
         }
     }
 
     #[test]
     fn cover_crop_keeps_the_aspect() {
-        assert_eq!(
-            Op::cover_crop(16384, 16384, 1200, 630),
-            (0, (16384 - 8602) / 2, 16384, 8602)
-        );
+        assert_eq!(Op::cover_crop(16384, 16384, 1200, 630), (0, (16384 - 8602) / 2, 16384, 8602));
         assert_eq!(Op::cover_crop(4000, 1000, 100, 100), (1500, 0, 1000, 1000));
     }
 
     #[test]
     fn op_args_round_trip() {
-        for op in [
-            Op::Width(7),
-            Op::CropBottomRight(3, 4),
-            Op::Cover(5, 6),
-            Op::Transcode,
-        ] {
+        for op in [Op::Width(7), Op::CropBottomRight(3, 4), Op::Cover(5, 6), Op::Transcode] {
             let args = op.to_args();
             assert_eq!(Op::from_args(&args).unwrap(), (op, args.len()));
         }

@@ -141,10 +141,8 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let runs = args.runs.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let timeout = args.timeout.unwrap_or(if args.quick { 120 } else { 240 });
     let exe = std::env::current_exe().context("cannot locate the stripflow-report executable")?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    std::fs::create_dir_all(&args.cache)
-        .with_context(|| format!("cannot create {}", args.cache.display()))?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.cache).with_context(|| format!("cannot create {}", args.cache.display()))?;
     let out = args.out.canonicalize()?;
     let cache = args.cache.canonicalize()?;
 
@@ -171,12 +169,7 @@ pub fn run(args: &ReportArgs) -> Result<()> {
             bail!("--only {} matches no job", only.join(","));
         }
     }
-    eprintln!(
-        "report: {} jobs, {} timed runs each, preset {}",
-        jobs.len(),
-        runs,
-        preset.name()
-    );
+    eprintln!("report: {} jobs, {} timed runs each, preset {}", jobs.len(), runs, preset.name());
     let specs = jobs::distinct_inputs(&jobs);
     let inputs = inputs::ensure_all(&specs, &cache)?;
 
@@ -186,34 +179,15 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     std::fs::create_dir_all(&dhat_dir)?;
     let rss_floor_kib = runner::floor(&exe)?;
 
-    let limits = Limits {
-        runs,
-        timeout,
-        repeat_limit: args.repeat_limit,
-    };
-    let results = measure(
-        &exe,
-        &jobs,
-        &tools,
-        &inputs,
-        &work,
-        &dhat_dir,
-        limits,
-        preset,
-        rss_floor_kib,
-        started,
-    );
+    let limits = Limits { runs, timeout, repeat_limit: args.repeat_limit };
+    let results = measure(&exe, &jobs, &tools, &inputs, &work, &dhat_dir, limits, preset, rss_floor_kib, started);
     let _ = std::fs::remove_dir_all(&work);
     let results = results?;
 
     runner::write_csv(&results, &out.join("results.csv"))?;
     charts::write_all(&results, &out)?;
     markdown::write(&results, &out.join("report.md"))?;
-    eprintln!(
-        "report: wrote {} in {:.0} s",
-        out.join("report.md").display(),
-        results.elapsed.as_secs_f64()
-    );
+    eprintln!("report: wrote {} in {:.0} s", out.join("report.md").display(), results.elapsed.as_secs_f64());
     Ok(())
 }
 
@@ -240,21 +214,11 @@ fn measure(
     rss_floor_kib: u64,
     started: Instant,
 ) -> Result<Results> {
-    let Limits {
-        runs,
-        timeout,
-        repeat_limit,
-    } = limits;
+    let Limits { runs, timeout, repeat_limit } = limits;
     let planned: usize = jobs
         .iter()
         .map(|job| {
-            let runnable = tools
-                .iter()
-                .filter(|t| {
-                    t.missing.is_none()
-                        && t.argv(job, Path::new("i"), Path::new("o"), exe).is_some()
-                })
-                .count();
+            let runnable = tools.iter().filter(|t| t.missing.is_none() && t.argv(job, Path::new("i"), Path::new("o"), exe).is_some()).count();
             runnable * runs + 1
         })
         .sum();
@@ -285,20 +249,13 @@ fn measure(
                 }
                 // A tool that failed once (refused, crashed, timed out) is not retried, and one long
                 // run is a stable figure: repeating it would cost more than it tells.
-                if row[i].runs.iter().any(|m| !m.ok)
-                    || row[i].runs.first().is_some_and(|m| m.wall > repeat_limit)
-                {
+                if row[i].runs.iter().any(|m| !m.ok) || row[i].runs.first().is_some_and(|m| m.wall > repeat_limit) {
                     bar.inc(1);
                     continue;
                 }
                 let tool = tools[i].tool;
                 bar.set_message(format!("{} · {}", job.id, tool.name()));
-                let output = work.join(format!(
-                    "{}-{}.{}",
-                    job.id,
-                    tool.key(),
-                    tool.output_ext(job)
-                ));
+                let output = work.join(format!("{}-{}.{}", job.id, tool.key(), tool.output_ext(job)));
                 let argv = tools[i].argv(job, input, &output, exe).expect("applicable");
                 let mut m = runner::measured(exe, &argv, &[], timeout)?;
                 if m.ok {
@@ -319,17 +276,8 @@ fn measure(
         let profile = dhat_dir.join(format!("{}.dhat-heap.json", job.id));
         let output = work.join(format!("{}-dhat.{}", job.id, job.out_ext));
         let mut argv = vec![exe.with_file_name("stripflow-dhat").into_os_string()];
-        argv.extend(
-            Tool::Stripflow
-                .command(job, input, &output, exe)
-                .expect("stripflow runs every job")
-                .into_iter()
-                .skip(1),
-        );
-        let env = [(
-            "STRIPFLOW_DHAT_OUT".into(),
-            profile.clone().into_os_string(),
-        )];
+        argv.extend(Tool::Stripflow.command(job, input, &output, exe).expect("stripflow runs every job").into_iter().skip(1));
+        let env = [("STRIPFLOW_DHAT_OUT".into(), profile.clone().into_os_string())];
         let m: Measurement = runner::measured(exe, &argv, &env, timeout)?;
         let _ = std::fs::remove_file(&output);
         dhat.push(match (m.ok, m.dhat_peak) {
@@ -343,13 +291,7 @@ fn measure(
         }
         if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             // No bar is drawn off a terminal (CI, logs): one line per finished job instead.
-            eprintln!(
-                "report: [{}/{}] {} done at {:.0} s",
-                cells.len() + 1,
-                jobs.len(),
-                job.id,
-                started.elapsed().as_secs_f64()
-            );
+            eprintln!("report: [{}/{}] {} done at {:.0} s", cells.len() + 1, jobs.len(), job.id, started.elapsed().as_secs_f64());
         }
         cells.push(row);
     }

@@ -59,10 +59,7 @@ fn ratio(a: f64, b: f64) -> String {
 
 /// The current UTC date and time, `YYYY-MM-DD HH:MM UTC`.
 pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let (days, rem) = ((secs / 86400) as i64, secs % 86400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
@@ -74,11 +71,7 @@ pub fn utc_now() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + (m <= 2) as i64;
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
 }
 
 /// CPU model, logical CPUs, memory and kernel, from /proc.
@@ -87,15 +80,9 @@ fn machine() -> Vec<(String, String)> {
     let cpuinfo = read("/proc/cpuinfo");
     let model = cpuinfo
         .lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")
-                .and_then(|r| r.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string()))
         .unwrap_or_else(|| "unknown".into());
-    let cpus = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
+    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let mem_kib: u64 = read("/proc/meminfo")
         .lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))
@@ -104,14 +91,8 @@ fn machine() -> Vec<(String, String)> {
     vec![
         ("CPU".into(), model),
         ("logical CPUs (nproc)".into(), cpus.to_string()),
-        (
-            "memory".into(),
-            format!("{:.1} GiB", mem_kib as f64 / 1048576.0),
-        ),
-        (
-            "kernel".into(),
-            format!("Linux {}", read("/proc/sys/kernel/osrelease").trim()),
-        ),
+        ("memory".into(), format!("{:.1} GiB", mem_kib as f64 / 1048576.0)),
+        ("kernel".into(), format!("Linux {}", read("/proc/sys/kernel/osrelease").trim())),
     ]
 }
 
@@ -286,13 +267,7 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
     for (j, job) in results.jobs.iter().enumerate() {
         let row = &results.cells[j];
         let (ow, oh) = job.expected_size();
-        writeln!(
-            w,
-            "### {}\n\n`{}`: input {:.1} MP, output {ow}x{oh}.\n",
-            job.title,
-            job.id,
-            job.input.megapixels()
-        )?;
+        writeln!(w, "### {}\n\n`{}`: input {:.1} MP, output {ow}x{oh}.\n", job.title, job.id, job.input.megapixels())?;
         writeln!(
             w,
             "| tool | status | runs | median wall | peak RSS | peak private RSS | peak heap (dhat) | time / fastest peer | RSS / lowest peer | private / lowest peer |"
@@ -310,11 +285,7 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
             } else {
                 String::new()
             };
-            let name = if c.tool.whole_job() {
-                c.tool.name().to_string()
-            } else {
-                format!("{} (decode only)", c.tool.name())
-            };
+            let name = if c.tool.whole_job() { c.tool.name().to_string() } else { format!("{} (decode only)", c.tool.name()) };
             writeln!(
                 w,
                 "| {name} | {} | {} | {} | {} | {} | {heap} | {} | {} | {} |",
@@ -323,18 +294,9 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
                 c.wall.map(secs).unwrap_or_default(),
                 c.rss_kib.map(mib_kib).unwrap_or_default(),
                 c.anon_kib.map(mib_kib).unwrap_or_default(),
-                c.wall
-                    .zip(best_wall)
-                    .map(|(a, b)| ratio(a, b))
-                    .unwrap_or_default(),
-                c.rss_kib
-                    .zip(best_rss)
-                    .map(|(a, b)| ratio(a as f64, b))
-                    .unwrap_or_default(),
-                c.anon_kib
-                    .zip(best_anon)
-                    .map(|(a, b)| ratio(a as f64, b))
-                    .unwrap_or_default(),
+                c.wall.zip(best_wall).map(|(a, b)| ratio(a, b)).unwrap_or_default(),
+                c.rss_kib.zip(best_rss).map(|(a, b)| ratio(a as f64, b)).unwrap_or_default(),
+                c.anon_kib.zip(best_anon).map(|(a, b)| ratio(a as f64, b)).unwrap_or_default(),
             )?;
         }
         writeln!(w)?;
@@ -352,13 +314,7 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
         for c in &results.cells[j] {
             if let Some(m) = c.runs.iter().find(|m| !m.ok) {
                 any = true;
-                writeln!(
-                    w,
-                    "- {} on `{}`: {}",
-                    c.tool.name(),
-                    job.id,
-                    m.error.clone().unwrap_or_default()
-                )?;
+                writeln!(w, "- {} on `{}`: {}", c.tool.name(), job.id, m.error.clone().unwrap_or_default())?;
             }
         }
         if let Err(e) = &results.dhat[j] {

@@ -62,14 +62,7 @@ pub struct ToolInfo {
 
 impl Tool {
     /// Every tool, in table order.
-    pub const ALL: [Tool; 6] = [
-        Tool::Stripflow,
-        Tool::Vips,
-        Tool::ImageMagick,
-        Tool::Djpeg,
-        Tool::Pillow,
-        Tool::ImageCrate,
-    ];
+    pub const ALL: [Tool; 6] = [Tool::Stripflow, Tool::Vips, Tool::ImageMagick, Tool::Djpeg, Tool::Pillow, Tool::ImageCrate];
 
     /// Key used on the command line and in the CSV.
     pub fn key(self) -> &'static str {
@@ -113,39 +106,20 @@ impl Tool {
     /// `exe` is the `stripflow-report` executable (the image crate baseline), beside which the
     /// `stripflow` binary is found; program paths of peers are resolved by [`detect`] and
     /// filled in by [`ToolInfo::argv`], so here peers use their bare names.
-    pub fn command(
-        self,
-        job: &Job,
-        input: &Path,
-        output: &Path,
-        exe: &Path,
-    ) -> Option<Vec<OsString>> {
+    pub fn command(self, job: &Job, input: &Path, output: &Path, exe: &Path) -> Option<Vec<OsString>> {
         let (w, h) = (job.input.width, job.input.height);
         let ext = job.out_ext;
         let mut a: Vec<OsString> = Vec::new();
         let s = |v: &str| OsString::from(v);
         match self {
             Tool::Stripflow => {
-                a.extend([
-                    stripflow_exe(exe).into_os_string(),
-                    s("convert"),
-                    input.into(),
-                    output.into(),
-                ]);
+                a.extend([stripflow_exe(exe).into_os_string(), s("convert"), input.into(), output.into()]);
                 match job.op {
                     Op::Width(width) => a.extend([s("--width"), s(&width.to_string())]),
-                    Op::CropBottomRight(cw, ch) => a.extend([
-                        s("--crop"),
-                        s(&format!("{cw}x{ch}")),
-                        s("--gravity"),
-                        s("bottom-right"),
-                    ]),
-                    Op::Cover(cw, ch) => a.extend([
-                        s("--resize"),
-                        s(&format!("{cw}x{ch}")),
-                        s("--fit"),
-                        s("cover"),
-                    ]),
+                    Op::CropBottomRight(cw, ch) => {
+                        a.extend([s("--crop"), s(&format!("{cw}x{ch}")), s("--gravity"), s("bottom-right")])
+                    }
+                    Op::Cover(cw, ch) => a.extend([s("--resize"), s(&format!("{cw}x{ch}")), s("--fit"), s("cover")]),
                     Op::Transcode => {}
                 }
                 // The input-pixel limit (sharp's 16383x16383 by default) is lifted, as Pillow's and
@@ -205,13 +179,9 @@ impl Tool {
                 a.extend([s("convert"), input.into()]);
                 match job.op {
                     Op::Width(width) => a.extend([s("-thumbnail"), s(&format!("{width}x"))]),
-                    Op::CropBottomRight(cw, ch) => a.extend([
-                        s("-gravity"),
-                        s("SouthEast"),
-                        s("-crop"),
-                        s(&format!("{cw}x{ch}+0+0")),
-                        s("+repage"),
-                    ]),
+                    Op::CropBottomRight(cw, ch) => {
+                        a.extend([s("-gravity"), s("SouthEast"), s("-crop"), s(&format!("{cw}x{ch}+0+0")), s("+repage")])
+                    }
                     Op::Cover(cw, ch) => a.extend([
                         s("-thumbnail"),
                         s(&format!("{cw}x{ch}^")),
@@ -270,13 +240,7 @@ impl Tool {
 
 impl ToolInfo {
     /// The command for `job` with the resolved program path.
-    pub fn argv(
-        &self,
-        job: &Job,
-        input: &Path,
-        output: &Path,
-        exe: &Path,
-    ) -> Option<Vec<OsString>> {
+    pub fn argv(&self, job: &Job, input: &Path, output: &Path, exe: &Path) -> Option<Vec<OsString>> {
         let mut argv = self.tool.command(job, input, output, exe)?;
         match self.tool {
             Tool::Stripflow | Tool::ImageCrate => {}
@@ -293,54 +257,31 @@ impl ToolInfo {
 /// The full path of `name` on PATH, if any.
 pub fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|p| {
-            use std::os::unix::fs::PermissionsExt;
-            p.metadata()
-                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false)
-        })
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    })
 }
 
 /// First non-empty line of a command's output (stdout, else stderr), or None if it cannot run.
 fn version_of(program: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(str::to_string)
+    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    text.lines().map(str::trim).find(|l| !l.is_empty()).map(str::to_string)
 }
 
 /// Finds every tool; writes the Pillow script into `cache`.
 pub fn detect(exe: &Path, cache: &Path) -> Result<Vec<ToolInfo>> {
     let mut tools = Vec::new();
     for tool in Tool::ALL {
-        let mut info = ToolInfo {
-            tool,
-            version: String::new(),
-            missing: None,
-            program: PathBuf::new(),
-            prefix: Vec::new(),
-        };
+        let mut info = ToolInfo { tool, version: String::new(), missing: None, program: PathBuf::new(), prefix: Vec::new() };
         match tool {
             Tool::Stripflow => {
                 info.program = stripflow_exe(exe);
                 info.version = format!("stripflow {} (this build)", env!("CARGO_PKG_VERSION"));
-                for (program, package) in [
-                    (info.program.clone(), "stripflow-cli"),
-                    (exe.with_file_name("stripflow-dhat"), "stripflow-report"),
-                ] {
+                for (program, package) in [(info.program.clone(), "stripflow-cli"), (exe.with_file_name("stripflow-dhat"), "stripflow-report")] {
                     if !program.exists() {
-                        bail!(
-                            "{} is missing: build it with `cargo build --release -p {package}`",
-                            program.display()
-                        );
+                        bail!("{} is missing: build it with `cargo build --release -p {package}`", program.display());
                     }
                 }
             }
@@ -350,61 +291,35 @@ pub fn detect(exe: &Path, cache: &Path) -> Result<Vec<ToolInfo>> {
             }
             Tool::Vips => match on_path("vips") {
                 Some(p) => {
-                    info.version = version_of(&p, &["--version"])
-                        .unwrap_or_else(|| "vips (version unknown)".into());
+                    info.version = version_of(&p, &["--version"]).unwrap_or_else(|| "vips (version unknown)".into());
                     info.program = p;
                 }
-                None => {
-                    info.missing = Some("vips not on PATH (apt-get install libvips-tools)".into())
-                }
+                None => info.missing = Some("vips not on PATH (apt-get install libvips-tools)".into()),
             },
             Tool::ImageMagick => match on_path("convert").or_else(|| on_path("magick")) {
                 Some(p) => {
-                    info.version = version_of(&p, &["-version"])
-                        .unwrap_or_else(|| "convert (version unknown)".into());
+                    info.version = version_of(&p, &["-version"]).unwrap_or_else(|| "convert (version unknown)".into());
                     if !info.version.contains("ImageMagick") {
-                        info.missing = Some(format!(
-                            "{} is not ImageMagick ({})",
-                            p.display(),
-                            info.version
-                        ));
+                        info.missing = Some(format!("{} is not ImageMagick ({})", p.display(), info.version));
                     }
                     info.program = p;
                 }
-                None => {
-                    info.missing = Some("convert not on PATH (apt-get install imagemagick)".into())
-                }
+                None => info.missing = Some("convert not on PATH (apt-get install imagemagick)".into()),
             },
             Tool::Djpeg => match on_path("djpeg") {
                 Some(p) => {
-                    info.version = version_of(&p, &["-version"])
-                        .unwrap_or_else(|| "djpeg (version unknown)".into());
+                    info.version = version_of(&p, &["-version"]).unwrap_or_else(|| "djpeg (version unknown)".into());
                     info.program = p;
                 }
-                None => {
-                    info.missing =
-                        Some("djpeg not on PATH (apt-get install libjpeg-turbo-progs)".into())
-                }
+                None => info.missing = Some("djpeg not on PATH (apt-get install libjpeg-turbo-progs)".into()),
             },
             Tool::Pillow => match on_path("python3") {
                 Some(p) => {
                     let script = cache.join("pillow_job.py");
-                    std::fs::write(&script, PILLOW_SCRIPT)
-                        .with_context(|| format!("cannot write {}", script.display()))?;
-                    match version_of(
-                        &p,
-                        &[
-                            script.to_str().context("non-UTF-8 cache path")?,
-                            "--version",
-                        ],
-                    ) {
+                    std::fs::write(&script, PILLOW_SCRIPT).with_context(|| format!("cannot write {}", script.display()))?;
+                    match version_of(&p, &[script.to_str().context("non-UTF-8 cache path")?, "--version"]) {
                         Some(v) if v.starts_with("Pillow") => info.version = v,
-                        other => {
-                            info.missing = Some(format!(
-                                "python3 has no Pillow (pip install pillow): {}",
-                                other.unwrap_or_default()
-                            ))
-                        }
+                        other => info.missing = Some(format!("python3 has no Pillow (pip install pillow): {}", other.unwrap_or_default())),
                     }
                     info.program = p;
                     info.prefix = vec![script.into_os_string()];
@@ -433,9 +348,7 @@ pub fn baseline_main(args: &[String]) -> Result<()> {
     };
     let mut reader = image::ImageReader::open(input)?.with_guessed_format()?;
     reader.no_limits();
-    let img = reader
-        .decode()
-        .with_context(|| format!("decoding {input}"))?;
+    let img = reader.decode().with_context(|| format!("decoding {input}"))?;
     let (w, h) = (img.width(), img.height());
     let img = match op {
         Op::Width(ow) => {
@@ -448,11 +361,7 @@ pub fn baseline_main(args: &[String]) -> Result<()> {
     };
     let file = std::io::BufWriter::new(std::fs::File::create(output)?);
     if output.ends_with(".jpg") {
-        let img = if img.color().has_alpha() {
-            image::DynamicImage::ImageRgb8(img.to_rgb8())
-        } else {
-            img
-        };
+        let img = if img.color().has_alpha() { image::DynamicImage::ImageRgb8(img.to_rgb8()) } else { img };
         img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(file, 85))?;
     } else {
         img.write_with_encoder(image::codecs::png::PngEncoder::new_with_quality(

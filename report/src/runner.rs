@@ -70,15 +70,7 @@ pub struct Cell {
 impl Cell {
     /// An empty cell.
     pub fn new(tool: Tool) -> Self {
-        Cell {
-            tool,
-            missing: None,
-            not_applicable: false,
-            runs: Vec::new(),
-            wall: None,
-            rss_kib: None,
-            anon_kib: None,
-        }
+        Cell { tool, missing: None, not_applicable: false, runs: Vec::new(), wall: None, rss_kib: None, anon_kib: None }
     }
 
     /// Computes the medians when every run succeeded.
@@ -92,9 +84,7 @@ impl Cell {
         self.rss_kib = Some(median_u64(self.runs.iter().map(|m| m.rss_kib).collect()));
         // A run only a few sampling intervals long may be sampled before its exec or not at all:
         // no figure rather than a wrong one.
-        if self.wall.unwrap_or(0.0) >= 4.0 * SAMPLE_MS as f64 / 1000.0
-            && self.runs.iter().all(|m| m.anon_kib > 0)
-        {
+        if self.wall.unwrap_or(0.0) >= 4.0 * SAMPLE_MS as f64 / 1000.0 && self.runs.iter().all(|m| m.anon_kib > 0) {
             self.anon_kib = Some(median_u64(self.runs.iter().map(|m| m.anon_kib).collect()));
         }
     }
@@ -146,13 +136,7 @@ pub const SAMPLE_MS: u64 = 5;
 /// `RssAnon` of a live process in KiB, if readable.
 fn rss_anon_kib(pid: libc::pid_t) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("RssAnon:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    status.lines().find_map(|l| l.strip_prefix("RssAnon:"))?.split_whitespace().next()?.parse().ok()
 }
 
 /// The hidden `exec` subcommand: runs `command`, kills it after `timeout` seconds, prints
@@ -162,10 +146,7 @@ fn rss_anon_kib(pid: libc::pid_t) -> Option<u64> {
 pub fn exec_main(command: &[String], timeout: u64) -> Result<()> {
     let (program, args) = command.split_first().context("exec: no program")?;
     let mut cmd = Command::new(program);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::inherit());
     // A pre_exec hook makes std fork (not vfork/posix_spawn): the child then starts with a copy of
     // only this process's anonymous pages, so its ru_maxrss floor is that small copy rather than
     // the launcher's whole high-water mark.
@@ -175,9 +156,7 @@ pub fn exec_main(command: &[String], timeout: u64) -> Result<()> {
         cmd.pre_exec(|| Ok(()));
     }
     let started = Instant::now();
-    let child = cmd
-        .spawn()
-        .with_context(|| format!("cannot run {program}"))?;
+    let child = cmd.spawn().with_context(|| format!("cannot run {program}"))?;
     let pid = child.id() as libc::pid_t;
     let (cancel, cancelled) = mpsc::channel::<()>();
     // The watchdog samples private memory until the child is reaped, and kills it at the deadline.
@@ -229,21 +208,13 @@ pub fn exec_main(command: &[String], timeout: u64) -> Result<()> {
         "unknown".to_string()
     };
     // ru_maxrss is in KiB on Linux.
-    println!(
-        "STRIPFLOW_EXEC {exit} {wall:.6} {} {anon_kib}",
-        usage.ru_maxrss
-    );
+    println!("STRIPFLOW_EXEC {exit} {wall:.6} {} {anon_kib}", usage.ru_maxrss);
     std::io::stdout().flush()?;
     Ok(())
 }
 
 /// Runs `argv` through the launcher (`exe exec`, `exe` being `stripflow-report`) with extra environment `env`.
-pub fn measured(
-    exe: &Path,
-    argv: &[OsString],
-    env: &[(OsString, OsString)],
-    timeout: u64,
-) -> Result<Measurement> {
+pub fn measured(exe: &Path, argv: &[OsString], env: &[(OsString, OsString)], timeout: u64) -> Result<Measurement> {
     let output = Command::new(exe)
         .args(["exec", "--timeout", &timeout.to_string(), "--"])
         .args(argv)
@@ -253,14 +224,9 @@ pub fn measured(
         .with_context(|| format!("cannot run the launcher {}", exe.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("STRIPFLOW_EXEC "));
+    let line = stdout.lines().find_map(|l| l.strip_prefix("STRIPFLOW_EXEC "));
     let mut m = Measurement {
-        dhat_peak: stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("STRIPFLOW_DHAT_PEAK "))
-            .and_then(|v| v.trim().parse().ok()),
+        dhat_peak: stderr.lines().find_map(|l| l.strip_prefix("STRIPFLOW_DHAT_PEAK ")).and_then(|v| v.trim().parse().ok()),
         ..Default::default()
     };
     let Some(line) = line else {
@@ -280,11 +246,7 @@ pub fn measured(
         "sig9" => m.error = Some("killed (SIGKILL: out of memory?)".to_string()),
         code => {
             let why = last_line(&stderr);
-            m.error = Some(if why.is_empty() {
-                format!("exit {code}")
-            } else {
-                format!("exit {code}: {why}")
-            });
+            m.error = Some(if why.is_empty() { format!("exit {code}") } else { format!("exit {code}: {why}") });
         }
     }
     Ok(m)
@@ -311,11 +273,7 @@ fn last_line(stderr: &str) -> String {
 }
 
 /// Reads back an output's size from its header; a PPM (djpeg) is checked for a header only.
-pub fn check_output(
-    path: &Path,
-    expected: (u32, u32),
-    ext: &str,
-) -> std::result::Result<(u32, u32), String> {
+pub fn check_output(path: &Path, expected: (u32, u32), ext: &str) -> std::result::Result<(u32, u32), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("no output: {e}"))?;
     if bytes.is_empty() {
         return Err("empty output".into());
@@ -323,14 +281,10 @@ pub fn check_output(
     let size = if ext == "ppm" {
         parse_ppm_size(&bytes).ok_or("output is not a PPM")?
     } else {
-        header_size(&bytes)
-            .ok_or("output is not a PNG, JPEG, WebP or AVIF with a readable header")?
+        header_size(&bytes).ok_or("output is not a PNG, JPEG, WebP or AVIF with a readable header")?
     };
     if ext != "ppm" && (size.0.abs_diff(expected.0) > 1 || size.1.abs_diff(expected.1) > 1) {
-        return Err(format!(
-            "output is {}x{}, expected {}x{}",
-            size.0, size.1, expected.0, expected.1
-        ));
+        return Err(format!("output is {}x{}, expected {}x{}", size.0, size.1, expected.0, expected.1));
     }
     Ok(size)
 }
@@ -338,29 +292,17 @@ pub fn check_output(
 /// Width and height from a PNG IHDR, a JPEG SOF marker, a WebP frame header or an AVIF `ispe`
 /// property (headers only, so checking outputs does not depend on any decoder).
 fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let be16 = |i: usize| -> Option<u32> {
-        Some(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]) as u32)
-    };
-    let be32 = |i: usize| -> Option<u32> {
-        Some(u32::from_be_bytes(bytes.get(i..i + 4)?.try_into().ok()?))
-    };
+    let be16 = |i: usize| -> Option<u32> { Some(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]) as u32) };
+    let be32 = |i: usize| -> Option<u32> { Some(u32::from_be_bytes(bytes.get(i..i + 4)?.try_into().ok()?)) };
     let le = |i: usize, n: usize| -> Option<u32> {
-        Some(
-            bytes
-                .get(i..i + n)?
-                .iter()
-                .rev()
-                .fold(0u32, |v, &b| v << 8 | b as u32),
-        )
+        Some(bytes.get(i..i + n)?.iter().rev().fold(0u32, |v, &b| v << 8 | b as u32))
     };
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.get(12..16)? == b"IHDR" {
         return Some((be32(16)?, be32(20)?));
     }
     if bytes.starts_with(b"RIFF") && bytes.get(8..12)? == b"WEBP" {
         return match bytes.get(12..16)? {
-            b"VP8 " if bytes.get(23..26)? == [0x9d, 0x01, 0x2a] => {
-                Some((le(26, 2)? & 0x3fff, le(28, 2)? & 0x3fff))
-            }
+            b"VP8 " if bytes.get(23..26)? == [0x9d, 0x01, 0x2a] => Some((le(26, 2)? & 0x3fff, le(28, 2)? & 0x3fff)),
             b"VP8L" if *bytes.get(20)? == 0x2f => {
                 let bits = le(21, 4)?;
                 Some(((bits & 0x3fff) + 1, (bits >> 14 & 0x3fff) + 1))
@@ -389,9 +331,7 @@ fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
         i += 1;
         match marker {
             0xD0..=0xD9 | 0x01 => continue,
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                return Some((be16(i + 5)?, be16(i + 3)?))
-            }
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => return Some((be16(i + 5)?, be16(i + 3)?)),
             _ => i += be16(i)? as usize,
         }
     }
@@ -399,16 +339,10 @@ fn header_size(bytes: &[u8]) -> Option<(u32, u32)> {
 
 /// Width and height from a binary PPM header (no comments, as djpeg writes it).
 fn parse_ppm_size(bytes: &[u8]) -> Option<(u32, u32)> {
-    let head = std::str::from_utf8(&bytes[..bytes.len().min(64)])
-        .ok()
-        .or_else(|| {
-            let end = bytes
-                .iter()
-                .take(64)
-                .position(|&b| b > 127)
-                .unwrap_or(64.min(bytes.len()));
-            std::str::from_utf8(&bytes[..end]).ok()
-        })?;
+    let head = std::str::from_utf8(&bytes[..bytes.len().min(64)]).ok().or_else(|| {
+        let end = bytes.iter().take(64).position(|&b| b > 127).unwrap_or(64.min(bytes.len()));
+        std::str::from_utf8(&bytes[..end]).ok()
+    })?;
     let mut fields = head.split_ascii_whitespace();
     if !matches!(fields.next()?, "P6" | "P5") {
         return None;
@@ -436,26 +370,12 @@ pub fn write_csv(results: &Results, path: &Path) -> Result<()> {
         for cell in &results.cells[j] {
             for (r, m) in cell.runs.iter().enumerate() {
                 let err = m.error.clone().unwrap_or_default().replace(['"', ','], " ");
-                out.push_str(&format!(
-                    "{},{},{},{},{:.4},{},{},,{}\n",
-                    job.id,
-                    cell.tool.key(),
-                    r + 1,
-                    m.ok,
-                    m.wall,
-                    m.rss_kib,
-                    m.anon_kib,
-                    err
-                ));
+                out.push_str(&format!("{},{},{},{},{:.4},{},{},,{}\n", job.id, cell.tool.key(), r + 1, m.ok, m.wall, m.rss_kib, m.anon_kib, err));
             }
         }
         match &results.dhat[j] {
             Ok(peak) => out.push_str(&format!("{},stripflow-dhat,1,true,,,,{},\n", job.id, peak)),
-            Err(e) => out.push_str(&format!(
-                "{},stripflow-dhat,1,false,,,,,{}\n",
-                job.id,
-                e.replace(['"', ','], " ")
-            )),
+            Err(e) => out.push_str(&format!("{},stripflow-dhat,1,false,,,,,{}\n", job.id, e.replace(['"', ','], " "))),
         }
     }
     std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
@@ -469,27 +389,22 @@ mod tests {
     fn output_headers_are_parsed() {
         let mut png = Vec::new();
         let mut source = stripflow::synth::Synthetic::new(5, 3, stripflow::PixelFormat::RGB8, 1);
-        stripflow::codec::png::PngEncoder::default()
-            .encode(&mut source, &mut png)
-            .unwrap();
+        stripflow::codec::png::PngEncoder::default().encode(&mut source, &mut png).unwrap();
         assert_eq!(header_size(&png), Some((5, 3)));
         let mut jpeg = Vec::new();
         let mut source = stripflow::synth::Synthetic::new(17, 9, stripflow::PixelFormat::RGB8, 1);
-        stripflow::codec::jpeg::JpegEncoder::default()
-            .encode(&mut source, &mut jpeg)
-            .unwrap();
+        stripflow::codec::jpeg::JpegEncoder::default().encode(&mut source, &mut jpeg).unwrap();
         assert_eq!(header_size(&jpeg), Some((17, 9)));
         assert_eq!(header_size(b"GIF89a"), None);
         assert_eq!(header_size(&jpeg[..20]), None);
         // The first bytes of cwebp's lossy and lossless encodes of a 333x251 image.
         let lossy = [
-            82, 73, 70, 70, 180, 29, 0, 0, 87, 69, 66, 80, 86, 80, 56, 32, 168, 29, 0, 0, 144, 201,
-            0, 157, 1, 42, 77, 1, 251, 0,
+            82, 73, 70, 70, 180, 29, 0, 0, 87, 69, 66, 80, 86, 80, 56, 32, 168, 29, 0, 0, 144, 201, 0, 157, 1, 42, 77, 1,
+            251, 0,
         ];
         assert_eq!(header_size(&lossy), Some((333, 251)));
         let lossless = [
-            82, 73, 70, 70, 96, 35, 1, 0, 87, 69, 66, 80, 86, 80, 56, 76, 83, 35, 1, 0, 47, 76,
-            129, 62, 0, 9, 51, 109,
+            82, 73, 70, 70, 96, 35, 1, 0, 87, 69, 66, 80, 86, 80, 56, 76, 83, 35, 1, 0, 47, 76, 129, 62, 0, 9, 51, 109,
         ];
         assert_eq!(header_size(&lossless), Some((333, 251)));
         let mut extended = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\x10\0\0\0".to_vec();
@@ -498,31 +413,20 @@ mod tests {
         // An AVIF's ftyp box, then (further on) its ispe property.
         let mut avif = vec![0, 0, 0, 28, 102, 116, 121, 112, 97, 118, 105, 102];
         avif.extend_from_slice(&[0; 40]);
-        avif.extend_from_slice(&[
-            0, 0, 0, 20, 105, 115, 112, 101, 0, 0, 0, 0, 0, 0, 1, 77, 0, 0, 0, 251,
-        ]);
+        avif.extend_from_slice(&[0, 0, 0, 20, 105, 115, 112, 101, 0, 0, 0, 0, 0, 0, 1, 77, 0, 0, 0, 251]);
         assert_eq!(header_size(&avif), Some((333, 251)));
     }
 
     #[test]
     fn error_line_is_the_cause() {
-        assert_eq!(
-            last_line("convert: width exceeds limit\nconvert: no images defined\n"),
-            "convert: width exceeds limit"
-        );
-        assert_eq!(
-            last_line("Traceback (most recent call last):\n  File x\nMemoryError: big\n"),
-            "MemoryError: big"
-        );
+        assert_eq!(last_line("convert: width exceeds limit\nconvert: no images defined\n"), "convert: width exceeds limit");
+        assert_eq!(last_line("Traceback (most recent call last):\n  File x\nMemoryError: big\n"), "MemoryError: big");
         assert_eq!(last_line("\nSTRIPFLOW_DHAT_PEAK 5\n"), "");
     }
 
     #[test]
     fn ppm_header_is_parsed() {
-        assert_eq!(
-            parse_ppm_size(b"P6\n256 128\n255\n\x00\xff\x80"),
-            Some((256, 128))
-        );
+        assert_eq!(parse_ppm_size(b"P6\n256 128\n255\n\x00\xff\x80"), Some((256, 128)));
         assert_eq!(parse_ppm_size(b"P3\n1 1\n"), None);
     }
 
@@ -530,20 +434,12 @@ mod tests {
     fn medians() {
         let mut c = Cell::new(Tool::Stripflow);
         for (wall, rss) in [(3.0, 30), (1.0, 10), (2.0, 21), (9.0, 22)] {
-            c.runs.push(Measurement {
-                ok: true,
-                wall,
-                rss_kib: rss,
-                ..Default::default()
-            });
+            c.runs.push(Measurement { ok: true, wall, rss_kib: rss, ..Default::default() });
         }
         c.summarise();
         assert_eq!(c.wall, Some(2.5));
         assert_eq!(c.rss_kib, Some(21));
-        c.runs.push(Measurement {
-            ok: false,
-            ..Default::default()
-        });
+        c.runs.push(Measurement { ok: false, ..Default::default() });
         let mut failed = c.clone();
         failed.wall = None;
         failed.summarise();

@@ -26,71 +26,30 @@ fn quick_report_is_written_with_stripflow_rows() {
         .arg(&cache)
         .status()
         .expect("run stripflow-report");
-    assert!(
-        status.success(),
-        "stripflow-report --quick failed: {status}"
-    );
+    assert!(status.success(), "stripflow-report --quick failed: {status}");
 
     let md = std::fs::read_to_string(out.path().join("report.md")).expect("report.md");
-    assert!(
-        md.contains("## Summary") && md.contains("## Every job"),
-        "report.md lacks its sections"
-    );
-    assert!(
-        md.contains("logical CPUs (nproc)") && md.contains("| stripflow | stripflow "),
-        "header lacks machine or versions"
-    );
+    assert!(md.contains("## Summary") && md.contains("## Every job"), "report.md lacks its sections");
+    assert!(md.contains("logical CPUs (nproc)") && md.contains("| stripflow | stripflow "), "header lacks machine or versions");
     // Every job has a stripflow row; the PNG-input ones must have succeeded with figures.
-    let stripflow_rows: Vec<&str> = md
-        .lines()
-        .filter(|l| l.starts_with("| stripflow | ") && !l.contains("(this build)"))
-        .collect();
+    let stripflow_rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| stripflow | ") && !l.contains("(this build)")).collect();
     let jobs = md.matches("\n### ").count() - 4; // minus the four chart headings
     assert_eq!(stripflow_rows.len(), jobs, "one stripflow row per job");
     let summary_png = md
         .lines()
         .find(|l| l.starts_with("| png-rgb-512x512-w256-png |"))
         .expect("summary row of the PNG thumbnail job");
-    assert!(
-        summary_png.contains("MiB")
-            && (summary_png.contains(" ms |") || summary_png.contains(" s |")),
-        "no figures: {summary_png}"
-    );
-    assert!(
-        !summary_png.contains("FAILED"),
-        "stripflow failed the PNG thumbnail: {summary_png}"
-    );
+    assert!(summary_png.contains("MiB") && (summary_png.contains(" ms |") || summary_png.contains(" s |")), "no figures: {summary_png}");
+    assert!(!summary_png.contains("FAILED"), "stripflow failed the PNG thumbnail: {summary_png}");
 
     let csv = std::fs::read_to_string(out.path().join("results.csv")).expect("results.csv");
-    assert!(
-        csv.lines()
-            .any(|l| l.starts_with("png-rgb-512x512-w256-png,stripflow,1,true,")),
-        "no successful stripflow run in the CSV"
-    );
-    assert!(
-        csv.lines()
-            .any(|l| l.starts_with("png-rgb-512x512-w256-png,stripflow-dhat,1,true,")),
-        "no dhat figure in the CSV"
-    );
-    assert!(
-        out.path()
-            .join("dhat/png-rgb-512x512-w256-png.dhat-heap.json")
-            .exists(),
-        "no dhat profile"
-    );
+    assert!(csv.lines().any(|l| l.starts_with("png-rgb-512x512-w256-png,stripflow,1,true,")), "no successful stripflow run in the CSV");
+    assert!(csv.lines().any(|l| l.starts_with("png-rgb-512x512-w256-png,stripflow-dhat,1,true,")), "no dhat figure in the CSV");
+    assert!(out.path().join("dhat/png-rgb-512x512-w256-png.dhat-heap.json").exists(), "no dhat profile");
 
-    for chart in [
-        "memory_vs_megapixels.svg",
-        "heap_vs_height.svg",
-        "heap_vs_scale.svg",
-        "time_per_job.svg",
-    ] {
-        let svg = std::fs::read_to_string(out.path().join(chart))
-            .unwrap_or_else(|e| panic!("{chart}: {e}"));
-        assert!(
-            svg.contains("<svg") && svg.contains("</svg>"),
-            "{chart} is not an SVG"
-        );
+    for chart in ["memory_vs_megapixels.svg", "heap_vs_height.svg", "heap_vs_scale.svg", "time_per_job.svg"] {
+        let svg = std::fs::read_to_string(out.path().join(chart)).unwrap_or_else(|e| panic!("{chart}: {e}"));
+        assert!(svg.contains("<svg") && svg.contains("</svg>"), "{chart} is not an SVG");
         assert!(svg.contains("stripflow"), "{chart} has no stripflow series");
     }
 }

@@ -246,7 +246,19 @@ pub struct ExifSummary {
     /// Whether a GPS sub-IFD with at least one entry is present.
     pub gps: bool,
     /// Horizontal and vertical resolution (numerator, denominator) and the unit (2 inch, 3 cm).
-    pub resolution: Option<((u32, u32), (u32, u32), u16)>,
+    pub resolution: Option<Resolution>,
+}
+
+/// An EXIF resolution: XResolution and YResolution as (numerator, denominator), and the
+/// ResolutionUnit (2 inch, 3 centimetre, 1 none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolution {
+    /// Horizontal pixels per unit.
+    pub x: (u32, u32),
+    /// Vertical pixels per unit.
+    pub y: (u32, u32),
+    /// The unit.
+    pub unit: u16,
 }
 
 /// The summary of a TIFF-structured EXIF payload; `None` if it is not one.
@@ -270,7 +282,7 @@ pub fn summary(tiff: &[u8]) -> Option<ExifSummary> {
         .and_then(|e| t.short(&e))
         .unwrap_or(2);
     let resolution = match (rational(tag::X_RESOLUTION), rational(tag::Y_RESOLUTION)) {
-        (Some(x), Some(y)) => Some((x, y, unit)),
+        (Some(x), Some(y)) => Some(Resolution { x, y, unit }),
         _ => None,
     };
     Some(ExifSummary {

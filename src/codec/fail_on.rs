@@ -78,9 +78,7 @@ impl FromStr for FailOn {
             "none" => Ok(FailOn::None),
             "truncated" => Ok(FailOn::Truncated),
             "error" | "warning" => Ok(FailOn::Error),
-            _ => Err(Error::parameter(format!(
-                "fail-on level {s:?} (use none, truncated or error)"
-            ))),
+            _ => Err(Error::parameter(format!("fail-on level {s:?} (use none, truncated or error)"))),
         }
     }
 }
@@ -109,9 +107,6 @@ mod tests {
             assert_eq!(level.name().parse::<FailOn>().unwrap(), level);
         }
         assert_eq!("WARNING".parse::<FailOn>().unwrap(), FailOn::Error);
-        assert!(matches!(
-            "lenient".parse::<FailOn>(),
-            Err(Error::Parameter(_))
-        ));
+        assert!(matches!("lenient".parse::<FailOn>(), Err(Error::Parameter(_))));
     }
 }

@@ -16,8 +16,7 @@
 //! profile ([`icc_profile_heap_bytes`] gives the sum). No profile is held by a decoder.
 
 use miniz_oxide::inflate::core::inflate_flags::{
-    TINFL_FLAG_HAS_MORE_INPUT, TINFL_FLAG_PARSE_ZLIB_HEADER,
-    TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
+    TINFL_FLAG_HAS_MORE_INPUT, TINFL_FLAG_PARSE_ZLIB_HEADER, TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
 };
 use miniz_oxide::inflate::core::{decompress, DecompressorOxide};
 use miniz_oxide::inflate::TINFLStatus;
@@ -59,18 +58,8 @@ pub fn icc_profile_len(input: &Input) -> Result<Option<usize>> {
             Some(zlib) => Some(inflate_at(input, zlib, None)?),
             None => None,
         },
-        Some(other) => {
-            return Err(Error::unsupported(
-                "input",
-                format!("ICC profiles of {other} files are not read"),
-            ))
-        }
-        None => {
-            return Err(Error::format(
-                "image",
-                "not a PNG or JPEG file (unknown signature)",
-            ))
-        }
+        Some(other) => return Err(Error::unsupported("input", format!("ICC profiles of {other} files are not read"))),
+        None => return Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     };
     if let Some(len) = len {
         check_icc_len(len)?;
@@ -115,28 +104,17 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
     match sniff(input)? {
         Some(Format::Jpeg) => super::jpeg::read_icc_profile(input),
         Some(Format::Png) => {
-            let Some(zlib) = png_iccp(input)? else {
-                return Ok(None);
-            };
+            let Some(zlib) = png_iccp(input)? else { return Ok(None) };
             let len = inflate_at(input, zlib.clone(), None)?;
             check_icc_len(len)?;
             let mut profile = vec![0u8; len];
             if inflate_at(input, zlib, Some(&mut profile)).ok() != Some(len) {
-                return Err(Error::format(
-                    "PNG",
-                    "iCCP chunk inflates differently the second time",
-                ));
+                return Err(Error::format("PNG", "iCCP chunk inflates differently the second time"));
             }
             Ok(Some(profile))
         }
-        Some(other) => Err(Error::unsupported(
-            "input",
-            format!("ICC profiles of {other} files are not read"),
-        )),
-        None => Err(Error::format(
-            "image",
-            "not a PNG or JPEG file (unknown signature)",
-        )),
+        Some(other) => Err(Error::unsupported("input", format!("ICC profiles of {other} files are not read"))),
+        None => Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     }
 }
 
@@ -144,9 +122,7 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
 /// file has none.
 fn png_iccp(input: &Input) -> Result<Option<Range<usize>>> {
     // Chunk headers read by position; of the iCCP chunk only the name is read here.
-    let Some(chunk) = header_chunk(input, b"iCCP")? else {
-        return Ok(None);
-    };
+    let Some(chunk) = header_chunk(input, b"iCCP")? else { return Ok(None) };
     check_chunk_crc(input, &chunk)?;
     let mut head = [0u8; 81];
     let got = input.read_at(chunk.data.start, &mut head[..chunk.data.len().min(81)])?;
@@ -154,13 +130,8 @@ fn png_iccp(input: &Input) -> Result<Option<Range<usize>>> {
     // Profile name (1..=79 bytes), NUL, compression method 0, zlib stream.
     let name_end = data.iter().take(80).position(|&b| b == 0);
     match name_end {
-        Some(n) if n >= 1 && data.get(n + 1) == Some(&0) => {
-            Ok(Some(chunk.data.start + n + 2..chunk.data.end))
-        }
-        _ => Err(Error::format(
-            "PNG",
-            "iCCP chunk without a valid name and compression method",
-        )),
+        Some(n) if n >= 1 && data.get(n + 1) == Some(&0) => Ok(Some(chunk.data.start + n + 2..chunk.data.end)),
+        _ => Err(Error::format("PNG", "iCCP chunk without a valid name and compression method")),
     }
 }
 
@@ -171,11 +142,7 @@ fn png_iccp(input: &Input) -> Result<Option<Range<usize>>> {
 /// window only to count; returns the inflated length. Counting stops past the cap.
 fn inflate_at(input: &Input, zlib: Range<usize>, mut out: Option<&mut [u8]>) -> Result<usize> {
     let mut state = Box::<DecompressorOxide>::default();
-    let mut ring = if out.is_none() {
-        vec![0u8; WINDOW]
-    } else {
-        Vec::new()
-    };
+    let mut ring = if out.is_none() { vec![0u8; WINDOW] } else { Vec::new() };
     let mut piece = [0u8; 4096];
     let (mut pos, mut out_pos, mut total) = (zlib.start, 0usize, 0usize);
     let (mut have, mut used_of_piece) = (0usize, 0usize);
@@ -188,13 +155,7 @@ fn inflate_at(input: &Input, zlib: Range<usize>, mut out: Option<&mut [u8]>) -> 
         let more = pos + data.len() < zlib.end;
         let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
         let (status, used, written) = match out.as_deref_mut() {
-            Some(out) => decompress(
-                &mut state,
-                data,
-                out,
-                out_pos,
-                flags | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF,
-            ),
+            Some(out) => decompress(&mut state, data, out, out_pos, flags | TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF),
             None => decompress(&mut state, data, &mut ring, out_pos, flags),
         };
         used_of_piece += used;
@@ -209,12 +170,7 @@ fn inflate_at(input: &Input, zlib: Range<usize>, mut out: Option<&mut [u8]>) -> 
             TINFLStatus::Done => return Ok(total),
             TINFLStatus::HasMoreOutput if out.is_none() => {}
             TINFLStatus::NeedsMoreInput if more => {}
-            _ => {
-                return Err(Error::format(
-                    "PNG",
-                    format!("iCCP chunk: bad zlib stream ({status:?})"),
-                ))
-            }
+            _ => return Err(Error::format("PNG", format!("iCCP chunk: bad zlib stream ({status:?})"))),
         }
     }
 }
@@ -234,13 +190,9 @@ mod tests {
         let profile: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let zlib = miniz_oxide::deflate::compress_to_vec_zlib(&profile, 6);
         assert_eq!(inflate_count(&zlib).unwrap(), profile.len());
-        let bomb =
-            miniz_oxide::deflate::compress_to_vec_zlib(&vec![0u8; MAX_ICC_PROFILE_BYTES + 1], 10);
+        let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&vec![0u8; MAX_ICC_PROFILE_BYTES + 1], 10);
         assert!(matches!(inflate_count(&bomb), Err(Error::Limits(_))));
-        assert!(matches!(
-            inflate_count(&zlib[..zlib.len() / 2]),
-            Err(Error::Format { .. })
-        ));
+        assert!(matches!(inflate_count(&zlib[..zlib.len() / 2]), Err(Error::Format { .. })));
         assert!(check_icc_len(MAX_ICC_PROFILE_BYTES).is_ok());
     }
 }

@@ -26,9 +26,7 @@ pub mod webp;
 pub use fail_on::FailOn;
 pub use options::{EncodeOption, EncodeOptions, TiffCompression};
 pub use registry::Codec;
-pub use spec::{
-    DecodeRequest, DecoderSpec, Embedded, EncoderKind, EncoderSpec, Header, Output, WriteSeek,
-};
+pub use spec::{DecodeRequest, DecoderSpec, Embedded, EncoderKind, EncoderSpec, Header, Output, WriteSeek};
 
 use crate::error::Result;
 
@@ -57,10 +55,7 @@ impl Format {
     /// The format a file name's extension names (`.png`, `.jpg`, ...), case-insensitive; `None`
     /// for no or an unknown extension (see [`registry::by_extension`] for the reason).
     pub fn from_extension(path: &std::path::Path) -> Option<Format> {
-        registry::by_extension(path)
-            .ok()
-            .flatten()
-            .map(|c| c.format)
+        registry::by_extension(path).ok().flatten().map(|c| c.format)
     }
 
     /// The format named by `name` ("png", "jpeg", "jpg").

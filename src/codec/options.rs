@@ -67,9 +67,7 @@ impl std::str::FromStr for TiffCompression {
             "none" => Ok(TiffCompression::None),
             "lzw" => Ok(TiffCompression::Lzw),
             "deflate" | "zip" => Ok(TiffCompression::Deflate),
-            _ => Err(Error::parameter(format!(
-                "TIFF compression '{s}' is not none, lzw or deflate"
-            ))),
+            _ => Err(Error::parameter(format!("TIFF compression '{s}' is not none, lzw or deflate"))),
         }
     }
 }
@@ -167,43 +165,24 @@ impl EncodeOptions {
 
     /// The options that are set.
     pub fn set_options(&self) -> Vec<EncodeOption> {
-        EncodeOption::ALL
-            .into_iter()
-            .filter(|&o| self.is_set(o))
-            .collect()
+        EncodeOption::ALL.into_iter().filter(|&o| self.is_set(o)).collect()
     }
 
     /// An [`Error::Parameter`] naming the first set option outside `applicable`, and what
     /// `format` takes instead; `Ok` when every set option applies.
     pub fn only(&self, format: &str, applicable: &[EncodeOption]) -> Result<()> {
-        match self
-            .set_options()
-            .into_iter()
-            .find(|o| !applicable.contains(o))
-        {
+        match self.set_options().into_iter().find(|o| !applicable.contains(o)) {
             None => Ok(()),
             Some(o) => {
                 let takes: Vec<&str> = applicable.iter().map(|a| a.flag()).collect();
-                let takes = if takes.is_empty() {
-                    "no encoder options".to_string()
-                } else {
-                    takes.join(", ")
-                };
-                Err(Error::parameter(format!(
-                    "{} does not apply to {format} output ({format} takes {takes})",
-                    o.flag()
-                )))
+                let takes = if takes.is_empty() { "no encoder options".to_string() } else { takes.join(", ") };
+                Err(Error::parameter(format!("{} does not apply to {format} output ({format} takes {takes})", o.flag())))
             }
         }
     }
 
     /// `value` if it lies in `range`, else an [`Error::Parameter`] naming the option and format.
-    pub fn in_range(
-        format: &str,
-        option: EncodeOption,
-        value: u8,
-        range: std::ops::RangeInclusive<u8>,
-    ) -> Result<u8> {
+    pub fn in_range(format: &str, option: EncodeOption, value: u8, range: std::ops::RangeInclusive<u8>) -> Result<u8> {
         if range.contains(&value) {
             Ok(value)
         } else {
@@ -223,32 +202,12 @@ mod tests {
 
     #[test]
     fn only_names_the_first_option_that_does_not_apply_and_what_does() {
-        let o = EncodeOptions {
-            quality: Some(80),
-            progressive: Some(true),
-            ..Default::default()
-        };
-        assert!(o
-            .only("JPEG", &[EncodeOption::Quality, EncodeOption::Progressive])
-            .is_ok());
-        let e = o
-            .only("PNG", &[EncodeOption::Compression])
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("--quality does not apply to PNG output (PNG takes --compression)"),
-            "{e}"
-        );
-        assert_eq!(
-            o.set_options(),
-            vec![EncodeOption::Quality, EncodeOption::Progressive]
-        );
-        assert!(
-            EncodeOptions::in_range("WebP", EncodeOption::Effort, 7, 0..=6)
-                .unwrap_err()
-                .to_string()
-                .contains("effort 7")
-        );
+        let o = EncodeOptions { quality: Some(80), progressive: Some(true), ..Default::default() };
+        assert!(o.only("JPEG", &[EncodeOption::Quality, EncodeOption::Progressive]).is_ok());
+        let e = o.only("PNG", &[EncodeOption::Compression]).unwrap_err().to_string();
+        assert!(e.contains("--quality does not apply to PNG output (PNG takes --compression)"), "{e}");
+        assert_eq!(o.set_options(), vec![EncodeOption::Quality, EncodeOption::Progressive]);
+        assert!(EncodeOptions::in_range("WebP", EncodeOption::Effort, 7, 0..=6).unwrap_err().to_string().contains("effort 7"));
     }
 
     #[test]

@@ -218,7 +218,7 @@ pub fn read_info(input: &Input) -> Result<Info> {
     let exif_density = exif
         .as_ref()
         .and_then(|e| e.resolution)
-        .and_then(|(x, y, unit)| Density::from_exif(x, y, unit));
+        .and_then(|r| Density::from_exif(r.x, r.y, r.unit));
     let density = decoder
         .read_density(input, &header)
         .ok()

@@ -40,21 +40,13 @@ pub struct Codec {
 
 impl std::fmt::Debug for Codec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Codec")
-            .field("format", &self.format)
-            .field("extensions", &self.extensions)
-            .finish()
+        f.debug_struct("Codec").field("format", &self.format).field("extensions", &self.extensions).finish()
     }
 }
 
 /// Every format stripflow reads or writes.
-pub static CODECS: [Codec; 5] = [
-    png::codec::CODEC,
-    jpeg::codec::CODEC,
-    tiff::codec::CODEC,
-    webp::codec::CODEC,
-    avif::codec::CODEC,
-];
+pub static CODECS: [Codec; 5] =
+    [png::codec::CODEC, jpeg::codec::CODEC, tiff::codec::CODEC, webp::codec::CODEC, avif::codec::CODEC];
 
 /// A format known by name, extension or signature, but neither read nor written.
 #[derive(Debug)]
@@ -69,27 +61,12 @@ pub struct Foreign {
 
 /// Formats users send that stripflow does not handle (yet): named in errors.
 pub static FOREIGN: [Foreign; 3] = [
-    Foreign {
-        name: "GIF",
-        extensions: &["gif"],
-        sniff: |b| b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a"),
-    },
-    Foreign {
-        name: "BMP",
-        extensions: &["bmp"],
-        sniff: |b| b.starts_with(b"BM") && b.len() >= 26,
-    },
+    Foreign { name: "GIF", extensions: &["gif"], sniff: |b| b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") },
+    Foreign { name: "BMP", extensions: &["bmp"], sniff: |b| b.starts_with(b"BM") && b.len() >= 26 },
     Foreign {
         name: "HEIF",
         extensions: &["heic", "heif"],
-        sniff: |b| {
-            iso_brand(
-                b,
-                &[
-                    b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1",
-                ],
-            )
-        },
+        sniff: |b| iso_brand(b, &[b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"]),
     },
 ];
 
@@ -100,10 +77,7 @@ pub(crate) fn iso_brand(b: &[u8], brands: &[&[u8; 4]]) -> bool {
 
 /// The registry entry of `format`.
 pub fn codec(format: Format) -> &'static Codec {
-    CODECS
-        .iter()
-        .find(|c| c.format == format)
-        .expect("every Format has a registry entry")
+    CODECS.iter().find(|c| c.format == format).expect("every Format has a registry entry")
 }
 
 /// The codec whose signature starts `bytes`, or a typed error: [`Error::Format`] for an empty
@@ -117,85 +91,39 @@ pub fn sniff(bytes: &[u8]) -> Result<&'static Codec> {
         return Err(Error::format("image", "the input is empty"));
     }
     if let Some(f) = FOREIGN.iter().find(|f| (f.sniff)(bytes)) {
-        return Err(Error::unsupported(
-            "input",
-            format!(
-                "{} images are not supported (stripflow reads {})",
-                f.name,
-                readable()
-            ),
-        ));
+        return Err(Error::unsupported("input", format!("{} images are not supported (stripflow reads {})", f.name, readable())));
     }
-    Err(Error::unsupported(
-        "input",
-        format!("unknown image format (stripflow reads {})", readable()),
-    ))
+    Err(Error::unsupported("input", format!("unknown image format (stripflow reads {})", readable())))
 }
 
 /// The codec a file name's extension names, case-insensitive: `Ok(None)` without an extension,
 /// an [`Error::Unsupported`] for a known foreign one, [`Error::Parameter`] for an unknown one.
 pub fn by_extension(path: &Path) -> Result<Option<&'static Codec>> {
-    let Some(ext) = path.extension() else {
-        return Ok(None);
-    };
+    let Some(ext) = path.extension() else { return Ok(None) };
     let ext = ext.to_string_lossy().to_ascii_lowercase();
     if let Some(c) = CODECS.iter().find(|c| c.extensions.contains(&ext.as_str())) {
         return Ok(Some(c));
     }
-    if let Some(f) = FOREIGN
-        .iter()
-        .find(|f| f.extensions.contains(&ext.as_str()))
-    {
-        return Err(Error::unsupported(
-            "output",
-            format!(
-                "{} ('.{ext}') is not a format stripflow writes (it writes {})",
-                f.name,
-                writable()
-            ),
-        ));
+    if let Some(f) = FOREIGN.iter().find(|f| f.extensions.contains(&ext.as_str())) {
+        return Err(Error::unsupported("output", format!("{} ('.{ext}') is not a format stripflow writes (it writes {})", f.name, writable())));
     }
-    Err(Error::parameter(format!(
-        "'.{ext}' is not an image extension stripflow knows (it writes {})",
-        writable()
-    )))
+    Err(Error::parameter(format!("'.{ext}' is not an image extension stripflow knows (it writes {})", writable())))
 }
 
 /// The codec named `name` ("png", "jpeg", "jpg"), case-insensitive.
 pub fn by_name(name: &str) -> Result<&'static Codec> {
     let name = name.trim().to_ascii_lowercase();
-    if let Some(c) = CODECS
-        .iter()
-        .find(|c| c.name == name || c.aliases.contains(&name.as_str()))
-    {
+    if let Some(c) = CODECS.iter().find(|c| c.name == name || c.aliases.contains(&name.as_str())) {
         return Ok(c);
     }
-    if let Some(f) = FOREIGN
-        .iter()
-        .find(|f| f.name.eq_ignore_ascii_case(&name) || f.extensions.contains(&name.as_str()))
-    {
-        return Err(Error::unsupported(
-            "output",
-            format!(
-                "{} is not a format stripflow writes (it writes {})",
-                f.name,
-                writable()
-            ),
-        ));
+    if let Some(f) = FOREIGN.iter().find(|f| f.name.eq_ignore_ascii_case(&name) || f.extensions.contains(&name.as_str())) {
+        return Err(Error::unsupported("output", format!("{} is not a format stripflow writes (it writes {})", f.name, writable())));
     }
-    Err(Error::parameter(format!(
-        "unknown format '{name}' (stripflow writes {})",
-        writable()
-    )))
+    Err(Error::parameter(format!("unknown format '{name}' (stripflow writes {})", writable())))
 }
 
 fn names(filter: impl Fn(&Codec) -> bool) -> String {
-    CODECS
-        .iter()
-        .filter(|c| filter(c))
-        .map(|c| c.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    CODECS.iter().filter(|c| filter(c)).map(|c| c.name).collect::<Vec<_>>().join(", ")
 }
 
 /// The formats stripflow reads, for messages ("png, jpeg").
@@ -243,12 +171,9 @@ pub fn read_page_header(input: &Input, page: u32) -> Result<Header> {
     let mut head = [0u8; SIGNATURE_BYTES];
     let got = input.read_at(0, &mut head)?;
     let codec = sniff(&head[..got])?;
-    let decoder = codec.decoder.ok_or_else(|| {
-        Error::unsupported(
-            "input",
-            format!("{} is written but not read by stripflow", codec.name),
-        )
-    })?;
+    let decoder = codec
+        .decoder
+        .ok_or_else(|| Error::unsupported("input", format!("{} is written but not read by stripflow", codec.name)))?;
     HEADER_PARSES.fetch_add(1, Ordering::Relaxed);
     decoder.read_page_header(input, page)
 }
@@ -262,12 +187,9 @@ pub fn header_parses() -> usize {
 /// The encoder for `format` configured with `options`.
 pub fn encoder(format: Format, options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
     let codec = codec(format);
-    let make = codec.encoder.ok_or_else(|| {
-        Error::unsupported(
-            "output",
-            format!("{} is read but not written by stripflow", codec.name),
-        )
-    })?;
+    let make = codec
+        .encoder
+        .ok_or_else(|| Error::unsupported("output", format!("{} is read but not written by stripflow", codec.name)))?;
     make(options)
 }
 
@@ -281,10 +203,7 @@ mod tests {
             assert_eq!(codec(c.format).name, c.name);
             assert_eq!(by_name(c.name).unwrap().format, c.format);
             let path = format!("x.{}", c.extensions[0].to_ascii_uppercase());
-            assert_eq!(
-                by_extension(Path::new(&path)).unwrap().unwrap().format,
-                c.format
-            );
+            assert_eq!(by_extension(Path::new(&path)).unwrap().unwrap().format, c.format);
         }
     }
 
@@ -294,30 +213,14 @@ mod tests {
         let webp = b"RIFF\x10\0\0\0WEBPVP8 ";
         assert_eq!(sniff(webp).unwrap().format, Format::Webp);
         let e = read_header(&Input::from_static(webp)).unwrap_err();
-        assert!(
-            matches!(e, Error::Unsupported { .. })
-                && e.to_string().contains("webp is written but not read"),
-            "{e}"
-        );
+        assert!(matches!(e, Error::Unsupported { .. }) && e.to_string().contains("webp is written but not read"), "{e}");
         let gif = b"GIF89a\x01\0\x01\0";
         let e = sniff(gif).unwrap_err();
-        assert!(
-            matches!(e, Error::Unsupported { .. }) && e.to_string().contains("GIF"),
-            "{e}"
-        );
-        assert!(matches!(
-            sniff(b"hello world!"),
-            Err(Error::Unsupported { .. })
-        ));
+        assert!(matches!(e, Error::Unsupported { .. }) && e.to_string().contains("GIF"), "{e}");
+        assert!(matches!(sniff(b"hello world!"), Err(Error::Unsupported { .. })));
         assert!(matches!(sniff(b""), Err(Error::Format { .. })));
-        assert!(matches!(
-            by_extension(Path::new("x.gif")),
-            Err(Error::Unsupported { .. })
-        ));
-        assert!(matches!(
-            by_extension(Path::new("x.txt")),
-            Err(Error::Parameter(_))
-        ));
+        assert!(matches!(by_extension(Path::new("x.gif")), Err(Error::Unsupported { .. })));
+        assert!(matches!(by_extension(Path::new("x.txt")), Err(Error::Parameter(_))));
         assert!(by_extension(Path::new("x")).unwrap().is_none());
         let heic = b"\0\0\0\x18ftypheic\0\0\0\0";
         assert!(sniff(heic).unwrap_err().to_string().contains("HEIF"));
@@ -325,23 +228,12 @@ mod tests {
 
     #[test]
     fn tiff_is_written_but_its_input_is_a_typed_unsupported_error() {
-        for signature in [
-            &b"II*\0\x08\0\0\0"[..],
-            b"MM\0*\0\0\0\x08",
-            b"II+\0\x08\0\0\0\x10\0\0\0\0\0\0\0",
-        ] {
+        for signature in [&b"II*\0\x08\0\0\0"[..], b"MM\0*\0\0\0\x08", b"II+\0\x08\0\0\0\x10\0\0\0\0\0\0\0"] {
             assert_eq!(sniff(signature).unwrap().format, Format::Tiff);
             let e = read_header(&Input::from_bytes(signature.to_vec())).unwrap_err();
-            assert!(
-                matches!(e, Error::Unsupported { .. })
-                    && e.to_string().contains("tiff is written but not read"),
-                "{e}"
-            );
+            assert!(matches!(e, Error::Unsupported { .. }) && e.to_string().contains("tiff is written but not read"), "{e}");
         }
-        assert_eq!(
-            by_extension(Path::new("x.tif")).unwrap().unwrap().format,
-            Format::Tiff
-        );
+        assert_eq!(by_extension(Path::new("x.tif")).unwrap().unwrap().format, Format::Tiff);
         assert_eq!(by_name("TIF").unwrap().format, Format::Tiff);
         assert!(encoder(Format::Tiff, &EncodeOptions::default()).is_ok());
     }
@@ -350,20 +242,9 @@ mod tests {
     fn a_single_page_format_has_only_page_zero() {
         let mut png = Vec::new();
         let mut rows = crate::synth::Synthetic::new(3, 2, crate::pixel::PixelFormat::RGB8, 1);
-        png::encode::PngEncoder::default()
-            .encode(&mut rows, &mut png)
-            .unwrap();
-        assert_eq!(
-            read_page_header(&Input::from_bytes(png.clone()), 0)
-                .unwrap()
-                .info
-                .width,
-            3
-        );
+        png::encode::PngEncoder::default().encode(&mut rows, &mut png).unwrap();
+        assert_eq!(read_page_header(&Input::from_bytes(png.clone()), 0).unwrap().info.width, 3);
         let e = read_page_header(&Input::from_bytes(png), 1).unwrap_err();
-        assert!(
-            matches!(e, Error::Parameter(_)) && e.to_string().contains("a PNG image has one page"),
-            "{e}"
-        );
+        assert!(matches!(e, Error::Parameter(_)) && e.to_string().contains("a PNG image has one page"), "{e}");
     }
 }

@@ -57,14 +57,7 @@ impl Header {
         metadata: super::probe::Metadata,
         parsed: Arc<dyn Any + Send + Sync>,
     ) -> Header {
-        Header {
-            format,
-            info,
-            exif_orientation,
-            metadata,
-            parsed,
-            prepared: Arc::default(),
-        }
+        Header { format, info, exif_orientation, metadata, parsed, prepared: Arc::default() }
     }
 
     /// The codec's own parse, if it is of type `T`.
@@ -155,10 +148,7 @@ pub trait DecoderSpec: fmt::Debug + Send + Sync {
     /// The size of the image decoded at 1/`shrink` (each side rounded up by default).
     fn scaled_size(&self, header: &Header, shrink: u8) -> (u32, u32) {
         let d = shrink.max(1) as u32;
-        (
-            header.info.width.div_ceil(d),
-            header.info.height.div_ceil(d),
-        )
+        (header.info.width.div_ceil(d), header.info.height.div_ceil(d))
     }
 
     /// A lower bound of the decoder's heap, known from the header alone, so a job can be refused
@@ -183,11 +173,7 @@ pub trait DecoderSpec: fmt::Debug + Send + Sync {
     /// The pixel density the format's own header states (JPEG JFIF, PNG `pHYs`), for
     /// `stripflow info`; the default is none (EXIF resolution is read from
     /// [`read_embedded`](Self::read_embedded)'s EXIF).
-    fn read_density(
-        &self,
-        _input: &Input,
-        _header: &Header,
-    ) -> Result<Option<super::metadata::Density>> {
+    fn read_density(&self, _input: &Input, _header: &Header) -> Result<Option<super::metadata::Density>> {
         Ok(None)
     }
 }
@@ -211,10 +197,7 @@ impl Embedded {
 
     /// Bytes held by the blocks.
     pub fn heap_bytes(&self) -> usize {
-        [&self.icc, &self.exif, &self.xmp]
-            .iter()
-            .map(|b| b.as_ref().map_or(0, Vec::len))
-            .sum()
+        [&self.icc, &self.exif, &self.xmp].iter().map(|b| b.as_ref().map_or(0, Vec::len)).sum()
     }
 
     /// Whether there is no block.
@@ -224,14 +207,10 @@ impl Embedded {
 
     /// The names of the blocks present ("ICC profile, EXIF, XMP"), for messages.
     pub fn names(&self) -> String {
-        let names: Vec<&str> = [
-            (self.icc.is_some(), "ICC profile"),
-            (self.exif.is_some(), "EXIF"),
-            (self.xmp.is_some(), "XMP"),
-        ]
-        .into_iter()
-        .filter_map(|(present, name)| present.then_some(name))
-        .collect();
+        let names: Vec<&str> = [(self.icc.is_some(), "ICC profile"), (self.exif.is_some(), "EXIF"), (self.xmp.is_some(), "XMP")]
+            .into_iter()
+            .filter_map(|(present, name)| present.then_some(name))
+            .collect();
         names.join(", ")
     }
 
@@ -301,11 +280,7 @@ pub trait EncoderSpec: fmt::Debug + Send + Sync {
     /// As [`encode`](Self::encode), into an output the encoder may also seek in (a file, a
     /// cursor): what a format that patches offsets after its data (TIFF) needs to stream. The
     /// default ignores the seeking.
-    fn encode_seekable(
-        &self,
-        source: &mut dyn RowSource,
-        writer: &mut dyn WriteSeek,
-    ) -> Result<()> {
+    fn encode_seekable(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek) -> Result<()> {
         self.encode(source, writer)
     }
 
@@ -322,12 +297,7 @@ pub trait EncoderSpec: fmt::Debug + Send + Sync {
     /// `output`), writing the metadata `blocks` into the file too. The default stores none: with
     /// no block it encodes, with any it is refused as in
     /// [`metadata_heap_bytes`](Self::metadata_heap_bytes).
-    fn encode_with_metadata(
-        &self,
-        source: &mut dyn RowSource,
-        output: Output<'_>,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
         blocks.refuse_unless_empty(self.format())?;
         match output {
             Output::Stream(w) => self.encode(source, w),

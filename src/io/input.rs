@@ -92,13 +92,7 @@ impl Input {
     /// from offset 0 to its length now. The file's own cursor is neither used nor moved.
     pub fn from_file(file: File) -> Result<Input> {
         let len = file_len(&file)?;
-        Ok(Input {
-            source: Source::File {
-                file: Arc::new(file),
-                spooled: false,
-            },
-            len,
-        })
+        Ok(Input { source: Source::File { file: Arc::new(file), spooled: false }, len })
     }
 
     /// Maps the file at `path` into memory instead of reading it: decoders then read the pages
@@ -120,10 +114,7 @@ impl Input {
         // the documented risk of this opt-in constructor.
         let map = unsafe { Mmap::map(&file)? };
         let len = map.len();
-        Ok(Input {
-            source: Source::Mapped(Arc::new(map)),
-            len,
-        })
+        Ok(Input { source: Source::Mapped(Arc::new(map)), len })
     }
 
     /// Copies `reader` (standard input, a socket) to an unnamed temporary file in the system
@@ -137,10 +128,7 @@ impl Input {
         let blame = |e: io::Error| {
             Error::Io(io::Error::new(
                 e.kind(),
-                format!(
-                    "cannot spool the input to a temporary file in {} (TMPDIR): {e}",
-                    tmpdir.display()
-                ),
+                format!("cannot spool the input to a temporary file in {} (TMPDIR): {e}", tmpdir.display()),
             ))
         };
         let mut spool = tempfile::tempfile().map_err(blame)?;
@@ -150,39 +138,24 @@ impl Input {
             writer.flush().map_err(blame)?;
         }
         let len = file_len(&spool)?;
-        Ok(Input {
-            source: Source::File {
-                file: Arc::new(spool),
-                spooled: true,
-            },
-            len,
-        })
+        Ok(Input { source: Source::File { file: Arc::new(spool), spooled: true }, len })
     }
 
     /// Wraps bytes already in memory (no copy).
     pub fn from_bytes(bytes: Vec<u8>) -> Input {
         let len = bytes.len();
-        Input {
-            source: Source::Owned(Arc::new(bytes)),
-            len,
-        }
+        Input { source: Source::Owned(Arc::new(bytes)), len }
     }
 
     /// Wraps shared bytes (no copy): several jobs may read the same buffer.
     pub fn from_shared(bytes: Arc<[u8]>) -> Input {
         let len = bytes.len();
-        Input {
-            source: Source::Shared(bytes),
-            len,
-        }
+        Input { source: Source::Shared(bytes), len }
     }
 
     /// Wraps bytes that live for the whole program, such as `include_bytes!` data (no copy).
     pub fn from_static(bytes: &'static [u8]) -> Input {
-        Input {
-            source: Source::Static(bytes),
-            len: bytes.len(),
-        }
+        Input { source: Source::Static(bytes), len: bytes.len() }
     }
 
     /// Length in bytes (for a file: its length when it was opened).
@@ -234,10 +207,7 @@ impl Input {
                         Ok(0) => {
                             return Err(io::Error::new(
                                 io::ErrorKind::UnexpectedEof,
-                                InputEnded {
-                                    expected: self.len,
-                                    offset: offset + done,
-                                },
+                                InputEnded { expected: self.len, offset: offset + done },
                             ))
                         }
                         Ok(n) => done += n,
@@ -256,27 +226,14 @@ impl Input {
 
     /// A `Read + BufRead + Seek` reader from offset 0 (see [`InputReader`]).
     pub fn cursor(&self) -> InputReader {
-        let buffer = if self.as_slice().is_some() {
-            Vec::new()
-        } else {
-            vec![0; InputReader::BUFFER]
-        };
-        InputReader {
-            input: self.clone(),
-            position: 0,
-            buffer,
-            buffer_start: 0,
-            buffer_len: 0,
-            released_to: 0,
-        }
+        let buffer = if self.as_slice().is_some() { Vec::new() } else { vec![0; InputReader::BUFFER] };
+        InputReader { input: self.clone(), position: 0, buffer, buffer_start: 0, buffer_len: 0, released_to: 0 }
     }
 
     /// Drops the pages wholly inside `range` from this process's resident set, for a mapped
     /// input (see the module notes); a no-op for every other input and on failure.
     pub fn release(&self, range: Range<usize>) {
-        let Source::Mapped(map) = &self.source else {
-            return;
-        };
+        let Source::Mapped(map) = &self.source else { return };
         let page = page_size();
         let start = range.start.div_ceil(page) * page;
         let end = (range.end.min(map.len()) / page) * page;
@@ -285,9 +242,7 @@ impl Input {
             // MADV_DONTNEED on it discards no data: the next access re-reads the page from the
             // page cache or the file. No reference into the range is invalidated: slices stay
             // valid and read the same bytes.
-            let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
-            };
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
         }
     }
 }
@@ -303,17 +258,12 @@ fn open_regular(path: &Path) -> Result<File> {
 
 fn file_len(file: &File) -> Result<usize> {
     let len = file.metadata()?.len();
-    usize::try_from(len)
-        .map_err(|_| Error::limits("input file larger than this machine's address space"))
+    usize::try_from(len).map_err(|_| Error::limits("input file larger than this machine's address space"))
 }
 
 /// `io::copy`, with write errors (the spool file) blamed on the temporary folder and read errors
 /// (the caller's stream) left as they are.
-fn copy_reader(
-    reader: &mut dyn Read,
-    writer: &mut dyn Write,
-    blame: impl Fn(io::Error) -> Error,
-) -> Result<()> {
+fn copy_reader(reader: &mut dyn Read, writer: &mut dyn Write, blame: impl Fn(io::Error) -> Error) -> Result<()> {
     let mut chunk = [0u8; 8192];
     loop {
         let n = match reader.read(&mut chunk) {
@@ -403,8 +353,7 @@ impl BufRead for InputReader {
         if let Some(bytes) = self.input.as_slice() {
             return Ok(&bytes[self.position.min(bytes.len())..]);
         }
-        let in_buffer = self.position >= self.buffer_start
-            && self.position < self.buffer_start + self.buffer_len;
+        let in_buffer = self.position >= self.buffer_start && self.position < self.buffer_start + self.buffer_len;
         if !in_buffer {
             self.buffer_start = self.position;
             self.buffer_len = 0;
@@ -428,10 +377,7 @@ impl Seek for InputReader {
             SeekFrom::Current(d) => self.position as i128 + d as i128,
         };
         if target < 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "seek before the start of the input",
-            ));
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the input"));
         }
         self.position = target.min(len) as usize;
         if self.position < self.released_to {
@@ -474,10 +420,7 @@ mod tests {
             assert_eq!(input.read_at(199_995, &mut piece).unwrap(), 5);
             assert_eq!(&piece[..5], &data[199_995..]);
             assert_eq!(input.read_at(300_000, &mut piece).unwrap(), 0);
-            assert_eq!(
-                input.as_slice().is_some(),
-                !format!("{input:?}").contains("file") && !format!("{input:?}").contains("spooled")
-            );
+            assert_eq!(input.as_slice().is_some(), !format!("{input:?}").contains("file") && !format!("{input:?}").contains("spooled"));
         }
         fn assert_traits<T: Clone + Send + Sync + std::fmt::Debug>() {}
         assert_traits::<Input>();
@@ -493,12 +436,7 @@ mod tests {
         let mut reader = input.cursor();
         let mut head = [0u8; 100];
         reader.read_exact(&mut head).unwrap();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(1000)
-            .unwrap();
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(1000).unwrap();
         let mut buf = vec![0u8; 5000];
         let err = input.read_at(500, &mut buf).unwrap_err();
         assert!(matches!(&err, Error::Io(e) if is_input_ended(e)), "{err}");

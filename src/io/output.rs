@@ -43,19 +43,14 @@ static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// one woken by the handler through a pipe, then exit. Unnamed temporary files need nothing: they
 /// vanish with the process.
 pub fn remove_pending_outputs() {
-    let pending = PENDING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let pending = PENDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     for path in pending.iter() {
         let _ = std::fs::remove_file(path);
     }
 }
 
 fn register(path: &Path) {
-    PENDING
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(path.to_path_buf());
+    PENDING.lock().unwrap_or_else(|p| p.into_inner()).push(path.to_path_buf());
 }
 
 fn unregister(path: &Path) {
@@ -92,10 +87,7 @@ pub struct AtomicOutput {
 
 impl std::fmt::Debug for AtomicOutput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AtomicOutput")
-            .field("target", &self.target)
-            .field("kind", &self.kind)
-            .finish()
+        f.debug_struct("AtomicOutput").field("target", &self.target).field("kind", &self.kind).finish()
     }
 }
 
@@ -116,10 +108,7 @@ impl AtomicOutput {
         let (dir, name) = split_target(target)?;
         let existing = match std::fs::metadata(target) {
             Ok(meta) if meta.is_dir() => {
-                return Err(io_error(
-                    errno_kind(libc::EISDIR),
-                    format!("{} is a directory", target.display()),
-                ))
+                return Err(io_error(errno_kind(libc::EISDIR), format!("{} is a directory", target.display())))
             }
             Ok(meta) => Some(meta),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -127,24 +116,10 @@ impl AtomicOutput {
         };
         match std::fs::metadata(&dir) {
             Ok(meta) if meta.is_dir() => {}
-            Ok(_) => {
-                return Err(io_error(
-                    errno_kind(libc::ENOTDIR),
-                    format!("{} is not a directory", dir.display()),
-                ))
-            }
-            Err(e) => {
-                return Err(io_error(
-                    e.kind(),
-                    format!("folder {} of {}: {e}", dir.display(), target.display()),
-                ))
-            }
+            Ok(_) => return Err(io_error(errno_kind(libc::ENOTDIR), format!("{} is not a directory", dir.display()))),
+            Err(e) => return Err(io_error(e.kind(), format!("folder {} of {}: {e}", dir.display(), target.display()))),
         }
-        let unnamed = if allow_unnamed {
-            open_unnamed(&dir)
-        } else {
-            None
-        };
+        let unnamed = if allow_unnamed { open_unnamed(&dir) } else { None };
         let (file, kind, temp_name) = match unnamed {
             Some(file) => (file, Kind::Unnamed, None),
             None => {
@@ -152,13 +127,7 @@ impl AtomicOutput {
                 (file, Kind::Named, Some(path))
             }
         };
-        let out = AtomicOutput {
-            target: target.to_path_buf(),
-            dir,
-            writer: BufWriter::with_capacity(BUFFER_BYTES, file),
-            kind,
-            temp_name,
-        };
+        let out = AtomicOutput { target: target.to_path_buf(), dir, writer: BufWriter::with_capacity(BUFFER_BYTES, file), kind, temp_name };
         if let Some(meta) = existing {
             out.keep_owner_and_mode(&meta)?;
         }
@@ -194,16 +163,7 @@ impl AtomicOutput {
             return Ok(()); // linked straight into place
         }
         let temp = self.temp_name.clone().expect("a named file has a name");
-        std::fs::rename(&temp, &self.target).map_err(|e| {
-            io_error(
-                e.kind(),
-                format!(
-                    "cannot rename {} to {}: {e}",
-                    temp.display(),
-                    self.target.display()
-                ),
-            )
-        })?;
+        std::fs::rename(&temp, &self.target).map_err(|e| io_error(e.kind(), format!("cannot rename {} to {}: {e}", temp.display(), self.target.display())))?;
         unregister(&temp);
         self.temp_name = None;
         Ok(())
@@ -214,17 +174,10 @@ impl AtomicOutput {
     fn link_unnamed(&mut self) -> Result<bool> {
         let proc_path = format!("/proc/self/fd/{}\0", self.writer.get_ref().as_raw_fd());
         let link = |to: &Path| -> io::Result<()> {
-            let to = std::ffi::CString::new(to.as_os_str().as_bytes())
-                .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+            let to = std::ffi::CString::new(to.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
             // SAFETY: both paths are NUL-terminated strings that outlive the call.
             let r = unsafe {
-                libc::linkat(
-                    libc::AT_FDCWD,
-                    proc_path.as_ptr().cast(),
-                    libc::AT_FDCWD,
-                    to.as_ptr(),
-                    libc::AT_SYMLINK_FOLLOW,
-                )
+                libc::linkat(libc::AT_FDCWD, proc_path.as_ptr().cast(), libc::AT_FDCWD, to.as_ptr(), libc::AT_SYMLINK_FOLLOW)
             };
             if r == 0 {
                 Ok(())
@@ -235,18 +188,9 @@ impl AtomicOutput {
         match link(&self.target) {
             Ok(()) => return Ok(false),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                return Err(io_error(
-                    e.kind(),
-                    format!("cannot link {}: {e}", self.target.display()),
-                ))
-            }
+            Err(e) => return Err(io_error(e.kind(), format!("cannot link {}: {e}", self.target.display()))),
         }
-        let name = self
-            .target
-            .file_name()
-            .expect("checked in create")
-            .to_os_string();
+        let name = self.target.file_name().expect("checked in create").to_os_string();
         loop {
             let temp = self.dir.join(temp_file_name(&name));
             // Registered first: a signal between link and rename must find it.
@@ -260,10 +204,7 @@ impl AtomicOutput {
                 Err(e) => {
                     unregister(&temp);
                     if e.kind() != io::ErrorKind::AlreadyExists {
-                        return Err(io_error(
-                            e.kind(),
-                            format!("cannot link {}: {e}", temp.display()),
-                        ));
+                        return Err(io_error(e.kind(), format!("cannot link {}: {e}", temp.display())));
                     }
                 }
             }
@@ -308,9 +249,9 @@ fn io_error(kind: io::ErrorKind, message: String) -> Error {
 
 /// The folder (`.` for a bare name) and file name of `target`.
 fn split_target(target: &Path) -> Result<(PathBuf, OsString)> {
-    let name = target.file_name().ok_or_else(|| {
-        Error::parameter(format!("output path {} has no file name", target.display()))
-    })?;
+    let name = target
+        .file_name()
+        .ok_or_else(|| Error::parameter(format!("output path {} has no file name", target.display())))?;
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -325,12 +266,7 @@ fn open_unnamed(dir: &Path) -> Option<File> {
     if !Path::new("/proc/self/fd").is_dir() {
         return None;
     }
-    OpenOptions::new()
-        .write(true)
-        .mode(0o666)
-        .custom_flags(libc::O_TMPFILE)
-        .open(dir)
-        .ok()
+    OpenOptions::new().write(true).mode(0o666).custom_flags(libc::O_TMPFILE).open(dir).ok()
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -344,20 +280,12 @@ fn create_named(dir: &Path, name: &OsStr) -> Result<(File, PathBuf)> {
     loop {
         let path = dir.join(temp_file_name(name));
         register(&path);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o666)
-            .open(&path)
-        {
+        match OpenOptions::new().write(true).create_new(true).mode(0o666).open(&path) {
             Ok(file) => return Ok((file, path)),
             Err(e) => {
                 unregister(&path);
                 if e.kind() != io::ErrorKind::AlreadyExists {
-                    return Err(io_error(
-                        e.kind(),
-                        format!("cannot create a file in {}: {e}", dir.display()),
-                    ));
+                    return Err(io_error(e.kind(), format!("cannot create a file in {}: {e}", dir.display())));
                 }
             }
         }
@@ -368,15 +296,8 @@ fn create_named(dir: &Path, name: &OsStr) -> Result<(File, PathBuf)> {
 /// stays within `NAME_MAX` bytes.
 fn temp_file_name(name: &OsStr) -> OsString {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let mut x = nanos
-        ^ (std::process::id() as u64) << 32
-        ^ COUNTER
-            .fetch_add(1, Ordering::Relaxed)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    let mut x = nanos ^ (std::process::id() as u64) << 32 ^ COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut tag = [0u8; 6];
     for c in &mut tag {
@@ -407,10 +328,7 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     }
@@ -433,11 +351,7 @@ mod tests {
             out.commit().unwrap();
             assert_eq!(std::fs::read(&target).unwrap(), b"new");
             assert_eq!(names(dir.path()), ["out.png"]);
-            assert!(PENDING
-                .lock()
-                .unwrap()
-                .iter()
-                .all(|p| !p.starts_with(dir.path())));
+            assert!(PENDING.lock().unwrap().iter().all(|p| !p.starts_with(dir.path())));
         }
     }
 
@@ -466,10 +380,7 @@ mod tests {
         out.flush().unwrap();
         let listed = names(dir.path());
         assert_eq!(listed.len(), 1);
-        assert!(
-            listed[0].starts_with(".fallback.png.") && listed[0].ends_with(".partial"),
-            "{listed:?}"
-        );
+        assert!(listed[0].starts_with(".fallback.png.") && listed[0].ends_with(".partial"), "{listed:?}");
         // What a signal handler does: the partial file goes at once.
         remove_pending_outputs();
         assert!(names(dir.path()).is_empty());
@@ -490,20 +401,13 @@ mod tests {
             out.write_all(b"x").unwrap();
             out.commit().unwrap();
             unsafe { libc::umask(old) };
-            assert_eq!(
-                std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777,
-                0o644,
-                "unnamed: {unnamed}"
-            );
+            assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777, 0o644, "unnamed: {unnamed}");
 
             std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
             let mut out = AtomicOutput::create_as(&target, unnamed).unwrap();
             out.write_all(b"y").unwrap();
             out.commit().unwrap();
-            assert_eq!(
-                std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777,
-                0o640
-            );
+            assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777, 0o640);
         }
     }
 
@@ -525,10 +429,7 @@ mod tests {
             out.write_all(b"ours").unwrap();
             out.commit().unwrap();
             let meta = std::fs::metadata(&target).unwrap();
-            assert_eq!(
-                (meta.uid(), meta.gid(), meta.mode() & 0o7777),
-                (4321, 8765, 0o644)
-            );
+            assert_eq!((meta.uid(), meta.gid(), meta.mode() & 0o7777), (4321, 8765, 0o644));
         }
     }
 
@@ -554,10 +455,7 @@ mod tests {
         let _serial = serial();
         let dir = tempfile::tempdir().unwrap();
         let err = AtomicOutput::create(dir.path()).unwrap_err().to_string();
-        assert!(
-            err.contains(&dir.path().display().to_string()) && err.contains("is a directory"),
-            "{err}"
-        );
+        assert!(err.contains(&dir.path().display().to_string()) && err.contains("is a directory"), "{err}");
         let missing = dir.path().join("no-such-folder").join("out.png");
         let err = AtomicOutput::create(&missing).unwrap_err().to_string();
         assert!(err.contains("no-such-folder"), "{err}");

@@ -34,18 +34,8 @@ impl Window {
     /// A window of `capacity` bytes over `input` (no buffer when `input` is read in place) for
     /// a reader that starts at offset `from` (pages before it are not this reader's to release).
     pub(crate) fn new(input: &Input, capacity: usize, from: usize) -> Window {
-        let buffer = if input.as_slice().is_some() {
-            Box::default()
-        } else {
-            vec![0u8; capacity].into_boxed_slice()
-        };
-        Window {
-            buffer,
-            start: from,
-            filled: 0,
-            released_to: from,
-            reads: 0,
-        }
+        let buffer = if input.as_slice().is_some() { Box::default() } else { vec![0u8; capacity].into_boxed_slice() };
+        Window { buffer, start: from, filled: 0, released_to: from, reads: 0 }
     }
 
     /// How many times the window has read from the input.
@@ -66,13 +56,7 @@ impl Window {
     /// as its buffer holds, only when it holds fewer than `want` bytes from `pos`.
     ///
     /// Errors are the input's (a file that shrank: see [`Input::read_at`]).
-    pub(crate) fn get<'a>(
-        &'a mut self,
-        input: &'a Input,
-        pos: usize,
-        want: usize,
-        end: usize,
-    ) -> Result<&'a [u8]> {
+    pub(crate) fn get<'a>(&'a mut self, input: &'a Input, pos: usize, want: usize, end: usize) -> Result<&'a [u8]> {
         let end = end.min(input.len());
         if pos >= end {
             return Ok(&[]);
@@ -94,8 +78,7 @@ impl Window {
             self.start = pos;
             let target = self.buffer.len().min(end - pos);
             if self.filled < target {
-                let read =
-                    input.read_at(pos + self.filled, &mut self.buffer[self.filled..target])?;
+                let read = input.read_at(pos + self.filled, &mut self.buffer[self.filled..target])?;
                 self.filled += read;
                 self.reads += 1;
             }
@@ -146,16 +129,9 @@ mod tests {
             // A forward walk asking for a little at a time reads each window once.
             let mut window = Window::new(&input, 1000, 0);
             for pos in 0..data.len() {
-                assert_eq!(
-                    window.get(&input, pos, 1, usize::MAX).unwrap()[0],
-                    data[pos]
-                );
+                assert_eq!(window.get(&input, pos, 1, usize::MAX).unwrap()[0], data[pos]);
             }
-            assert!(
-                window.reads() <= data.len() / 1000 + 1,
-                "{} reads",
-                window.reads()
-            );
+            assert!(window.reads() <= data.len() / 1000 + 1, "{} reads", window.reads());
         }
     }
 }

@@ -17,9 +17,7 @@ pub type Background = [u8; 3];
 pub fn parse_background(s: &str) -> Result<Background> {
     let hex = s.trim().trim_start_matches('#');
     if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Error::parameter(format!(
-            "background '{s}' is not RRGGBB hex"
-        )));
+        return Err(Error::parameter(format!("background '{s}' is not RRGGBB hex")));
     }
     let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
     Ok([byte(0), byte(2), byte(4)])
@@ -126,10 +124,7 @@ impl<S: RowSource> RowSource for Convert<S> {
                     }
                 }
                 BitDepth::Sixteen => {
-                    for (out, v) in row[i * n * 2..(i + 1) * n * 2]
-                        .chunks_exact_mut(2)
-                        .zip(pixel)
-                    {
+                    for (out, v) in row[i * n * 2..(i + 1) * n * 2].chunks_exact_mut(2).zip(pixel) {
                         out.copy_from_slice(&(v as u16).to_ne_bytes());
                     }
                 }
@@ -178,14 +173,8 @@ impl ConvertSpec {
 
     fn target(&self, input: PixelFormat) -> (PixelFormat, Background) {
         match self.0 {
-            ConvertTo::AddAlpha => (
-                PixelFormat::new(input.color.with_alpha(), input.depth),
-                [0, 0, 0],
-            ),
-            ConvertTo::Flatten(bg) => (
-                PixelFormat::new(input.color.without_alpha(), input.depth),
-                bg,
-            ),
+            ConvertTo::AddAlpha => (PixelFormat::new(input.color.with_alpha(), input.depth), [0, 0, 0]),
+            ConvertTo::Flatten(bg) => (PixelFormat::new(input.color.without_alpha(), input.depth), bg),
             ConvertTo::Format(f) => (f, [0, 0, 0]),
         }
     }
@@ -200,10 +189,7 @@ impl StageSpec for ConvertSpec {
         }
     }
     fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
-        Ok(ImageInfo {
-            format: self.target(input.format).0,
-            ..input
-        })
+        Ok(ImageInfo { format: self.target(input.format).0, ..input })
     }
     fn heap_bytes(&self, input: ImageInfo) -> usize {
         Self::input_row_len(input, self.target(input.format).0)
@@ -227,15 +213,7 @@ mod tests {
 
     fn convert(format: PixelFormat, bytes: Vec<u8>, to: PixelFormat, bg: Background) -> Vec<u8> {
         let width = (bytes.len() / format.bytes_per_pixel()) as u32;
-        let src = crate::pipeline::MemorySource::new(
-            ImageInfo {
-                width,
-                height: 1,
-                format,
-            },
-            bytes,
-        )
-        .unwrap();
+        let src = crate::pipeline::MemorySource::new(ImageInfo { width, height: 1, format }, bytes).unwrap();
         let mut c = Convert::new(src, to, bg);
         let mut out = vec![0; to.row_bytes(width)];
         c.read_row(&mut out).unwrap();
@@ -249,14 +227,8 @@ mod tests {
                 let bg = [255, 10, 128];
                 let out = convert(PixelFormat::RGBA8, vec![c, c, c, a], PixelFormat::RGB8, bg);
                 for k in 0..3 {
-                    let expected = ((c as u32 * a as u32 + bg[k] as u32 * (255 - a as u32)) as f64
-                        / 255.0)
-                        .round() as i32;
-                    assert!(
-                        (out[k] as i32 - expected).abs() <= 1,
-                        "c={c} a={a} k={k}: {} vs {expected}",
-                        out[k]
-                    );
+                    let expected = ((c as u32 * a as u32 + bg[k] as u32 * (255 - a as u32)) as f64 / 255.0).round() as i32;
+                    assert!((out[k] as i32 - expected).abs() <= 1, "c={c} a={a} k={k}: {} vs {expected}", out[k]);
                 }
             }
         }
@@ -265,43 +237,18 @@ mod tests {
     #[test]
     fn depth_round_trip_is_exact() {
         let bytes: Vec<u8> = (0..=255).collect();
-        let wide = convert(
-            PixelFormat::GRAY8,
-            bytes.clone(),
-            PixelFormat::GRAY16,
-            [0; 3],
-        );
+        let wide = convert(PixelFormat::GRAY8, bytes.clone(), PixelFormat::GRAY16, [0; 3]);
         let narrow = convert(PixelFormat::GRAY16, wide, PixelFormat::GRAY8, [0; 3]);
         assert_eq!(narrow, bytes);
     }
 
     #[test]
     fn gray_and_rgb() {
-        assert_eq!(
-            convert(PixelFormat::GRAY8, vec![7, 200], PixelFormat::RGB8, [0; 3]),
-            vec![7, 7, 7, 200, 200, 200]
-        );
-        assert_eq!(
-            convert(
-                PixelFormat::RGB8,
-                vec![255, 0, 0],
-                PixelFormat::GRAY8,
-                [0; 3]
-            ),
-            vec![76]
-        );
-        assert_eq!(
-            convert(PixelFormat::GRAYA8, vec![9, 50], PixelFormat::RGBA8, [0; 3]),
-            vec![9, 9, 9, 50]
-        );
-        assert_eq!(
-            convert(PixelFormat::RGB8, vec![1, 2, 3], PixelFormat::RGBA8, [0; 3]),
-            vec![1, 2, 3, 255]
-        );
+        assert_eq!(convert(PixelFormat::GRAY8, vec![7, 200], PixelFormat::RGB8, [0; 3]), vec![7, 7, 7, 200, 200, 200]);
+        assert_eq!(convert(PixelFormat::RGB8, vec![255, 0, 0], PixelFormat::GRAY8, [0; 3]), vec![76]);
+        assert_eq!(convert(PixelFormat::GRAYA8, vec![9, 50], PixelFormat::RGBA8, [0; 3]), vec![9, 9, 9, 50]);
+        assert_eq!(convert(PixelFormat::RGB8, vec![1, 2, 3], PixelFormat::RGBA8, [0; 3]), vec![1, 2, 3, 255]);
         let f = PixelFormat::new(ColorType::GrayAlpha, BitDepth::Eight);
-        assert_eq!(
-            convert(f, vec![100, 0], PixelFormat::GRAY8, [255, 255, 255]),
-            vec![255]
-        );
+        assert_eq!(convert(f, vec![100, 0], PixelFormat::GRAY8, [255, 255, 255]), vec![255]);
     }
 }

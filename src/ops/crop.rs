@@ -129,21 +129,13 @@ pub struct Rect {
 impl Rect {
     /// A rectangle from its parts.
     pub fn new(x: u32, y: u32, width: u32, height: u32) -> Self {
-        Rect {
-            x,
-            y,
-            width,
-            height,
-        }
+        Rect { x, y, width, height }
     }
 
     /// Checks that the rectangle is non-empty and lies inside a `width` x `height` image.
     pub fn check_inside(&self, width: u32, height: u32) -> Result<()> {
         if self.width == 0 || self.height == 0 {
-            return Err(Error::parameter(format!(
-                "crop {}x{} is empty",
-                self.width, self.height
-            )));
+            return Err(Error::parameter(format!("crop {}x{} is empty", self.width, self.height)));
         }
         let right = self.x as u64 + self.width as u64;
         let bottom = self.y as u64 + self.height as u64;
@@ -190,11 +182,7 @@ impl<S: RowSource> Crop<S> {
         let input = source.info();
         rect.check_inside(input.width, input.height)?;
         Ok(Crop {
-            info: ImageInfo {
-                width: rect.width,
-                height: rect.height,
-                format: input.format,
-            },
+            info: ImageInfo { width: rect.width, height: rect.height, format: input.format },
             rows: RowCounter::new(rect.height),
             input_row: vec![0; CropSpec::row_buffer_len(input)],
             rows_to_skip: rect.y,
@@ -277,20 +265,13 @@ impl StageSpec for CropSpec {
     }
     fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
         self.0.check_inside(input.width, input.height)?;
-        Ok(ImageInfo {
-            width: self.0.width,
-            height: self.0.height,
-            format: input.format,
-        })
+        Ok(ImageInfo { width: self.0.width, height: self.0.height, format: input.format })
     }
     fn heap_bytes(&self, input: ImageInfo) -> usize {
         Self::row_buffer_len(input)
     }
     fn detail(&self, _input: ImageInfo) -> String {
-        format!(
-            "{}x{} at {},{}",
-            self.0.width, self.0.height, self.0.x, self.0.y
-        )
+        format!("{}x{} at {},{}", self.0.width, self.0.height, self.0.x, self.0.y)
     }
     fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
         Ok(Box::new(Crop::new(upstream, self.0)?))
@@ -361,11 +342,7 @@ mod tests {
 
     #[test]
     fn stops_pulling_below_the_crop() {
-        let mut c = Crop::new(
-            Synthetic::new(10, 100, PixelFormat::GRAY8, 0),
-            Rect::new(0, 10, 10, 5),
-        )
-        .unwrap();
+        let mut c = Crop::new(Synthetic::new(10, 100, PixelFormat::GRAY8, 0), Rect::new(0, 10, 10, 5)).unwrap();
         let mut row = [0u8; 10];
         for _ in 0..5 {
             c.read_row(&mut row).unwrap();

@@ -26,12 +26,7 @@ pub struct Margins {
 impl Margins {
     /// The same margin on every side.
     pub fn uniform(pixels: u32) -> Margins {
-        Margins {
-            top: pixels,
-            right: pixels,
-            bottom: pixels,
-            left: pixels,
-        }
+        Margins { top: pixels, right: pixels, bottom: pixels, left: pixels }
     }
 }
 
@@ -39,25 +34,12 @@ impl std::str::FromStr for Margins {
     type Err = Error;
     /// Parses `N` (every side), `V,H` (top and bottom, left and right) or `T,R,B,L` (CSS order).
     fn from_str(s: &str) -> Result<Margins> {
-        let parts: std::result::Result<Vec<u32>, _> =
-            s.split(',').map(|p| p.trim().parse::<u32>()).collect();
+        let parts: std::result::Result<Vec<u32>, _> = s.split(',').map(|p| p.trim().parse::<u32>()).collect();
         match parts.as_deref() {
             Ok([n]) => Ok(Margins::uniform(*n)),
-            Ok([v, h]) => Ok(Margins {
-                top: *v,
-                right: *h,
-                bottom: *v,
-                left: *h,
-            }),
-            Ok([t, r, b, l]) => Ok(Margins {
-                top: *t,
-                right: *r,
-                bottom: *b,
-                left: *l,
-            }),
-            _ => Err(Error::parameter(format!(
-                "extend '{s}' is not N, V,H or T,R,B,L"
-            ))),
+            Ok([v, h]) => Ok(Margins { top: *v, right: *h, bottom: *v, left: *h }),
+            Ok([t, r, b, l]) => Ok(Margins { top: *t, right: *r, bottom: *b, left: *l }),
+            _ => Err(Error::parameter(format!("extend '{s}' is not N, V,H or T,R,B,L"))),
         }
     }
 }
@@ -83,11 +65,7 @@ impl ExtendSpec {
                 input.width, input.height
             )));
         }
-        Ok(PadSpec {
-            canvas: (width as u32, height as u32),
-            offset: (m.left, m.top),
-            background: self.background,
-        })
+        Ok(PadSpec { canvas: (width as u32, height as u32), offset: (m.left, m.top), background: self.background })
     }
 }
 
@@ -104,22 +82,12 @@ impl StageSpec for ExtendSpec {
     fn detail(&self, _input: ImageInfo) -> String {
         let m = self.margins;
         let [r, g, b, a] = self.background;
-        format!(
-            "top {} right {} bottom {} left {}, #{r:02x}{g:02x}{b:02x}{a:02x}",
-            m.top, m.right, m.bottom, m.left
-        )
+        format!("top {} right {} bottom {} left {}, #{r:02x}{g:02x}{b:02x}{a:02x}", m.top, m.right, m.bottom, m.left)
     }
     fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
         let pad = self.pad(upstream.info())?;
         let (w, h) = pad.canvas;
-        Ok(Box::new(Pad::new(
-            upstream,
-            w,
-            h,
-            pad.offset.0,
-            pad.offset.1,
-            self.background,
-        )?))
+        Ok(Box::new(Pad::new(upstream, w, h, pad.offset.0, pad.offset.1, self.background)?))
     }
 }
 
@@ -131,16 +99,9 @@ mod tests {
 
     #[test]
     fn margins_surround_the_image_with_the_background() {
-        let info = ImageInfo {
-            width: 2,
-            height: 1,
-            format: PixelFormat::RGB8,
-        };
+        let info = ImageInfo { width: 2, height: 1, format: PixelFormat::RGB8 };
         let source = MemorySource::new(info, vec![1, 2, 3, 4, 5, 6]).unwrap();
-        let spec = ExtendSpec {
-            margins: "1,2,0,1".parse().unwrap(),
-            background: [9, 9, 9, 255],
-        };
+        let spec = ExtendSpec { margins: "1,2,0,1".parse().unwrap(), background: [9, 9, 9, 255] };
         let mut out = spec.build(Box::new(source)).unwrap();
         let got = out.info();
         assert_eq!((got.width, got.height), (5, 2));
@@ -154,15 +115,7 @@ mod tests {
     #[test]
     fn parses_css_order_and_rejects_garbage() {
         assert_eq!("3".parse::<Margins>().unwrap(), Margins::uniform(3));
-        assert_eq!(
-            "1,2".parse::<Margins>().unwrap(),
-            Margins {
-                top: 1,
-                right: 2,
-                bottom: 1,
-                left: 2
-            }
-        );
+        assert_eq!("1,2".parse::<Margins>().unwrap(), Margins { top: 1, right: 2, bottom: 1, left: 2 });
         assert!("1,2,3".parse::<Margins>().is_err());
         assert!("-1".parse::<Margins>().is_err());
     }

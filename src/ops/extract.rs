@@ -19,9 +19,7 @@ impl StageSpec for ExtractSpec {
     }
     fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
         CropSpec(self.0).output(input).map_err(|e| match e {
-            crate::Error::Parameter(m) => {
-                crate::Error::parameter(format!("extract after resize: {m}"))
-            }
+            crate::Error::Parameter(m) => crate::Error::parameter(format!("extract after resize: {m}")),
             other => other,
         })
     }
@@ -44,17 +42,9 @@ mod tests {
 
     #[test]
     fn keeps_the_rectangle_and_rejects_one_outside() {
-        let info = ImageInfo {
-            width: 3,
-            height: 2,
-            format: PixelFormat::GRAY8,
-        };
+        let info = ImageInfo { width: 3, height: 2, format: PixelFormat::GRAY8 };
         let spec = ExtractSpec(Rect::new(1, 1, 2, 1));
-        let mut out = spec
-            .build(Box::new(
-                MemorySource::new(info, vec![1, 2, 3, 4, 5, 6]).unwrap(),
-            ))
-            .unwrap();
+        let mut out = spec.build(Box::new(MemorySource::new(info, vec![1, 2, 3, 4, 5, 6]).unwrap())).unwrap();
         assert_eq!(spec.heap_bytes(info), out.buffer_bytes());
         let mut row = [0; 2];
         out.read_row(&mut row).unwrap();

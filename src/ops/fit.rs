@@ -43,13 +43,7 @@ pub enum Fit {
 
 impl Fit {
     /// Every fit, for tests and help texts.
-    pub const ALL: [Fit; 5] = [
-        Fit::Cover,
-        Fit::Contain,
-        Fit::Fill,
-        Fit::Inside,
-        Fit::Outside,
-    ];
+    pub const ALL: [Fit; 5] = [Fit::Cover, Fit::Contain, Fit::Fill, Fit::Inside, Fit::Outside];
 
     /// Lower-case name, as [`FromStr`] accepts it.
     pub fn name(self) -> &'static str {
@@ -136,20 +130,13 @@ pub fn crop_offset(position: Gravity, outer: (u32, u32), inner: (u32, u32)) -> (
 
 /// The geometry of resizing an `input` (width, height) to `width` and/or `height` with
 /// `options`. With neither dimension the geometry is the identity.
-pub fn geometry(
-    input: (u32, u32),
-    width: Option<u32>,
-    height: Option<u32>,
-    options: &FitOptions,
-) -> Result<Geometry> {
+pub fn geometry(input: (u32, u32), width: Option<u32>, height: Option<u32>, options: &FitOptions) -> Result<Geometry> {
     let (iw, ih) = input;
     if iw == 0 || ih == 0 {
         return Err(Error::parameter("fit of an empty image"));
     }
     if width == Some(0) || height == Some(0) {
-        return Err(Error::parameter(
-            "resize target dimensions must be at least 1",
-        ));
+        return Err(Error::parameter("resize target dimensions must be at least 1"));
     }
     let (mut hs, mut vs) = (1.0f64, 1.0f64);
     match (width, height) {
@@ -218,8 +205,7 @@ pub fn geometry(
                     return (0, n_in);
                 }
                 let a = ((start as f64 * s).round() as u64).min(n_in as u64 - 1) as u32;
-                let b = (((start + len) as f64 * s).round() as u64).clamp(a as u64 + 1, n_in as u64)
-                    as u32;
+                let b = (((start + len) as f64 * s).round() as u64).clamp(a as u64 + 1, n_in as u64) as u32;
                 (a, b - a)
             };
             let (x, w) = span(left, size.0, resized.0, iw, hs);
@@ -291,10 +277,7 @@ mod tests {
             ..fit(Fit::Contain)
         };
         let g = geometry(small, Some(200), Some(200), &opts).unwrap();
-        assert_eq!(
-            (g.scaled, g.canvas, g.offset),
-            ((100, 50), (200, 200), (50, 75))
-        );
+        assert_eq!((g.scaled, g.canvas, g.offset), ((100, 50), (200, 200), (50, 75)));
         // Without reduction: a downscale keeps the input size.
         let opts = FitOptions {
             without_reduction: true,

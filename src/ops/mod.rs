@@ -1,7 +1,7 @@
 //! Transform stages: each wraps the stage before it and is itself a [`crate::RowSource`].
 
-pub mod colour;
 pub mod convert;
+pub mod colour;
 pub mod crop;
 pub mod extend;
 pub mod extract;

@@ -122,10 +122,7 @@ impl Orientation {
     pub fn source_of(self, ox: u32, oy: u32, width: u32, height: u32) -> (u32, u32) {
         let (swap, fx, fy) = self.parts();
         let (a, b) = if swap { (oy, ox) } else { (ox, oy) };
-        (
-            if fx { width - 1 - a } else { a },
-            if fy { height - 1 - b } else { b },
-        )
+        (if fx { width - 1 - a } else { a }, if fy { height - 1 - b } else { b })
     }
 
     /// This orientation followed by `next` (both as seen by the image: `next` acts on the result).
@@ -158,12 +155,7 @@ impl Orientation {
 
     /// A rectangle `(x, y, w, h)` of the output mapped back to input coordinates, for an input
     /// `width` x `height`.
-    pub fn source_rect(
-        self,
-        rect: (u32, u32, u32, u32),
-        width: u32,
-        height: u32,
-    ) -> (u32, u32, u32, u32) {
+    pub fn source_rect(self, rect: (u32, u32, u32, u32), width: u32, height: u32) -> (u32, u32, u32, u32) {
         let (x, y, w, h) = rect;
         let a = self.source_of(x, y, width, height);
         let b = self.source_of(x + w - 1, y + h - 1, width, height);
@@ -293,8 +285,7 @@ impl<S: RowSource> Reorient<S> {
     /// row, and the frame on the heap or a file frame's band buffer
     /// ([`ScratchImage::heap_bytes_for`], the same computation [`ScratchImage::new`] allocates by).
     pub fn predicted_buffer_bytes(input: ImageInfo, storage: Storage) -> usize {
-        input.row_bytes()
-            + usize::try_from(ScratchImage::heap_bytes_for(input, storage)).unwrap_or(usize::MAX)
+        input.row_bytes() + usize::try_from(ScratchImage::heap_bytes_for(input, storage)).unwrap_or(usize::MAX)
     }
 
     /// Scratch-file bytes a stage applying an orientation to `input` will reserve in `storage`.
@@ -382,11 +373,7 @@ impl crate::pipeline::StageSpec for OrientSpec {
     }
     fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
         let (width, height) = self.orientation.output_size(input.width, input.height);
-        Ok(ImageInfo {
-            width,
-            height,
-            format: input.format,
-        })
+        Ok(ImageInfo { width, height, format: input.format })
     }
     fn heap_bytes(&self, input: ImageInfo) -> usize {
         if self.orientation.streams() {
@@ -406,18 +393,10 @@ impl crate::pipeline::StageSpec for OrientSpec {
         if self.orientation.streams() {
             "streams".into()
         } else {
-            format!(
-                "whole {}x{} frame in {}",
-                input.width,
-                input.height,
-                self.storage.name()
-            )
+            format!("whole {}x{} frame in {}", input.width, input.height, self.storage.name())
         }
     }
-    fn build(
-        &self,
-        upstream: crate::pipeline::BoxedSource,
-    ) -> Result<crate::pipeline::BoxedSource> {
+    fn build(&self, upstream: crate::pipeline::BoxedSource) -> Result<crate::pipeline::BoxedSource> {
         Ok(if self.orientation.streams() {
             Box::new(Flop::new(upstream))
         } else {
@@ -471,9 +450,7 @@ mod tests {
         assert_eq!(Orientation::Rotate180.source_of(0, 0, 3, 2), (2, 1));
         assert_eq!(Orientation::Transpose.source_of(1, 2, 3, 2), (2, 1));
         assert_eq!(Orientation::Transverse.source_of(0, 0, 3, 2), (2, 1));
-        assert!(
-            Orientation::Rotate90.swaps_dimensions() && !Orientation::Rotate180.swaps_dimensions()
-        );
+        assert!(Orientation::Rotate90.swaps_dimensions() && !Orientation::Rotate180.swaps_dimensions());
     }
 
     #[test]
@@ -511,8 +488,7 @@ mod tests {
                     for storage in [Storage::Heap, Storage::File] {
                         for strip in [1, 7, u32::MAX] {
                             let source = Synthetic::new(w, h, format, 5);
-                            let mut stage: Box<dyn RowSource> = if o == Orientation::FlipHorizontal
-                            {
+                            let mut stage: Box<dyn RowSource> = if o == Orientation::FlipHorizontal {
                                 Box::new(Flop::new(source))
                             } else {
                                 Box::new(Reorient::new(source, o, storage).unwrap())
@@ -524,10 +500,7 @@ mod tests {
                                 "{o:?} {w}x{h} {format} {storage:?} strip {strip}"
                             );
                             let mut row = vec![0; stage.info().row_bytes()];
-                            assert!(
-                                stage.read_row(&mut row).is_err(),
-                                "a row past the end must be refused"
-                            );
+                            assert!(stage.read_row(&mut row).is_err(), "a row past the end must be refused");
                         }
                     }
                 }

@@ -15,17 +15,10 @@ pub type Rgba = [u8; 4];
 pub fn parse_rgba(s: &str) -> Result<Rgba> {
     let hex = s.trim().trim_start_matches('#');
     if !(hex.len() == 6 || hex.len() == 8) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Error::parameter(format!(
-            "colour '{s}' is not RRGGBB or RRGGBBAA hex"
-        )));
+        return Err(Error::parameter(format!("colour '{s}' is not RRGGBB or RRGGBBAA hex")));
     }
     let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
-    Ok([
-        byte(0),
-        byte(2),
-        byte(4),
-        if hex.len() == 8 { byte(6) } else { 255 },
-    ])
+    Ok([byte(0), byte(2), byte(4), if hex.len() == 8 { byte(6) } else { 255 }])
 }
 
 /// The bytes of `colour` in `format`: gray takes the Rec. 601 luma, 16-bit scales by 257,
@@ -41,10 +34,7 @@ pub fn pixel_bytes(colour: Rgba, format: PixelFormat) -> Vec<u8> {
     };
     match format.depth {
         BitDepth::Eight => samples.iter().map(|&s| s as u8).collect(),
-        BitDepth::Sixteen => samples
-            .iter()
-            .flat_map(|&s| ((s * 257) as u16).to_ne_bytes())
-            .collect(),
+        BitDepth::Sixteen => samples.iter().flat_map(|&s| ((s * 257) as u16).to_ne_bytes()).collect(),
     }
 }
 
@@ -62,21 +52,9 @@ pub struct Pad<S> {
 
 impl<S: RowSource> Pad<S> {
     /// Places `source` at `(left, top)` on a `width` x `height` canvas of `background`.
-    pub fn new(
-        source: S,
-        width: u32,
-        height: u32,
-        left: u32,
-        top: u32,
-        background: Rgba,
-    ) -> Result<Self> {
+    pub fn new(source: S, width: u32, height: u32, left: u32, top: u32, background: Rgba) -> Result<Self> {
         let input = source.info();
-        PadSpec {
-            canvas: (width, height),
-            offset: (left, top),
-            background,
-        }
-        .check(input)?;
+        PadSpec { canvas: (width, height), offset: (left, top), background }.check(input)?;
         Ok(Pad {
             info: ImageInfo {
                 width,
@@ -162,9 +140,7 @@ impl PadSpec {
     fn check(&self, input: ImageInfo) -> Result<()> {
         let (left, top) = self.offset;
         let (width, height) = self.canvas;
-        if left as u64 + input.width as u64 > width as u64
-            || top as u64 + input.height as u64 > height as u64
-        {
+        if left as u64 + input.width as u64 > width as u64 || top as u64 + input.height as u64 > height as u64 {
             return Err(Error::parameter(format!(
                 "a {}x{} image at {left},{top} does not fit on a {width}x{height} canvas",
                 input.width, input.height
@@ -180,31 +156,17 @@ impl StageSpec for PadSpec {
     }
     fn output(&self, input: ImageInfo) -> Result<ImageInfo> {
         self.check(input)?;
-        Ok(ImageInfo {
-            width: self.canvas.0,
-            height: self.canvas.1,
-            format: input.format,
-        })
+        Ok(ImageInfo { width: self.canvas.0, height: self.canvas.1, format: input.format })
     }
     fn heap_bytes(&self, input: ImageInfo) -> usize {
         Self::background_len(input.format)
     }
     fn detail(&self, _input: ImageInfo) -> String {
-        format!(
-            "at {},{} on {}x{}",
-            self.offset.0, self.offset.1, self.canvas.0, self.canvas.1
-        )
+        format!("at {},{} on {}x{}", self.offset.0, self.offset.1, self.canvas.0, self.canvas.1)
     }
     fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
         let (w, h) = self.canvas;
-        Ok(Box::new(Pad::new(
-            upstream,
-            w,
-            h,
-            self.offset.0,
-            self.offset.1,
-            self.background,
-        )?))
+        Ok(Box::new(Pad::new(upstream, w, h, self.offset.0, self.offset.1, self.background)?))
     }
 }
 
@@ -239,15 +201,7 @@ mod tests {
             }
         }
         for strip in [1, 7, u32::MAX] {
-            let mut pad = Pad::new(
-                Synthetic::new(w, h, format, 2),
-                cw,
-                ch,
-                left,
-                top,
-                [10, 20, 30, 128],
-            )
-            .unwrap();
+            let mut pad = Pad::new(Synthetic::new(w, h, format, 2), cw, ch, left, top, [10, 20, 30, 128]).unwrap();
             let mut out = Vec::new();
             drain(&mut pad, strip, |s, _| {
                 out.extend_from_slice(s);
@@ -262,14 +216,8 @@ mod tests {
 
     #[test]
     fn background_in_every_format() {
-        assert_eq!(
-            pixel_bytes([255, 0, 0, 255], PixelFormat::RGB8),
-            vec![255, 0, 0]
-        );
-        assert_eq!(
-            pixel_bytes([255, 255, 255, 0], PixelFormat::GRAYA8),
-            vec![255, 0]
-        );
+        assert_eq!(pixel_bytes([255, 0, 0, 255], PixelFormat::RGB8), vec![255, 0, 0]);
+        assert_eq!(pixel_bytes([255, 255, 255, 0], PixelFormat::GRAYA8), vec![255, 0]);
         assert_eq!(
             pixel_bytes([0, 0, 255, 255], PixelFormat::RGBA16)[4..6],
             65535u16.to_ne_bytes()

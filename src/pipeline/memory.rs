@@ -27,11 +27,7 @@ impl MemorySource {
                 info.format
             )));
         }
-        Ok(MemorySource {
-            info,
-            data,
-            rows: RowCounter::new(info.height),
-        })
+        Ok(MemorySource { info, data, rows: RowCounter::new(info.height) })
     }
 
     /// The pixels, all rows.

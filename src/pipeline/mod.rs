@@ -36,9 +36,7 @@ pub trait RowSource: Send {
     fn read_rows(&mut self, strip: &mut [u8]) -> Result<()> {
         let row_bytes = self.info().row_bytes();
         if row_bytes == 0 || strip.len() % row_bytes != 0 {
-            return Err(Error::parameter(
-                "strip length is not a whole number of rows",
-            ));
+            return Err(Error::parameter("strip length is not a whole number of rows"));
         }
         for row in strip.chunks_exact_mut(row_bytes) {
             self.read_row(row)?;
@@ -195,3 +193,4 @@ impl<S: RowSource + ?Sized> RowSource for &mut S {
         (**self).upstream()
     }
 }
+

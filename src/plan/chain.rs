@@ -11,9 +11,9 @@ use super::budget::{human, JOB_OVERHEAD};
 use super::geometry::{resolve, DecoderReach, Resolved};
 use super::recipe::Recipe;
 use super::{Build, Plan, StagePlan};
+use crate::codec::{metadata, registry};
 use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, Header};
 use crate::codec::Format;
-use crate::codec::{metadata, registry};
 use crate::error::{Error, Result};
 use crate::io::{AtomicOutput, Input};
 use crate::ops::colour::{self, ColourDecision};
@@ -31,11 +31,7 @@ use crate::scratch::{ScratchImage, Storage};
 /// Where the pixels of a job come from, as the planner needs to know it.
 pub(crate) enum Source<'a> {
     /// An encoded image and its (cached) header.
-    Encoded {
-        input: &'a Input,
-        header: &'a Header,
-        decoder: &'a dyn DecoderSpec,
-    },
+    Encoded { input: &'a Input, header: &'a Header, decoder: &'a dyn DecoderSpec },
     /// A row source: its rows and the heap it holds.
     Rows { info: ImageInfo, heap: usize },
 }
@@ -62,12 +58,7 @@ impl Stages {
         let output = spec.output(input)?;
         let heap_bytes = spec.heap_bytes(input);
         if heap_bytes == usize::MAX {
-            return Err(Error::parameter(format!(
-                "{} of a {}x{} image needs absurd buffers",
-                spec.name(),
-                input.width,
-                input.height
-            )));
+            return Err(Error::parameter(format!("{} of a {}x{} image needs absurd buffers", spec.name(), input.width, input.height)));
         }
         self.plans.push(StagePlan {
             name: spec.name(),
@@ -83,25 +74,16 @@ impl Stages {
 }
 
 /// Plans `recipe` on `source`, writing `format` (or the recipe's, or the input's) to `to`.
-pub(crate) fn plan(
-    recipe: &Recipe,
-    source: Source,
-    format: Option<Format>,
-    to: Destination,
-) -> Result<Plan> {
+pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: Destination) -> Result<Plan> {
     if let Some(message) = &recipe.deferred {
         return Err(Error::parameter(message));
     }
     let budget = recipe.budget;
     let (input_format, input, exif) = match &source {
-        Source::Encoded { header, .. } => {
-            (Some(header.format), header.info, header.exif_orientation)
-        }
+        Source::Encoded { header, .. } => (Some(header.format), header.info, header.exif_orientation),
         Source::Rows { info, .. } => {
             if recipe.auto_orient {
-                return Err(Error::parameter(
-                    "auto_orient needs an encoded image with EXIF; a row source has none",
-                ));
+                return Err(Error::parameter("auto_orient needs an encoded image with EXIF; a row source has none"));
             }
             (None, *info, None)
         }
@@ -119,24 +101,14 @@ pub(crate) fn plan(
     // Geometry, and what the decoder is asked for.
     let identity = |_: u8| (input.width, input.height);
     let scaled_size = |d: u8| match &source {
-        Source::Encoded {
-            header, decoder, ..
-        } => decoder.scaled_size(header, d),
+        Source::Encoded { header, decoder, .. } => decoder.scaled_size(header, d),
         Source::Rows { .. } => identity(d),
     };
     let (shrink_factors, crops_on_load) = match &source {
         Source::Encoded { decoder, .. } => (decoder.shrink_factors(), decoder.crops_on_load()),
         Source::Rows { .. } => (&[1u8][..], false),
     };
-    let g = resolve(
-        recipe,
-        input,
-        exif,
-        &DecoderReach {
-            shrink_factors,
-            scaled_size: &scaled_size,
-        },
-    )?;
+    let g = resolve(recipe, input, exif, &DecoderReach { shrink_factors, scaled_size: &scaled_size })?;
     let region = (crops_on_load && !g.whole()).then_some(g.region);
     // The input's colour space, read (bounded) now so that its stage is priced with the rest; a
     // CMYK profile asks the decoder for CMYK rows.
@@ -144,56 +116,29 @@ pub(crate) fn plan(
         Source::Encoded { input, header, .. } => {
             let cmyk = matches!(header.metadata.color.as_str(), "cmyk" | "ycck");
             let keep = recipe.keep_icc_profile;
-            colour::decide(
-                input,
-                header.format,
-                header.info.format,
-                cmyk,
-                keep,
-                recipe.fail_on,
-                budget.max_memory,
-            )?
+            colour::decide(input, header.format, header.info.format, cmyk, keep, recipe.fail_on, budget.max_memory)?
         }
         Source::Rows { .. } => ColourDecision::Srgb(None),
     };
     let cmyk = matches!(&colour, ColourDecision::Convert(spec) if spec.is_cmyk());
-    let decoded_format = if cmyk {
-        crate::pixel::PixelFormat::RGBA8
-    } else {
-        input.format
-    };
+    let decoded_format = if cmyk { crate::pixel::PixelFormat::RGBA8 } else { input.format };
     let request = DecodeRequest {
         shrink: g.shrink,
         region,
-        rows_needed: if crops_on_load {
-            g.region.height
-        } else {
-            g.region.y + g.region.height
-        },
+        rows_needed: if crops_on_load { g.region.height } else { g.region.y + g.region.height },
         fail_on: recipe.fail_on,
         cmyk,
     };
     let decoded = match region {
-        Some(r) => ImageInfo {
-            width: r.width,
-            height: r.height,
-            format: decoded_format,
-        },
-        None => ImageInfo {
-            width: g.decoded.0,
-            height: g.decoded.1,
-            format: decoded_format,
-        },
+        Some(r) => ImageInfo { width: r.width, height: r.height, format: decoded_format },
+        None => ImageInfo { width: g.decoded.0, height: g.decoded.1, format: decoded_format },
     };
     let mut detail = Vec::new();
     if g.shrink > 1 {
         detail.push(format!("shrink-on-load 1/{}", g.shrink));
     }
     if let Some(r) = region {
-        detail.push(format!(
-            "crop-on-load {}x{} at {},{}",
-            r.width, r.height, r.x, r.y
-        ));
+        detail.push(format!("crop-on-load {}x{} at {},{}", r.width, r.height, r.x, r.y));
     }
     let source_plan = StagePlan {
         name: input_format.map_or("row source".into(), |f| format!("{} decode", f.name())),
@@ -202,11 +147,7 @@ pub(crate) fn plan(
         scratch_bytes: 0,
         detail: detail.join(", "),
     };
-    let mut stages = Stages {
-        specs: Vec::new(),
-        plans: vec![source_plan],
-        current: decoded,
-    };
+    let mut stages = Stages { specs: Vec::new(), plans: vec![source_plan], current: decoded };
     if !crops_on_load && !g.whole() {
         stages.add(Arc::new(CropSpec(g.region)))?;
     }
@@ -216,20 +157,14 @@ pub(crate) fn plan(
         }
     }
 
-    let output_format = recipe
-        .format
-        .or(format)
-        .or(input_format)
-        .unwrap_or(Format::Png);
+    let output_format = recipe.format.or(format).or(input_format).unwrap_or(Format::Png);
     let encoder = encoder(recipe, output_format)?;
     add_geometry(recipe, &g, &*encoder, &colour, &mut stages)?;
     for stage in &recipe.stages {
         stages.add(stage.clone())?;
     }
     if recipe.flatten && stages.current.format.color.has_alpha() {
-        stages.add(Arc::new(ConvertSpec(ConvertTo::Flatten(
-            recipe.encode.background,
-        ))))?;
+        stages.add(Arc::new(ConvertSpec(ConvertTo::Flatten(recipe.encode.background))))?;
     }
 
     // An embedded profile that adds no stage is still read and parsed while planning, and kept
@@ -246,21 +181,9 @@ pub(crate) fn plan(
 
     // The metadata blocks kept, handed to the encoder, and counted.
     let encoder = match &source {
-        Source::Encoded {
-            input,
-            header,
-            decoder,
-        } if recipe.keep_metadata || recipe.keep_icc_profile => keep_metadata(
-            recipe,
-            input,
-            header,
-            *decoder,
-            &colour,
-            stages.current,
-            &g,
-            encoder,
-            &mut stages.plans,
-        )?,
+        Source::Encoded { input, header, decoder } if recipe.keep_metadata || recipe.keep_icc_profile => {
+            keep_metadata(recipe, input, header, *decoder, &colour, stages.current, &g, encoder, &mut stages.plans)?
+        }
         _ => encoder,
     };
 
@@ -321,37 +244,22 @@ pub(crate) fn plan(
         output: out,
         output_format,
         budget,
-        build: Build {
-            decode: input_format.map(|_| request),
-            stages: stages.specs,
-            encoder,
-        },
+        build: Build { decode: input_format.map(|_| request), stages: stages.specs, encoder },
     };
     // Refuse early when the rest is over budget already, then with the decoder's lower bound
     // from the header, and only then learn the decoder's exact account.
     let lower = match &source {
-        Source::Encoded {
-            header, decoder, ..
-        } => decoder.heap_lower_bound(header, &request),
+        Source::Encoded { header, decoder, .. } => decoder.heap_lower_bound(header, &request),
         Source::Rows { heap, .. } => *heap,
     };
     if plan.heap_bytes + lower > budget.max_memory {
         plan.stages[0].heap_bytes = lower;
         plan.heap_bytes += lower;
-        plan.stages[0].detail = "at least".to_string()
-            + if lower > 0 {
-                " its coefficient row"
-            } else {
-                ""
-            };
+        plan.stages[0].detail = "at least".to_string() + if lower > 0 { " its coefficient row" } else { "" };
         return Err(Error::limits(over_budget(&plan, &*plan.build.encoder)));
     }
     let decoder_bytes = match &source {
-        Source::Encoded {
-            input,
-            header,
-            decoder,
-        } => decoder.heap_bytes(input, header, &request)?,
+        Source::Encoded { input, header, decoder } => decoder.heap_bytes(input, header, &request)?,
         Source::Rows { heap, .. } => *heap,
     };
     plan.stages[0].heap_bytes = decoder_bytes;
@@ -381,28 +289,12 @@ fn keep_metadata(
     encoder: Arc<dyn EncoderSpec>,
     plans: &mut Vec<StagePlan>,
 ) -> Result<Arc<dyn EncoderSpec>> {
-    let read = if recipe.keep_metadata {
-        decoder.read_embedded(input, header)?
-    } else {
-        Default::default()
-    };
+    let read = if recipe.keep_metadata { decoder.read_embedded(input, header)? } else { Default::default() };
     let read_bytes = read.heap_bytes();
     let converted = matches!(colour, ColourDecision::Convert(_));
-    let turned_upright = recipe.auto_orient
-        && header.exif_orientation.is_some_and(|o| o > 1)
-        && g.orientation != Orientation::Identity;
-    let keep = metadata::Keep {
-        metadata: recipe.keep_metadata,
-        icc: recipe.keep_icc_profile,
-    };
-    let blocks = metadata::kept_blocks(
-        read,
-        keep,
-        colour.icc(),
-        converted,
-        turned_upright,
-        output.format.color.is_rgb(),
-    );
+    let turned_upright = recipe.auto_orient && header.exif_orientation.is_some_and(|o| o > 1) && g.orientation != Orientation::Identity;
+    let keep = metadata::Keep { metadata: recipe.keep_metadata, icc: recipe.keep_icc_profile };
+    let blocks = metadata::kept_blocks(read, keep, colour.icc(), converted, turned_upright, output.format.color.is_rgb());
     if blocks.is_empty() {
         return Ok(encoder);
     }
@@ -411,20 +303,11 @@ fn keep_metadata(
     plans.push(StagePlan {
         name: "metadata".into(),
         output,
-        heap_bytes: read_bytes
-            + blocks.heap_bytes()
-            + if recipe.keep_metadata {
-                READ_TRANSIENT
-            } else {
-                0
-            },
+        heap_bytes: read_bytes + blocks.heap_bytes() + if recipe.keep_metadata { READ_TRANSIENT } else { 0 },
         scratch_bytes: 0,
         detail: format!("kept: {}", blocks.names()),
     });
-    Ok(Arc::new(metadata::KeepMetadata::new(
-        encoder,
-        Arc::new(blocks),
-    )?))
+    Ok(Arc::new(metadata::KeepMetadata::new(encoder, Arc::new(blocks))?))
 }
 
 /// The encoder: the recipe's configured one, or the format's from the generic options.
@@ -433,10 +316,7 @@ fn encoder(recipe: &Recipe, format: Format) -> Result<Arc<dyn EncoderSpec>> {
         Some(e) if e.format() == format => {
             let o = &recipe.encode;
             if let Some(option) = o.set_options().first() {
-                return Err(Error::parameter(format!(
-                    "{} is set on the recipe; set it on the configured encoder itself",
-                    option.name()
-                )));
+                return Err(Error::parameter(format!("{} is set on the recipe; set it on the configured encoder itself", option.name())));
             }
             Ok(e.clone())
         }
@@ -460,38 +340,18 @@ fn add_geometry(
     // Orientation before or after the resize, whichever frame is smaller.
     let o = g.orientation;
     let needs_resize = (stages.current.width, stages.current.height) != g.scaled;
-    let before = !o.streams()
-        && needs_resize
-        && stages.current.pixels() < g.scaled.0 as u64 * g.scaled.1 as u64;
+    let before = !o.streams() && needs_resize && stages.current.pixels() < g.scaled.0 as u64 * g.scaled.1 as u64;
     let orient = |frame: ImageInfo| -> Arc<dyn StageSpec> {
-        let on_heap = o.streams()
-            || recipe
-                .budget
-                .frame_on_heap(ScratchImage::bytes_for(frame, Storage::Heap));
-        Arc::new(OrientSpec {
-            orientation: o,
-            storage: if on_heap {
-                Storage::Heap
-            } else {
-                Storage::File
-            },
-        })
+        let on_heap = o.streams() || recipe.budget.frame_on_heap(ScratchImage::bytes_for(frame, Storage::Heap));
+        Arc::new(OrientSpec { orientation: o, storage: if on_heap { Storage::Heap } else { Storage::File } })
     };
     let has_orientation = o != Orientation::Identity;
     if has_orientation && before {
         stages.add(orient(stages.current))?;
     }
     if needs_resize {
-        let (width, height) = if has_orientation && before {
-            g.fit.scaled
-        } else {
-            g.scaled
-        };
-        stages.add(Arc::new(ResizeSpec {
-            width,
-            height,
-            options: recipe.resize_options,
-        }))?;
+        let (width, height) = if has_orientation && before { g.fit.scaled } else { g.scaled };
+        stages.add(Arc::new(ResizeSpec { width, height, options: recipe.resize_options }))?;
     }
     if has_orientation && !before {
         stages.add(orient(stages.current))?;
@@ -515,20 +375,13 @@ fn add_geometry(
         stages.add(Arc::new(ConvertSpec(ConvertTo::AddAlpha)))?;
     }
     if g.fit.pads() {
-        stages.add(Arc::new(PadSpec {
-            canvas: g.fit.canvas,
-            offset: g.fit.offset,
-            background: recipe.background,
-        }))?;
+        stages.add(Arc::new(PadSpec { canvas: g.fit.canvas, offset: g.fit.offset, background: recipe.background }))?;
     }
     if let Some(rect) = recipe.extract {
         stages.add(Arc::new(ExtractSpec(rect)))?;
     }
     if let Some(margins) = recipe.extend {
-        stages.add(Arc::new(ExtendSpec {
-            margins,
-            background: recipe.background,
-        }))?;
+        stages.add(Arc::new(ExtendSpec { margins, background: recipe.background }))?;
     }
     Ok(())
 }
@@ -537,26 +390,12 @@ fn add_geometry(
 /// whole-frame encoder is the largest part, the message leads with it and names the formats
 /// that stream.
 fn over_budget(plan: &Plan, encoder: &dyn EncoderSpec) -> String {
-    let biggest = plan
-        .stages
-        .iter()
-        .max_by_key(|s| s.heap_bytes)
-        .expect("a plan has stages");
-    let detail = if biggest.detail.is_empty() {
-        "its row buffers"
-    } else {
-        &biggest.detail
-    };
-    let mut message = if encoder.kind() == EncoderKind::WholeFrame
-        && biggest.name.ends_with(" encode")
-    {
+    let biggest = plan.stages.iter().max_by_key(|s| s.heap_bytes).expect("a plan has stages");
+    let detail = if biggest.detail.is_empty() { "its row buffers" } else { &biggest.detail };
+    let mut message = if encoder.kind() == EncoderKind::WholeFrame && biggest.name.ends_with(" encode") {
         let format = encoder.format().label();
         let streaming = registry::streaming_writable();
-        let caveat = if streaming.contains(&format) {
-            format!(" ({format} with its default options)")
-        } else {
-            String::new()
-        };
+        let caveat = if streaming.contains(&format) { format!(" ({format} with its default options)") } else { String::new() };
         format!(
             "{format} output {}x{} needs about {} ({detail}); the job needs {} in all, over the budget of {} (max_memory / --max-memory); {streaming} stream at any size{caveat}",
             plan.output.width,
@@ -576,14 +415,10 @@ fn over_budget(plan: &Plan, encoder: &dyn EncoderSpec) -> String {
     };
     let mut parts: Vec<&StagePlan> = plan.stages.iter().filter(|s| s.heap_bytes > 0).collect();
     parts.sort_by_key(|s| std::cmp::Reverse(s.heap_bytes));
-    let list: Vec<String> = parts
-        .iter()
-        .map(|s| format!("{} {}", s.name, human(s.heap_bytes as u64)))
-        .collect();
+    let list: Vec<String> = parts.iter().map(|s| format!("{} {}", s.name, human(s.heap_bytes as u64))).collect();
     message.push_str(&format!("; all parts: {}", list.join(", ")));
     if plan.budget.no_scratch && biggest.name.starts_with("orient") {
-        message
-            .push_str(". Scratch files are disabled, so the whole frame must be held on the heap");
+        message.push_str(". Scratch files are disabled, so the whole frame must be held on the heap");
     }
     message
 }

@@ -16,8 +16,7 @@ impl fmt::Display for Plan {
             self.input.width,
             self.input.height,
             self.input.format,
-            self.exif_orientation
-                .map_or("none".to_string(), |o| o.to_string()),
+            self.exif_orientation.map_or("none".to_string(), |o| o.to_string()),
             self.oriented.0,
             self.oriented.1
         )?;

@@ -51,21 +51,10 @@ impl Resolved {
 }
 
 /// Resolves `recipe` on a stored `input` with EXIF orientation `exif`.
-pub(crate) fn resolve(
-    recipe: &Recipe,
-    input: ImageInfo,
-    exif: Option<u8>,
-    reach: &DecoderReach,
-) -> Result<Resolved> {
+pub(crate) fn resolve(recipe: &Recipe, input: ImageInfo, exif: Option<u8>, reach: &DecoderReach) -> Result<Resolved> {
     let (w, h) = (input.width, input.height);
-    let exif_orientation = if recipe.auto_orient {
-        exif.and_then(Orientation::from_exif)
-    } else {
-        None
-    };
-    let orientation = exif_orientation
-        .unwrap_or_default()
-        .then(recipe.user_orientation);
+    let exif_orientation = if recipe.auto_orient { exif.and_then(Orientation::from_exif) } else { None };
+    let orientation = exif_orientation.unwrap_or_default().then(recipe.user_orientation);
     let oriented = orientation.output_size(w, h);
     let crop = match recipe.crop {
         None => Rect::new(0, 0, oriented.0, oriented.1),
@@ -82,34 +71,15 @@ pub(crate) fn resolve(
         }
     };
     crop.check_inside(oriented.0, oriented.1)?;
-    let g = geometry(
-        (crop.width, crop.height),
-        recipe.width,
-        recipe.height,
-        &recipe.fit,
-    )?;
-    let upright = (
-        crop.x + g.source.x,
-        crop.y + g.source.y,
-        g.source.width,
-        g.source.height,
-    );
+    let g = geometry((crop.width, crop.height), recipe.width, recipe.height, &recipe.fit)?;
+    let upright = (crop.x + g.source.x, crop.y + g.source.y, g.source.width, g.source.height);
     let (sx, sy, sw, sh) = orientation.source_rect(upright, w, h);
-    let scaled = if orientation.swaps_dimensions() {
-        (g.scaled.1, g.scaled.0)
-    } else {
-        g.scaled
-    };
+    let scaled = if orientation.swaps_dimensions() { (g.scaled.1, g.scaled.0) } else { g.scaled };
 
     let mut shrink = 1u8;
     if recipe.shrink_on_load {
         let factor = (sw as f64 / scaled.0 as f64).min(sh as f64 / scaled.1 as f64);
-        shrink = reach
-            .shrink_factors
-            .iter()
-            .copied()
-            .find(|&d| factor >= 2.0 * d as f64)
-            .unwrap_or(1);
+        shrink = reach.shrink_factors.iter().copied().find(|&d| factor >= 2.0 * d as f64).unwrap_or(1);
     }
     let d = shrink as u32;
     let decoded = (reach.scaled_size)(shrink);

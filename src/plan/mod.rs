@@ -47,8 +47,8 @@ mod pipeline;
 pub mod recipe;
 
 pub use budget::{
-    human, Budget, DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_OUTPUT_PIXELS, DEFAULT_MAX_MEMORY,
-    HEAP_FRAME_SHARE, JOB_OVERHEAD,
+    human, Budget, DEFAULT_LIMIT_INPUT_PIXELS, DEFAULT_LIMIT_OUTPUT_PIXELS, DEFAULT_MAX_MEMORY, HEAP_FRAME_SHARE,
+    JOB_OVERHEAD,
 };
 pub use pipeline::{Pipeline, RunStats};
 pub use recipe::{Chain, CropRequest, Recipe};

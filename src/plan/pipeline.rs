@@ -44,10 +44,7 @@ impl std::fmt::Debug for Pipeline {
             Origin::Encoded(input) => format!("{input:?}"),
             Origin::Rows(source) => format!("rows from {}", source.name()),
         };
-        f.debug_struct("Pipeline")
-            .field("origin", &origin)
-            .field("recipe", &self.recipe)
-            .finish()
+        f.debug_struct("Pipeline").field("origin", &origin).field("recipe", &self.recipe).finish()
     }
 }
 
@@ -88,20 +85,12 @@ impl Recipe {
 
     /// This recipe bound to `input`.
     pub fn input(&self, input: impl Into<Input>) -> Pipeline {
-        Pipeline {
-            origin: Origin::Encoded(input.into()),
-            recipe: self.clone(),
-            header: OnceLock::new(),
-        }
+        Pipeline { origin: Origin::Encoded(input.into()), recipe: self.clone(), header: OnceLock::new() }
     }
 
     /// This recipe bound to a row source (no EXIF, no shrink-on-load).
     pub fn rows(&self, source: BoxedSource) -> Pipeline {
-        Pipeline {
-            origin: Origin::Rows(source),
-            recipe: self.clone(),
-            header: OnceLock::new(),
-        }
+        Pipeline { origin: Origin::Rows(source), recipe: self.clone(), header: OnceLock::new() }
     }
 }
 
@@ -167,9 +156,7 @@ impl Pipeline {
 
     /// The input's header, parsed on first use and kept (`None` for a row source).
     pub fn header(&self) -> Result<Option<&Header>> {
-        let Origin::Encoded(input) = &self.origin else {
-            return Ok(None);
-        };
+        let Origin::Encoded(input) = &self.origin else { return Ok(None) };
         if let Some(h) = self.header.get() {
             return Ok(Some(h));
         }
@@ -194,19 +181,10 @@ impl Pipeline {
         let source = match &self.origin {
             Origin::Encoded(input) => {
                 let header = self.header()?.expect("an encoded origin has a header");
-                let decoder = registry::codec(header.format)
-                    .decoder
-                    .expect("a parsed header has a decoder");
-                Source::Encoded {
-                    input,
-                    header,
-                    decoder,
-                }
+                let decoder = registry::codec(header.format).decoder.expect("a parsed header has a decoder");
+                Source::Encoded { input, header, decoder }
             }
-            Origin::Rows(rows) => Source::Rows {
-                info: rows.info(),
-                heap: chain_buffer_bytes(&**rows),
-            },
+            Origin::Rows(rows) => Source::Rows { info: rows.info(), heap: chain_buffer_bytes(&**rows) },
         };
         plan(&self.recipe, source, format, to)
     }
@@ -252,13 +230,8 @@ impl Pipeline {
         let mut source = match self.origin {
             Origin::Encoded(input) => {
                 let header = self.header.get().expect("planned before building");
-                let decoder = registry::codec(header.format)
-                    .decoder
-                    .expect("a parsed header has a decoder");
-                let request = plan
-                    .build
-                    .decode
-                    .expect("an encoded input has a decode request");
+                let decoder = registry::codec(header.format).decoder.expect("a parsed header has a decoder");
+                let request = plan.build.decode.expect("an encoded input has a decode request");
                 decoder.build(input, header, &request)?
             }
             Origin::Rows(source) => source,
@@ -284,13 +257,7 @@ impl Pipeline {
                 writer.flush()?;
             }
         }
-        Ok(RunStats {
-            elapsed: started.elapsed(),
-            rows: plan.output.height,
-            output: plan.output,
-            pipeline_buffer_bytes,
-            plan,
-        })
+        Ok(RunStats { elapsed: started.elapsed(), rows: plan.output.height, output: plan.output, pipeline_buffer_bytes, plan })
     }
 }
 

@@ -341,10 +341,7 @@ pub trait Chain: Sized {
     /// Every encoder option at once (the background colour is kept).
     fn encode_options(mut self, options: EncodeOptions) -> Self {
         let r = self.recipe_mut();
-        r.encode = EncodeOptions {
-            background: r.encode.background,
-            ..options
-        };
+        r.encode = EncodeOptions { background: r.encode.background, ..options };
         self
     }
 

@@ -26,8 +26,7 @@ fn cached(name: &str, write: impl FnOnce(&mut BufWriter<File>)) -> PathBuf {
     let path = cache_dir().join(name);
     if !path.exists() {
         let temp = path.with_extension(format!("partial{}", std::process::id()));
-        let mut out =
-            BufWriter::with_capacity(1 << 20, File::create(&temp).expect("create fixture"));
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&temp).expect("create fixture"));
         write(&mut out);
         out.flush().expect("flush fixture");
         drop(out);
@@ -101,18 +100,10 @@ impl Default for JpegSpec {
 pub fn jpeg(width: u32, height: u32, spec: JpegSpec, seed: u32) -> PathBuf {
     let name = format!(
         "synth-{width}x{height}-q{}-{:?}-p{}-r{}-g{}-s{seed}.jpg",
-        spec.quality,
-        spec.sampling,
-        spec.progressive as u8,
-        spec.restart_interval,
-        spec.grayscale as u8
+        spec.quality, spec.sampling, spec.progressive as u8, spec.restart_interval, spec.grayscale as u8
     );
     cached(&name, |out| {
-        let format = if spec.grayscale {
-            PixelFormat::GRAY8
-        } else {
-            PixelFormat::RGB8
-        };
+        let format = if spec.grayscale { PixelFormat::GRAY8 } else { PixelFormat::RGB8 };
         let source = Synthetic::new(width, height, format, seed);
         let mut encoder = jpeg_encoder::Encoder::new(out, spec.quality);
         encoder.set_sampling_factor(spec.sampling);
@@ -136,10 +127,7 @@ struct SyntheticRows {
 impl SyntheticRows {
     fn new(source: Synthetic) -> Self {
         let bytes = source.info().row_bytes();
-        SyntheticRows {
-            source: RefCell::new(source),
-            row: RefCell::new((None, vec![0; bytes])),
-        }
+        SyntheticRows { source: RefCell::new(source), row: RefCell::new((None, vec![0; bytes])) }
     }
 }
 
@@ -162,10 +150,7 @@ impl jpeg_encoder::ImageBuffer for SyntheticRows {
         let (ref mut at, ref mut row) = *cache;
         // Rows are asked for in order; the encoder repeats the last row to pad the last MCU row.
         while *at != Some(y) {
-            self.source
-                .borrow_mut()
-                .read_row(row)
-                .expect("synthetic row");
+            self.source.borrow_mut().read_row(row).expect("synthetic row");
             *at = Some(at.map_or(0, |a| a + 1));
         }
         if self.get_jpeg_color_type() == jpeg_encoder::JpegColorType::Luma {

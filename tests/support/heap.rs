@@ -34,11 +34,7 @@ impl HeapTests {
     /// A new harness; a first command-line argument that is not a flag filters scenario names.
     pub fn new() -> Self {
         let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-        HeapTests {
-            passed: 0,
-            failed: 0,
-            filter,
-        }
+        HeapTests { passed: 0, failed: 0, filter }
     }
 
     /// Whether a scenario is selected by the command-line filter.
@@ -87,10 +83,7 @@ impl HeapTests {
                 Some(peak)
             }
             _ => {
-                println!(
-                    "scenario {name} ... FAILED (exit {:?})",
-                    output.status.code()
-                );
+                println!("scenario {name} ... FAILED (exit {:?})", output.status.code());
                 println!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
                 self.failed += 1;
                 None
@@ -112,32 +105,17 @@ impl HeapTests {
     /// Checks that a measured peak (if measured) is at most `limit` bytes.
     pub fn check_at_most(&mut self, name: &str, peak: Option<u64>, limit: u64) {
         if let Some(peak) = peak {
-            self.check(
-                name,
-                peak <= limit,
-                &format!("peak {} <= limit {}", human(peak), human(limit)),
-            );
+            self.check(name, peak <= limit, &format!("peak {} <= limit {}", human(peak), human(limit)));
         }
     }
 
     /// Checks that two peaks (if measured) differ by at most `tolerance` bytes.
-    pub fn check_flat(
-        &mut self,
-        name: &str,
-        small: Option<u64>,
-        large: Option<u64>,
-        tolerance: u64,
-    ) {
+    pub fn check_flat(&mut self, name: &str, small: Option<u64>, large: Option<u64>, tolerance: u64) {
         if let (Some(a), Some(b)) = (small, large) {
             self.check(
                 name,
                 b <= a + tolerance,
-                &format!(
-                    "taller image peak {} vs {} (tolerance {})",
-                    human(b),
-                    human(a),
-                    human(tolerance)
-                ),
+                &format!("taller image peak {} vs {} (tolerance {})", human(b), human(a), human(tolerance)),
             );
         }
     }

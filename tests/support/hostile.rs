@@ -5,9 +5,7 @@
 
 use std::path::PathBuf;
 
-use miniz_oxide::deflate::core::{
-    compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
-};
+use miniz_oxide::deflate::core::{compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus};
 use stripflow::pixel::PixelFormat;
 
 use super::fixtures::{self, JpegSpec};
@@ -32,11 +30,7 @@ pub fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                0xEDB8_8320 ^ (crc >> 1)
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { 0xEDB8_8320 ^ (crc >> 1) } else { crc >> 1 };
         }
     }
     !crc
@@ -61,11 +55,7 @@ fn zlib_streaming(len: usize, fill: impl Fn(usize, &mut [u8])) -> Vec<u8> {
     loop {
         let n = piece.len().min(len - done);
         fill(done, &mut piece[..n]);
-        let flush = if done + n == len {
-            TDEFLFlush::Finish
-        } else {
-            TDEFLFlush::None
-        };
+        let flush = if done + n == len { TDEFLFlush::Finish } else { TDEFLFlush::None };
         let mut input = &piece[..n];
         loop {
             let (status, used, written) = compress(&mut compressor, input, &mut buf, flush);
@@ -98,10 +88,7 @@ fn png_with_iccp(name: &str, zlib: Vec<u8>) -> PathBuf {
 
 /// A 64x64 PNG whose iCCP chunk (about 194 KB) inflates to 200 MB of zeros.
 pub fn iccp_bomb_png() -> PathBuf {
-    png_with_iccp(
-        "hostile-iccp-bomb.png",
-        zlib_streaming(BOMB_BYTES, |_, b| b.fill(0)),
-    )
+    png_with_iccp("hostile-iccp-bomb.png", zlib_streaming(BOMB_BYTES, |_, b| b.fill(0)))
 }
 
 /// Byte `i` of the ordinary profile (1 MiB of a pattern).
@@ -130,10 +117,7 @@ pub fn ordinary_profile() -> Vec<u8> {
 
 /// A 64x64 PNG with an ordinary 1 MiB ICC profile.
 pub fn png_with_ordinary_icc() -> PathBuf {
-    png_with_iccp(
-        "icc-1mib.png",
-        miniz_oxide::deflate::compress_to_vec_zlib(&ordinary_profile(), 6),
-    )
+    png_with_iccp("icc-1mib.png", miniz_oxide::deflate::compress_to_vec_zlib(&ordinary_profile(), 6))
 }
 
 /// A 64x64 JPEG with `segments` inserted after SOI.
@@ -163,21 +147,14 @@ fn icc_chunk(seq: u8, count: u8, data: &[u8]) -> Vec<u8> {
 /// A 64x64 JPEG whose ICC profile is 255 APP2 chunks of 65519 bytes: 16.7 MB.
 pub fn icc_255_chunks_jpeg() -> PathBuf {
     let data: Vec<u8> = (0..65519u32).map(|i| i as u8).collect();
-    jpeg_with_segments(
-        "hostile-icc-255-chunks.jpg",
-        (1..=255u8).map(move |seq| (0xE2, icc_chunk(seq, 255, &data))),
-    )
+    jpeg_with_segments("hostile-icc-255-chunks.jpg", (1..=255u8).map(move |seq| (0xE2, icc_chunk(seq, 255, &data))))
 }
 
 /// A 64x64 JPEG with 3,200 APPn segments of 4 KiB: half of them ICC chunks that repeat their
 /// sequence numbers, the others every APPn, EXIF headers without a valid TIFF structure.
 pub fn app_3200_segments_jpeg() -> PathBuf {
     let segments = (0..3200u32).map(|i| {
-        let marker = if i % 2 == 0 {
-            0xE2
-        } else {
-            0xE0 + (i / 2 % 16) as u8
-        };
+        let marker = if i % 2 == 0 { 0xE2 } else { 0xE0 + (i / 2 % 16) as u8 };
         let filler = vec![(i % 251) as u8; 4096];
         let body = match marker {
             0xE1 => [b"Exif\0\0MM\0\x2a".as_slice(), &filler].concat(),
@@ -196,9 +173,6 @@ pub fn jpeg_with_ordinary_icc() -> PathBuf {
     let count = chunks.len() as u8;
     jpeg_with_segments(
         "icc-1mib.jpg",
-        chunks
-            .into_iter()
-            .enumerate()
-            .map(move |(i, c)| (0xE2, icc_chunk(i as u8 + 1, count, &c))),
+        chunks.into_iter().enumerate().map(move |(i, c)| (0xE2, icc_chunk(i as u8 + 1, count, &c))),
     )
 }

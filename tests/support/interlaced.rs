@@ -35,11 +35,7 @@ pub struct RawFormat {
 impl RawFormat {
     /// A layout without `tRNS`.
     pub const fn new(color: u8, bits: u8) -> RawFormat {
-        RawFormat {
-            color,
-            bits,
-            trns: false,
-        }
+        RawFormat { color, bits, trns: false }
     }
 
     /// The same layout with a `tRNS` chunk.
@@ -79,11 +75,7 @@ impl RawFormat {
 
     /// The synthetic source format the samples are derived from.
     fn source_format(self) -> PixelFormat {
-        let depth = if self.bits == 16 {
-            BitDepth::Sixteen
-        } else {
-            BitDepth::Eight
-        };
+        let depth = if self.bits == 16 { BitDepth::Sixteen } else { BitDepth::Eight };
         let color = match self.color {
             0 | 3 => ColorType::Gray,
             2 => ColorType::Rgb,
@@ -96,13 +88,7 @@ impl RawFormat {
 
 impl std::fmt::Display for RawFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "c{}b{}{}",
-            self.color,
-            self.bits,
-            if self.trns { "t" } else { "" }
-        )
+        write!(f, "c{}b{}{}", self.color, self.bits, if self.trns { "t" } else { "" })
     }
 }
 
@@ -119,24 +105,13 @@ impl From<PixelFormat> for RawFormat {
 }
 
 /// The seven Adam7 passes as (x0, y0, dx, dy).
-const ADAM7: [(u32, u32, u32, u32); 7] = [
-    (0, 0, 8, 8),
-    (4, 0, 8, 8),
-    (0, 4, 4, 8),
-    (2, 0, 4, 4),
-    (0, 2, 2, 4),
-    (1, 0, 2, 2),
-    (0, 1, 1, 2),
-];
+const ADAM7: [(u32, u32, u32, u32); 7] =
+    [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)];
 
 /// An interlaced PNG of the synthetic image, with 64 KiB `IDAT` chunks; compression level 6 for
 /// images up to a megapixel, 1 above.
 pub fn interlaced_png(width: u32, height: u32, format: impl Into<RawFormat>, seed: u32) -> PathBuf {
-    let level = if width as u64 * height as u64 <= 1 << 20 {
-        6
-    } else {
-        1
-    };
+    let level = if width as u64 * height as u64 <= 1 << 20 { 6 } else { 1 };
     interlaced_png_with(width, height, format, seed, 64 * 1024, level)
 }
 
@@ -155,8 +130,7 @@ pub fn interlaced_png_with(
     let path = super::fixtures::cache_dir().join(name);
     if !path.exists() {
         let temp = path.with_extension(format!("partial{}", std::process::id()));
-        let mut out =
-            BufWriter::with_capacity(1 << 20, File::create(&temp).expect("create fixture"));
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&temp).expect("create fixture"));
         write_interlaced(&mut out, width, height, format, seed, idat_size, level);
         out.flush().expect("flush fixture");
         drop(out);
@@ -179,11 +153,7 @@ fn crc_update(mut crc: u32, data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     crc
@@ -237,11 +207,7 @@ fn filter(kind: u8, row: &[u8], prev: &[u8], bpp: usize, out: &mut [u8]) {
             3 => ((a as u16 + b as u16) / 2) as u8,
             _ => {
                 let p = a as i16 + b as i16 - c as i16;
-                let (pa, pb, pc) = (
-                    (p - a as i16).abs(),
-                    (p - b as i16).abs(),
-                    (p - c as i16).abs(),
-                );
+                let (pa, pb, pc) = ((p - a as i16).abs(), (p - b as i16).abs(), (p - c as i16).abs());
                 if pa <= pb && pa <= pc {
                     a
                 } else if pb <= pc {
@@ -266,12 +232,7 @@ struct IdatWriter<'a> {
 impl IdatWriter<'_> {
     fn push(&mut self, mut data: &[u8], flush: MZFlush) {
         loop {
-            let r = deflate(
-                &mut self.compressor,
-                data,
-                &mut self.buf[self.filled..],
-                flush,
-            );
+            let r = deflate(&mut self.compressor, data, &mut self.buf[self.filled..], flush);
             let status = r.status.expect("deflate");
             data = &data[r.bytes_consumed..];
             self.filled += r.bytes_written;
@@ -313,27 +274,18 @@ fn write_interlaced(
     if format.color == 3 {
         // A palette of 2^bits deterministic colours; with tRNS, alpha for the first half.
         let entries = 1usize << format.bits;
-        let plte: Vec<u8> = (0..entries * 3)
-            .map(|i| (i as u32 * 97 + seed * 31) as u8)
-            .collect();
+        let plte: Vec<u8> = (0..entries * 3).map(|i| (i as u32 * 97 + seed * 31) as u8).collect();
         chunk(out, b"PLTE", &plte);
         if format.trns {
-            let alpha: Vec<u8> = (0..entries.div_ceil(2))
-                .map(|i| (i * 255 / entries) as u8)
-                .collect();
+            let alpha: Vec<u8> = (0..entries.div_ceil(2)).map(|i| (i * 255 / entries) as u8).collect();
             chunk(out, b"tRNS", &alpha);
         }
     } else if format.trns {
         // The colour of the first pixel is the transparent key, so it occurs.
-        Synthetic::new(width, height, source_format, seed)
-            .read_row(&mut row)
-            .unwrap();
+        Synthetic::new(width, height, source_format, seed).read_row(&mut row).unwrap();
         let mut s = [0u16; 4];
         samples_at(format, &row, 0, &mut s);
-        let key: Vec<u8> = s[..format.samples()]
-            .iter()
-            .flat_map(|v| v.to_be_bytes())
-            .collect();
+        let key: Vec<u8> = s[..format.samples()].iter().flat_map(|v| v.to_be_bytes()).collect();
         chunk(out, b"tRNS", &key);
     }
     let flags = create_comp_flags_from_zip_params(level as i32, 15, 0);
@@ -346,16 +298,8 @@ fn write_interlaced(
     let bits_pp = format.samples() * format.bits as usize;
     let bpp = bits_pp.div_ceil(8);
     for (p, &(x0, y0, dx, dy)) in ADAM7.iter().enumerate() {
-        let pw = if width > x0 {
-            (width - x0).div_ceil(dx)
-        } else {
-            0
-        };
-        let ph = if height > y0 {
-            (height - y0).div_ceil(dy)
-        } else {
-            0
-        };
+        let pw = if width > x0 { (width - x0).div_ceil(dx) } else { 0 };
+        let ph = if height > y0 { (height - y0).div_ceil(dy) } else { 0 };
         if pw == 0 || ph == 0 {
             continue;
         }

@@ -51,14 +51,7 @@ pub struct AvifEncoder {
 
 impl Default for AvifEncoder {
     fn default() -> Self {
-        AvifEncoder {
-            quality: 50,
-            alpha_quality: 50,
-            effort: 4,
-            bit_depth: AvifBitDepth::Eight,
-            threads: 0,
-            strip_height: 16,
-        }
+        AvifEncoder { quality: 50, alpha_quality: 50, effort: 4, bit_depth: AvifBitDepth::Eight, threads: 0, strip_height: 16 }
     }
 }
 
@@ -81,10 +74,7 @@ impl AvifEncoder {
     }
 
     fn check(&self) -> Result<()> {
-        if !(1..=100).contains(&self.quality)
-            || !(1..=100).contains(&self.alpha_quality)
-            || self.effort > 9
-        {
+        if !(1..=100).contains(&self.quality) || !(1..=100).contains(&self.alpha_quality) || self.effort > 9 {
             return Err(Error::parameter(format!(
                 "AVIF quality {} / alpha quality {} / effort {}: quality and alpha quality must be in 1..=100, effort in 0..=9",
                 self.quality, self.alpha_quality, self.effort
@@ -96,11 +86,7 @@ impl AvifEncoder {
     /// The pixel format rows are converted to before YCbCr: RGB(A), 8-bit for 8-bit output and
     /// 16-bit for 10-bit output.
     fn working_format(&self, input: PixelFormat) -> PixelFormat {
-        let color = if input.color.has_alpha() {
-            ColorType::Rgba
-        } else {
-            ColorType::Rgb
-        };
+        let color = if input.color.has_alpha() { ColorType::Rgba } else { ColorType::Rgb };
         match self.bit_depth {
             AvifBitDepth::Eight => PixelFormat::new(color, crate::pixel::BitDepth::Eight),
             AvifBitDepth::Ten => PixelFormat::new(color, crate::pixel::BitDepth::Sixteen),
@@ -112,41 +98,18 @@ impl AvifEncoder {
         self.check()?;
         let info = source.info();
         if info.width == 0 || info.height == 0 || info.width > MAX_SIDE || info.height > MAX_SIDE {
-            return Err(Error::parameter(format!(
-                "AVIF cannot store a {}x{} image (1..={MAX_SIDE} a side)",
-                info.width, info.height
-            )));
+            return Err(Error::parameter(format!("AVIF cannot store a {}x{} image (1..={MAX_SIDE} a side)", info.width, info.height)));
         }
         let format = self.working_format(info.format);
         let mut rows = Convert::new(source, format, [0, 0, 0]);
         let file = match self.bit_depth {
             AvifBitDepth::Eight => {
                 let frame = collect::<u8>(&mut rows, self.strip_height, |s| s[0] as u16)?;
-                self.run(|e| {
-                    e.encode_raw_planes_8_bit(
-                        frame.width,
-                        frame.height,
-                        frame.planes,
-                        frame.alpha,
-                        FULL,
-                        BT601,
-                    )
-                })?
+                self.run(|e| e.encode_raw_planes_8_bit(frame.width, frame.height, frame.planes, frame.alpha, FULL, BT601))?
             }
             AvifBitDepth::Ten => {
-                let frame = collect::<u16>(&mut rows, self.strip_height, |s| {
-                    u16::from_ne_bytes([s[0], s[1]])
-                })?;
-                self.run(|e| {
-                    e.encode_raw_planes_10_bit(
-                        frame.width,
-                        frame.height,
-                        frame.planes,
-                        frame.alpha,
-                        FULL,
-                        BT601,
-                    )
-                })?
+                let frame = collect::<u16>(&mut rows, self.strip_height, |s| u16::from_ne_bytes([s[0], s[1]]))?;
+                self.run(|e| e.encode_raw_planes_10_bit(frame.width, frame.height, frame.planes, frame.alpha, FULL, BT601))?
             }
         };
         writer.write_all(&file)?;
@@ -158,10 +121,7 @@ impl AvifEncoder {
     /// [`thread_count`](Self::thread_count) threads.
     fn run(
         &self,
-        encode: impl FnOnce(
-                &ravif::Encoder<'static>,
-            ) -> std::result::Result<ravif::EncodedImage, ravif::Error>
-            + Send,
+        encode: impl FnOnce(&ravif::Encoder<'static>) -> std::result::Result<ravif::EncodedImage, ravif::Error> + Send,
     ) -> Result<Vec<u8>> {
         // ravif's own thread setting (`with_num_threads(Some(n))`) would give each rav1e context
         // (colour and alpha, encoded at once) a pool of n threads, and run the two on rayon's
@@ -176,14 +136,8 @@ impl AvifEncoder {
             .num_threads(self.thread_count())
             .thread_name(|i| format!("stripflow-avif-{i}"))
             .build()
-            .map_err(|e| {
-                Error::Io(std::io::Error::other(format!(
-                    "cannot start the AVIF encoder's threads: {e}"
-                )))
-            })?;
-        let encoded = pool
-            .install(|| encode(&encoder))
-            .map_err(|e| Error::parameter(format!("AVIF encoder (rav1e): {e}")))?;
+            .map_err(|e| Error::Io(std::io::Error::other(format!("cannot start the AVIF encoder's threads: {e}"))))?;
+        let encoded = pool.install(|| encode(&encoder)).map_err(|e| Error::parameter(format!("AVIF encoder (rav1e): {e}")))?;
         Ok(encoded.avif_file)
     }
 }
@@ -253,19 +207,11 @@ fn ycbcr<P: Sample>(r: f32, g: f32, b: f32, input_max: f32) -> [P; 3] {
     let y = (scale * KB).mul_add(b, (scale * KR).mul_add(r, scale * KG * g));
     let cb = b.mul_add(scale, -y).mul_add(0.5 / (1. - KB), shift);
     let cr = r.mul_add(scale, -y).mul_add(0.5 / (1. - KR), shift);
-    [
-        P::from_f32(y.round()),
-        P::from_f32(cb.round().clamp(0., max_value)),
-        P::from_f32(cr.round().clamp(0., max_value)),
-    ]
+    [P::from_f32(y.round()), P::from_f32(cb.round().clamp(0., max_value)), P::from_f32(cr.round().clamp(0., max_value))]
 }
 
 /// Pulls every row of `rows` (RGB or RGBA, 8-bit for `u8`, 16-bit for `u16`) into YCbCr planes.
-fn collect<P: Sample>(
-    rows: &mut dyn RowSource,
-    strip_height: u32,
-    read: impl Fn(&[u8]) -> u16,
-) -> Result<Frame<P>> {
+fn collect<P: Sample>(rows: &mut dyn RowSource, strip_height: u32, read: impl Fn(&[u8]) -> u16) -> Result<Frame<P>> {
     let info = rows.info();
     let (width, height) = (info.width as usize, info.height as usize);
     let pixels = width * height;
@@ -273,14 +219,10 @@ fn collect<P: Sample>(
     let has_alpha = info.format.color.has_alpha();
     let input_max = if P::INPUT_BYTES == 1 { 255.0 } else { 65535.0 };
     let mut planes: Vec<[P; 3]> = Vec::new();
-    planes
-        .try_reserve_exact(pixels)
-        .map_err(|_| frame_too_big(info))?;
+    planes.try_reserve_exact(pixels).map_err(|_| frame_too_big(info))?;
     let mut alpha: Vec<P> = Vec::new();
     if has_alpha {
-        alpha
-            .try_reserve_exact(pixels)
-            .map_err(|_| frame_too_big(info))?;
+        alpha.try_reserve_exact(pixels).map_err(|_| frame_too_big(info))?;
     }
     let mut opaque = true;
     let step = channels * P::INPUT_BYTES;
@@ -296,24 +238,12 @@ fn collect<P: Sample>(
         }
         Ok(())
     })?;
-    let alpha = if has_alpha && !opaque {
-        Some(alpha)
-    } else {
-        None
-    };
-    Ok(Frame {
-        width,
-        height,
-        planes,
-        alpha,
-    })
+    let alpha = if has_alpha && !opaque { Some(alpha) } else { None };
+    Ok(Frame { width, height, planes, alpha })
 }
 
 fn frame_too_big(info: ImageInfo) -> Error {
-    Error::limits(format!(
-        "cannot allocate the {}x{} frame the AVIF encoder collects",
-        info.width, info.height
-    ))
+    Error::limits(format!("cannot allocate the {}x{} frame the AVIF encoder collects", info.width, info.height))
 }
 
 impl EncoderSpec for AvifEncoder {
@@ -364,15 +294,12 @@ const RAV1E_PADDING: u64 = 88;
 /// the alpha image even if it turns out opaque.
 fn heap_model(encoder: &AvifEncoder, info: ImageInfo) -> usize {
     const MIB: u64 = 1 << 20;
-    let padded = (info.width.next_multiple_of(8) as u64 + 2 * RAV1E_PADDING)
-        * (info.height.next_multiple_of(8) as u64 + 2 * RAV1E_PADDING);
+    let padded = (info.width.next_multiple_of(8) as u64 + 2 * RAV1E_PADDING) * (info.height.next_multiple_of(8) as u64 + 2 * RAV1E_PADDING);
     let (half_bytes_per_padded_pixel, sample_bytes) = match encoder.bit_depth {
         AvifBitDepth::Eight => (35, 1),
         AvifBitDepth::Ten => (53, 2),
     };
-    let mut bytes = MIB * 6 / 10
-        + MIB / 2 * encoder.thread_count() as u64
-        + padded * half_bytes_per_padded_pixel / 2;
+    let mut bytes = MIB * 6 / 10 + MIB / 2 * encoder.thread_count() as u64 + padded * half_bytes_per_padded_pixel / 2;
     if info.format.color.has_alpha() {
         bytes += if encoder.thread_count() > 1 {
             // ravif encodes the alpha image beside the colour one (rayon::join).
@@ -384,14 +311,7 @@ fn heap_model(encoder: &AvifEncoder, info: ImageInfo) -> usize {
         };
     }
     let working = encoder.working_format(info.format);
-    let strip =
-        working.row_bytes(info.width) * encoder.strip_height.clamp(1, info.height.max(1)) as usize;
-    let input_row = if working == info.format {
-        0
-    } else {
-        info.row_bytes()
-    };
-    usize::try_from(bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_add(strip + input_row)
+    let strip = working.row_bytes(info.width) * encoder.strip_height.clamp(1, info.height.max(1)) as usize;
+    let input_row = if working == info.format { 0 } else { info.row_bytes() };
+    usize::try_from(bytes).unwrap_or(usize::MAX).saturating_add(strip + input_row)
 }

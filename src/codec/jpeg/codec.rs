@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use super::decode::{read_metadata, scaled_size, DecodeOptions, JpegDecoder, JpegMetadata, Region};
 use super::encode::{JpegEncoder, Subsampling};
-use crate::codec::metadata::Density;
 use crate::codec::probe::Metadata;
 use crate::codec::registry::Codec;
+use crate::codec::metadata::Density;
 use crate::codec::spec::{DecodeRequest, DecoderSpec, Embedded, EncoderSpec, Header};
 use crate::codec::{EncodeOption, EncodeOptions, Format};
 use crate::error::{Error, Result};
@@ -42,20 +42,13 @@ fn parse_bytes(components: usize) -> usize {
 }
 
 fn metadata(header: &Header) -> Result<&JpegMetadata> {
-    header
-        .parsed::<JpegMetadata>()
-        .ok_or_else(|| Error::parameter("a JPEG decoder was given another format's header"))
+    header.parsed::<JpegMetadata>().ok_or_else(|| Error::parameter("a JPEG decoder was given another format's header"))
 }
 
 fn options(request: &DecodeRequest) -> DecodeOptions {
     DecodeOptions {
         scale_denominator: request.shrink,
-        region: request.region.map(|r| Region {
-            x: r.x,
-            y: r.y,
-            width: r.width,
-            height: r.height,
-        }),
+        region: request.region.map(|r| Region { x: r.x, y: r.y, width: r.width, height: r.height }),
         fail_on: request.fail_on,
         cmyk: request.cmyk,
     }
@@ -64,18 +57,10 @@ fn options(request: &DecodeRequest) -> DecodeOptions {
 impl DecoderSpec for JpegDecoding {
     fn read_header(&self, input: &Input) -> Result<Header> {
         let m = read_metadata(input)?;
-        let format = if m.components == 1 {
-            PixelFormat::GRAY8
-        } else {
-            PixelFormat::RGB8
-        };
+        let format = if m.components == 1 { PixelFormat::GRAY8 } else { PixelFormat::RGB8 };
         Ok(Header::new(
             Format::Jpeg,
-            ImageInfo {
-                width: m.width,
-                height: m.height,
-                format,
-            },
+            ImageInfo { width: m.width, height: m.height, format },
             m.orientation,
             Metadata {
                 format: Format::Jpeg,
@@ -109,26 +94,15 @@ impl DecoderSpec for JpegDecoding {
     /// allocates at least this at any scale.
     fn heap_lower_bound(&self, header: &Header, _request: &DecodeRequest) -> usize {
         let Ok(m) = metadata(header) else { return 0 };
-        let hmax = m
-            .sampling
-            .iter()
-            .map(|s| s.0 as usize)
-            .max()
-            .unwrap_or(1)
-            .max(1);
+        let hmax = m.sampling.iter().map(|s| s.0 as usize).max().unwrap_or(1).max(1);
         let mcus_x = (m.width as usize).div_ceil(8 * hmax);
-        m.sampling
-            .iter()
-            .map(|&(h, v)| h as usize * v as usize * mcus_x * 64 * 2)
-            .sum()
+        m.sampling.iter().map(|&(h, v)| h as usize * v as usize * mcus_x * 64 * 2).sum()
     }
 
     /// The decoder is built here (its marker walk is what tells its buffers) and kept for the
     /// run, so the file's markers are walked once per job.
     fn heap_bytes(&self, input: &Input, header: &Header, request: &DecodeRequest) -> Result<usize> {
-        let buffers = header.prepare(request, || {
-            Ok(Box::new(JpegDecoder::new(input.clone(), options(request))?))
-        })?;
+        let buffers = header.prepare(request, || Ok(Box::new(JpegDecoder::new(input.clone(), options(request))?)))?;
         Ok(buffers + parse_bytes(metadata(header)?.components as usize))
     }
 
@@ -152,19 +126,13 @@ impl DecoderSpec for JpegDecoding {
 
 /// The JPEG encoder for `options`: quality, subsampling, progressive and optimised coding apply.
 fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
-    let applicable = [
-        EncodeOption::Quality,
-        EncodeOption::Subsampling,
-        EncodeOption::Progressive,
-        EncodeOption::OptimizeCoding,
-    ];
+    let applicable =
+        [EncodeOption::Quality, EncodeOption::Subsampling, EncodeOption::Progressive, EncodeOption::OptimizeCoding];
     options.only("JPEG", &applicable)?;
     let defaults = JpegEncoder::default();
     let quality = options.quality.unwrap_or(defaults.quality);
     if !(1..=100).contains(&quality) {
-        return Err(Error::parameter(format!(
-            "JPEG quality {quality} is not in 1..=100"
-        )));
+        return Err(Error::parameter(format!("JPEG quality {quality} is not in 1..=100")));
     }
     Ok(Arc::new(JpegEncoder {
         quality,

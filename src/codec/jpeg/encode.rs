@@ -67,9 +67,7 @@ impl std::str::FromStr for Subsampling {
             "444" => Ok(Subsampling::S444),
             "422" => Ok(Subsampling::S422),
             "420" => Ok(Subsampling::S420),
-            _ => Err(Error::parameter(format!(
-                "subsampling '{s}' is not 4:4:4, 4:2:2 or 4:2:0"
-            ))),
+            _ => Err(Error::parameter(format!("subsampling '{s}' is not 4:4:4, 4:2:2 or 4:2:0"))),
         }
     }
 }
@@ -121,32 +119,13 @@ const MAX_APP_BODY: usize = 65533;
 /// written), the ICC profile at most 254 `APP2` chunks of 65519 bytes.
 fn check_blocks(blocks: &Embedded) -> Result<()> {
     let too_big = |what: &str, len: usize, max: usize| {
-        Error::unsupported(
-            "JPEG",
-            format!("keeping metadata: the {len}-byte {what} does not fit (at most {max} bytes)"),
-        )
+        Error::unsupported("JPEG", format!("keeping metadata: the {len}-byte {what} does not fit (at most {max} bytes)"))
     };
-    if let Some(exif) = blocks
-        .exif
-        .as_ref()
-        .filter(|b| b.len() + EXIF_SIGNATURE.len() > MAX_APP_BODY)
-    {
-        return Err(too_big(
-            "EXIF block",
-            exif.len(),
-            MAX_APP_BODY - EXIF_SIGNATURE.len(),
-        ));
+    if let Some(exif) = blocks.exif.as_ref().filter(|b| b.len() + EXIF_SIGNATURE.len() > MAX_APP_BODY) {
+        return Err(too_big("EXIF block", exif.len(), MAX_APP_BODY - EXIF_SIGNATURE.len()));
     }
-    if let Some(xmp) = blocks
-        .xmp
-        .as_ref()
-        .filter(|b| b.len() + XMP_SIGNATURE.len() > MAX_APP_BODY)
-    {
-        return Err(too_big(
-            "XMP packet (extended XMP is not written)",
-            xmp.len(),
-            MAX_APP_BODY - XMP_SIGNATURE.len(),
-        ));
+    if let Some(xmp) = blocks.xmp.as_ref().filter(|b| b.len() + XMP_SIGNATURE.len() > MAX_APP_BODY) {
+        return Err(too_big("XMP packet (extended XMP is not written)", xmp.len(), MAX_APP_BODY - XMP_SIGNATURE.len()));
     }
     if let Some(icc) = blocks.icc.as_ref().filter(|b| b.len() > 254 * ICC_CHUNK) {
         return Err(too_big("ICC profile", icc.len(), 254 * ICC_CHUNK));
@@ -165,12 +144,7 @@ impl JpegEncoder {
 
     /// As [`encode`](Self::encode), with the metadata `blocks` in `APP1` (EXIF, XMP) and `APP2`
     /// (ICC, in 65519-byte chunks) segments after the JFIF header.
-    pub fn encode_keeping(
-        &self,
-        source: &mut dyn RowSource,
-        writer: &mut dyn Write,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    pub fn encode_keeping(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
         check_blocks(blocks)?;
         let info = source.info();
         if info.width > u16::MAX as u32 || info.height > u16::MAX as u32 {
@@ -180,16 +154,9 @@ impl JpegEncoder {
             )));
         }
         if !(1..=100).contains(&self.quality) {
-            return Err(Error::parameter(format!(
-                "JPEG quality {} is not in 1..=100",
-                self.quality
-            )));
+            return Err(Error::parameter(format!("JPEG quality {} is not in 1..=100", self.quality)));
         }
-        let target = if info.format.color.is_rgb() {
-            PixelFormat::RGB8
-        } else {
-            PixelFormat::GRAY8
-        };
+        let target = if info.format.color.is_rgb() { PixelFormat::RGB8 } else { PixelFormat::GRAY8 };
         let converted = Convert::new(source, target, self.background);
         let rows = PulledRows {
             state: RefCell::new(PullState {
@@ -210,16 +177,12 @@ impl JpegEncoder {
         });
         encoder.set_progressive(self.progressive);
         encoder.set_optimized_huffman_tables(self.optimize_coding);
-        let segment_error = |e: jpeg_encoder::EncodingError| {
-            Error::parameter(format!("JPEG metadata segment: {e}"))
-        };
+        let segment_error = |e: jpeg_encoder::EncodingError| Error::parameter(format!("JPEG metadata segment: {e}"));
         if let Some(exif) = &blocks.exif {
             encoder.add_exif_metadata(exif).map_err(segment_error)?;
         }
         if let Some(xmp) = &blocks.xmp {
-            encoder
-                .add_app_segment(1, [XMP_SIGNATURE, xmp].concat())
-                .map_err(segment_error)?;
+            encoder.add_app_segment(1, [XMP_SIGNATURE, xmp].concat()).map_err(segment_error)?;
         }
         if let Some(icc) = &blocks.icc {
             encoder.add_icc_profile(icc).map_err(segment_error)?;
@@ -269,27 +232,15 @@ impl EncoderSpec for JpegEncoder {
     /// dhat). Progressive or optimised: the whole frame ([`frame_bytes`]) instead of the planes.
     fn heap_bytes(&self, info: ImageInfo) -> usize {
         let rgb = info.format.color.is_rgb();
-        let converted = if rgb {
-            PixelFormat::RGB8
-        } else {
-            PixelFormat::GRAY8
-        };
+        let converted = if rgb { PixelFormat::RGB8 } else { PixelFormat::GRAY8 };
         let w = info.width as usize;
         let planes = if self.whole_frame() {
             frame_bytes(info.width, info.height, rgb, self.subsampling)
         } else {
-            let (h, v) = if rgb {
-                self.subsampling.factors()
-            } else {
-                (1, 1)
-            };
+            let (h, v) = if rgb { self.subsampling.factors() } else { (1, 1) };
             w.div_ceil(8 * h) * 8 * h * 8 * v * if rgb { 3 } else { 1 }
         };
-        let convert = if info.format != converted {
-            info.row_bytes()
-        } else {
-            0
-        };
+        let convert = if info.format != converted { info.row_bytes() } else { 0 };
         planes + converted.row_bytes(info.width) + convert + 1024
     }
 
@@ -318,36 +269,16 @@ impl EncoderSpec for JpegEncoder {
     fn metadata_heap_bytes(&self, blocks: &Embedded) -> Result<usize> {
         check_blocks(blocks)?;
         let icc = blocks.icc.as_ref().map_or(0, |p| {
-            let chunk_capacity = |data: usize| {
-                if data + 14 > ICC_CHUNK {
-                    2 * ICC_CHUNK
-                } else {
-                    ICC_CHUNK
-                }
-            };
-            p.chunks(ICC_CHUNK)
-                .map(|c| chunk_capacity(c.len()))
-                .sum::<usize>()
-                + ICC_CHUNK
+            let chunk_capacity = |data: usize| if data + 14 > ICC_CHUNK { 2 * ICC_CHUNK } else { ICC_CHUNK };
+            p.chunks(ICC_CHUNK).map(|c| chunk_capacity(c.len())).sum::<usize>() + ICC_CHUNK
         });
-        let exif = blocks
-            .exif
-            .as_ref()
-            .map_or(0, |b| b.len() + EXIF_SIGNATURE.len());
-        let xmp = blocks
-            .xmp
-            .as_ref()
-            .map_or(0, |b| b.len() + XMP_SIGNATURE.len());
+        let exif = blocks.exif.as_ref().map_or(0, |b| b.len() + EXIF_SIGNATURE.len());
+        let xmp = blocks.xmp.as_ref().map_or(0, |b| b.len() + XMP_SIGNATURE.len());
         // The segment list's vector grows by doubling: room for 256 (kind, body) entries.
         Ok(icc + exif + xmp + 256 * 32)
     }
 
-    fn encode_with_metadata(
-        &self,
-        source: &mut dyn RowSource,
-        output: Output<'_>,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
         match output {
             Output::Stream(w) => self.encode_keeping(source, w, blocks),
             Output::Seekable(w) => self.encode_keeping(source, w, blocks),
@@ -419,11 +350,7 @@ fn rgb_to_ycbcr(r: u8, g: u8, b: u8) -> [u8; 3] {
     let y = (19595 * r + 38470 * g + 7471 * b + 32768) >> 16;
     let cb = ((-11059 * r - 21709 * g + 32768 * b + 32768) >> 16) + 128;
     let cr = ((32768 * r - 27439 * g - 5329 * b + 32768) >> 16) + 128;
-    [
-        y.clamp(0, 255) as u8,
-        cb.clamp(0, 255) as u8,
-        cr.clamp(0, 255) as u8,
-    ]
+    [y.clamp(0, 255) as u8, cb.clamp(0, 255) as u8, cr.clamp(0, 255) as u8]
 }
 
 #[cfg(test)]
@@ -441,24 +368,13 @@ mod tests {
     fn encodes_rgb_close_to_the_source() {
         let (w, h) = (61, 37);
         let mut out = Vec::new();
-        let enc = JpegEncoder {
-            quality: 95,
-            subsampling: Subsampling::S444,
-            ..Default::default()
-        };
-        enc.encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 2), &mut out)
-            .unwrap();
+        let enc = JpegEncoder { quality: 95, subsampling: Subsampling::S444, ..Default::default() };
+        enc.encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 2), &mut out).unwrap();
         let (pixels, info) = decode(&out);
         assert_eq!((info.width as u32, info.height as u32), (w, h));
         let mut expected = vec![0; (w * h * 3) as usize];
-        Synthetic::new(w, h, PixelFormat::RGB8, 2)
-            .read_rows(&mut expected)
-            .unwrap();
-        let mean = pixels
-            .iter()
-            .zip(&expected)
-            .map(|(a, b)| (*a as f64 - *b as f64).abs())
-            .sum::<f64>()
+        Synthetic::new(w, h, PixelFormat::RGB8, 2).read_rows(&mut expected).unwrap();
+        let mean = pixels.iter().zip(&expected).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>()
             / pixels.len() as f64;
         assert!(mean < 4.0, "mean abs error {mean}");
     }
@@ -468,15 +384,8 @@ mod tests {
         let (pixels, info) = decode(bytes);
         assert_eq!((info.width as u32, info.height as u32), (w, h));
         let mut expected = vec![0; (w * h * 3) as usize];
-        Synthetic::new(w, h, PixelFormat::RGB8, 2)
-            .read_rows(&mut expected)
-            .unwrap();
-        pixels
-            .iter()
-            .zip(&expected)
-            .map(|(a, b)| (*a as f64 - *b as f64).abs())
-            .sum::<f64>()
-            / pixels.len() as f64
+        Synthetic::new(w, h, PixelFormat::RGB8, 2).read_rows(&mut expected).unwrap();
+        pixels.iter().zip(&expected).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / pixels.len() as f64
     }
 
     /// Whether the JPEG `bytes` has a start-of-frame marker `sof` (0xC0 baseline, 0xC2
@@ -490,82 +399,37 @@ mod tests {
         let (w, h) = (203, 117);
         let encode = |enc: JpegEncoder| {
             let mut out = Vec::new();
-            enc.encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 2), &mut out)
-                .unwrap();
+            enc.encode(&mut Synthetic::new(w, h, PixelFormat::RGB8, 2), &mut out).unwrap();
             out
         };
-        let baseline = encode(JpegEncoder {
-            quality: 90,
-            ..Default::default()
-        });
-        let progressive = encode(JpegEncoder {
-            quality: 90,
-            progressive: true,
-            ..Default::default()
-        });
-        let optimised = encode(JpegEncoder {
-            quality: 90,
-            optimize_coding: true,
-            ..Default::default()
-        });
-        let s422 = encode(JpegEncoder {
-            quality: 90,
-            subsampling: Subsampling::S422,
-            ..Default::default()
-        });
+        let baseline = encode(JpegEncoder { quality: 90, ..Default::default() });
+        let progressive = encode(JpegEncoder { quality: 90, progressive: true, ..Default::default() });
+        let optimised = encode(JpegEncoder { quality: 90, optimize_coding: true, ..Default::default() });
+        let s422 = encode(JpegEncoder { quality: 90, subsampling: Subsampling::S422, ..Default::default() });
         assert!(has_marker(&baseline, 0xC0) && !has_marker(&baseline, 0xC2));
-        assert!(
-            has_marker(&progressive, 0xC2),
-            "progressive files carry SOF2"
-        );
-        assert!(
-            optimised.len() < baseline.len(),
-            "fitted tables are smaller: {} vs {}",
-            optimised.len(),
-            baseline.len()
-        );
+        assert!(has_marker(&progressive, 0xC2), "progressive files carry SOF2");
+        assert!(optimised.len() < baseline.len(), "fitted tables are smaller: {} vs {}", optimised.len(), baseline.len());
         // 4:2:2: luma sampling 2x1 in the frame header (component 1: id, then h<<4|v).
         let sof = baseline.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
         assert_eq!(baseline[sof + 11], 0x22);
         let sof = s422.windows(2).position(|m| m == [0xFF, 0xC0]).unwrap();
         assert_eq!(s422[sof + 11], 0x21);
         let base_error = mean_error(&baseline, w, h);
-        for (name, bytes) in [
-            ("progressive", &progressive),
-            ("optimised", &optimised),
-            ("4:2:2", &s422),
-        ] {
+        for (name, bytes) in [("progressive", &progressive), ("optimised", &optimised), ("4:2:2", &s422)] {
             let e = mean_error(bytes, w, h);
             // Same quantisation: the same pixels within rounding (4:2:2 keeps more chroma).
-            assert!(
-                e <= base_error * 1.02,
-                "{name}: mean error {e} vs baseline {base_error}"
-            );
+            assert!(e <= base_error * 1.02, "{name}: mean error {e} vs baseline {base_error}");
         }
     }
 
     #[test]
     fn whole_frame_modes_say_so_and_price_the_frame() {
-        let info = ImageInfo {
-            width: 4000,
-            height: 3000,
-            format: PixelFormat::RGB8,
-        };
+        let info = ImageInfo { width: 4000, height: 3000, format: PixelFormat::RGB8 };
         let baseline = JpegEncoder::default();
-        let progressive = JpegEncoder {
-            progressive: true,
-            ..Default::default()
-        };
+        let progressive = JpegEncoder { progressive: true, ..Default::default() };
         assert_eq!(baseline.kind(), EncoderKind::Streaming);
         assert_eq!(progressive.kind(), EncoderKind::WholeFrame);
-        assert_eq!(
-            JpegEncoder {
-                optimize_coding: true,
-                ..Default::default()
-            }
-            .kind(),
-            EncoderKind::WholeFrame
-        );
+        assert_eq!(JpegEncoder { optimize_coding: true, ..Default::default() }.kind(), EncoderKind::WholeFrame);
         assert!(baseline.heap_bytes(info) < 1 << 20);
         // 3 components x (1 byte per sample + 2 bytes per coefficient), 4000x3008 padded.
         assert!(progressive.heap_bytes(info) >= 4000 * 3008 * 9);
@@ -573,27 +437,16 @@ mod tests {
 
     #[test]
     fn flattens_alpha_and_reduces_16_bit() {
-        for format in [
-            PixelFormat::RGBA8,
-            PixelFormat::RGBA16,
-            PixelFormat::GRAYA16,
-            PixelFormat::GRAY8,
-        ] {
+        for format in [PixelFormat::RGBA8, PixelFormat::RGBA16, PixelFormat::GRAYA16, PixelFormat::GRAY8] {
             let mut out = Vec::new();
-            JpegEncoder::default()
-                .encode(&mut Synthetic::new(40, 33, format, 1), &mut out)
-                .unwrap();
+            JpegEncoder::default().encode(&mut Synthetic::new(40, 33, format, 1), &mut out).unwrap();
             let (pixels, info) = decode(&out);
             assert_eq!((info.width, info.height), (40, 33));
             let channels = if format.color.is_rgb() { 3 } else { 1 };
             assert_eq!(pixels.len(), 40 * 33 * channels);
             // The synthetic alpha is a disc: corners are transparent, so they come out white.
             if format.color.has_alpha() {
-                assert!(
-                    pixels[..channels].iter().all(|&v| v >= 250),
-                    "{format}: {:?}",
-                    &pixels[..channels]
-                );
+                assert!(pixels[..channels].iter().all(|&v| v >= 250), "{format}: {:?}", &pixels[..channels]);
             }
         }
     }
@@ -601,15 +454,9 @@ mod tests {
     #[test]
     fn refuses_oversized_images_and_bad_quality() {
         let mut s = Synthetic::new(70000, 1, PixelFormat::GRAY8, 0);
-        assert!(matches!(
-            JpegEncoder::default().encode(&mut s, &mut Vec::new()),
-            Err(Error::Parameter(_))
-        ));
+        assert!(matches!(JpegEncoder::default().encode(&mut s, &mut Vec::new()), Err(Error::Parameter(_))));
         let mut s = Synthetic::new(8, 8, PixelFormat::GRAY8, 0);
-        let enc = JpegEncoder {
-            quality: 0,
-            ..Default::default()
-        };
+        let enc = JpegEncoder { quality: 0, ..Default::default() };
         assert!(enc.encode(&mut s, &mut Vec::new()).is_err());
     }
 }

@@ -4,8 +4,5 @@ pub mod codec;
 pub mod decode;
 pub mod encode;
 
-pub use decode::{
-    read_icc_profile, read_metadata, scaled_size, DecodeOptions, JpegColorSpace, JpegDecoder,
-    JpegMetadata, Region,
-};
+pub use decode::{read_icc_profile, read_metadata, scaled_size, DecodeOptions, JpegColorSpace, JpegDecoder, JpegMetadata, Region};
 pub use encode::{JpegEncoder, Subsampling};

@@ -33,48 +33,13 @@ pub struct Pass {
 
 /// The seven passes of Adam7, in file order (PNG specification, section 8.2).
 pub const PASSES: [Pass; 7] = [
-    Pass {
-        x0: 0,
-        y0: 0,
-        dx: 8,
-        dy: 8,
-    },
-    Pass {
-        x0: 4,
-        y0: 0,
-        dx: 8,
-        dy: 8,
-    },
-    Pass {
-        x0: 0,
-        y0: 4,
-        dx: 4,
-        dy: 8,
-    },
-    Pass {
-        x0: 2,
-        y0: 0,
-        dx: 4,
-        dy: 4,
-    },
-    Pass {
-        x0: 0,
-        y0: 2,
-        dx: 2,
-        dy: 4,
-    },
-    Pass {
-        x0: 1,
-        y0: 0,
-        dx: 2,
-        dy: 2,
-    },
-    Pass {
-        x0: 0,
-        y0: 1,
-        dx: 1,
-        dy: 2,
-    },
+    Pass { x0: 0, y0: 0, dx: 8, dy: 8 },
+    Pass { x0: 4, y0: 0, dx: 8, dy: 8 },
+    Pass { x0: 0, y0: 4, dx: 4, dy: 8 },
+    Pass { x0: 2, y0: 0, dx: 4, dy: 4 },
+    Pass { x0: 0, y0: 2, dx: 2, dy: 4 },
+    Pass { x0: 1, y0: 0, dx: 2, dy: 2 },
+    Pass { x0: 0, y0: 1, dx: 1, dy: 2 },
 ];
 
 impl Pass {
@@ -161,21 +126,13 @@ impl Adam7Rows {
             .into_iter()
             .map(|(pass, w, nonempty, row)| {
                 let cursor = if nonempty {
-                    let (cp, start) = checkpoints
-                        .next()
-                        .expect("one checkpoint per non-empty pass");
+                    let (cp, start) = checkpoints.next().expect("one checkpoint per non-empty pass");
                     Some(Cursor::new(cp, start, input))
                 } else {
                     None
                 };
                 let row = if nonempty { row as usize } else { 0 };
-                PassState {
-                    pass,
-                    width: w as usize,
-                    cursor,
-                    current: vec![0; row],
-                    previous: vec![0; row],
-                }
+                PassState { pass, width: w as usize, cursor, current: vec![0; row], previous: vec![0; row] }
             })
             .collect();
         Ok(Adam7Rows {
@@ -195,9 +152,7 @@ impl Adam7Rows {
     pub fn heap_bytes(&self) -> usize {
         self.passes
             .iter()
-            .map(|p| {
-                p.current.len() + p.previous.len() + p.cursor.as_ref().map_or(0, Cursor::heap_bytes)
-            })
+            .map(|p| p.current.len() + p.previous.len() + p.cursor.as_ref().map_or(0, Cursor::heap_bytes))
             .sum::<usize>()
             + 256 * 4
     }
@@ -205,28 +160,15 @@ impl Adam7Rows {
     /// Decodes image row `y` (rows must be asked for in order) into `out`.
     pub fn read_row(&mut self, input: &Input, y: u32, out: &mut [u8]) -> Result<()> {
         for p in &mut self.passes {
-            let Some(cursor) = p.cursor.as_mut() else {
-                continue;
-            };
+            let Some(cursor) = p.cursor.as_mut() else { continue };
             if !p.pass.has_row(y) {
                 continue;
             }
             cursor.read_exact(input, &mut p.current)?;
             let filter = p.current[0];
-            unfilter(
-                filter,
-                &mut p.current[1..],
-                &p.previous[1..],
-                self.filter_bpp,
-            )?;
+            unfilter(filter, &mut p.current[1..], &p.previous[1..], self.filter_bpp)?;
             std::mem::swap(&mut p.current, &mut p.previous);
-            self.expander.expand(
-                &p.previous[1..],
-                out,
-                p.pass.x0 as usize,
-                p.pass.dx as usize,
-                p.width,
-            );
+            self.expander.expand(&p.previous[1..], out, p.pass.x0 as usize, p.pass.dx as usize, p.width);
         }
         Ok(())
     }

@@ -39,23 +39,12 @@ pub(crate) fn chunk_at(bytes: &[u8], pos: usize) -> Result<Chunk> {
 
 /// The chunk whose eight header bytes (`None`: fewer were left) start at `pos` of a file
 /// `file_len` bytes long; an error if header, data or CRC run past the end.
-pub(crate) fn chunk_from_header(
-    header: Option<&[u8]>,
-    pos: usize,
-    file_len: usize,
-) -> Result<Chunk> {
-    let header = header.ok_or_else(|| {
-        Error::format(
-            "PNG",
-            format!("file truncated: no chunk header at offset {pos}"),
-        )
-    })?;
+pub(crate) fn chunk_from_header(header: Option<&[u8]>, pos: usize, file_len: usize) -> Result<Chunk> {
+    let header =
+        header.ok_or_else(|| Error::format("PNG", format!("file truncated: no chunk header at offset {pos}")))?;
     let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
     if length > MAX_CHUNK_LENGTH {
-        return Err(Error::format(
-            "PNG",
-            format!("chunk length {length} at offset {pos} is too large"),
-        ));
+        return Err(Error::format("PNG", format!("chunk length {length} at offset {pos} is too large")));
     }
     let kind = [header[4], header[5], header[6], header[7]];
     let start = pos + 8;
@@ -63,16 +52,10 @@ pub(crate) fn chunk_from_header(
     if end.saturating_add(4) > file_len {
         return Err(Error::format(
             "PNG",
-            format!(
-                "file truncated inside chunk {} at offset {pos}",
-                String::from_utf8_lossy(&kind)
-            ),
+            format!("file truncated inside chunk {} at offset {pos}", String::from_utf8_lossy(&kind)),
         ));
     }
-    Ok(Chunk {
-        kind,
-        data: start..end,
-    })
+    Ok(Chunk { kind, data: start..end })
 }
 
 /// The largest `eXIf` chunk stripflow lets the png crate read: 1 MiB. The png crate cannot skip
@@ -99,9 +82,7 @@ pub(crate) fn metadata_heap_bytes(input: &crate::io::Input) -> Result<usize> {
         pos = pos.saturating_add(12).saturating_add(length);
     }
     if exif > MAX_EXIF_BYTES {
-        return Err(Error::limits(format!(
-            "PNG eXIf chunk of {exif} bytes exceeds the {MAX_EXIF_BYTES}-byte cap"
-        )));
+        return Err(Error::limits(format!("PNG eXIf chunk of {exif} bytes exceeds the {MAX_EXIF_BYTES}-byte cap")));
     }
     Ok(2 * exif)
 }
@@ -163,25 +144,12 @@ pub fn colour_chunks(input: &crate::io::Input) -> Result<PngColourChunks> {
         };
         let name = String::from_utf8_lossy(&chunk.kind).into_owned();
         if chunk.data.len() != len {
-            return Err(Error::format(
-                "PNG",
-                format!(
-                    "{name} chunk of {} bytes (expected {len})",
-                    chunk.data.len()
-                ),
-            ));
+            return Err(Error::format("PNG", format!("{name} chunk of {} bytes (expected {len})", chunk.data.len())));
         }
         super::inflate::check_chunk_crc(input, chunk)?;
         let mut data = [0u8; 32];
         input.read_at(chunk.data.start, &mut data[..len])?;
-        let be = |i: usize| {
-            u32::from_be_bytes([
-                data[4 * i],
-                data[4 * i + 1],
-                data[4 * i + 2],
-                data[4 * i + 3],
-            ])
-        };
+        let be = |i: usize| u32::from_be_bytes([data[4 * i], data[4 * i + 1], data[4 * i + 2], data[4 * i + 3]]);
         match &chunk.kind {
             b"sRGB" => found.srgb = true,
             b"gAMA" => found.gama = Some(be(0)),
@@ -201,11 +169,7 @@ pub(crate) fn check_crc(bytes: &[u8], chunk: &Chunk) -> Result<()> {
     if stored != actual {
         return Err(Error::format(
             "PNG",
-            format!(
-                "CRC mismatch in chunk {} at offset {}",
-                String::from_utf8_lossy(&chunk.kind),
-                chunk.data.start - 8
-            ),
+            format!("CRC mismatch in chunk {} at offset {}", String::from_utf8_lossy(&chunk.kind), chunk.data.start - 8),
         ));
     }
     Ok(())
@@ -221,11 +185,7 @@ const fn crc_tables() -> [[u32; 256]; 4] {
         let mut c = n as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
             k += 1;
         }
         t[0][n] = c;

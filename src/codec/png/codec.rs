@@ -12,9 +12,9 @@ use std::sync::Arc;
 use super::chunks::SIGNATURE;
 use super::decode::{metadata_heap_bytes, read_header, PngDecodeOptions, PngDecoder, PngHeader};
 use super::encode::{PngCompression, PngEncoder};
-use crate::codec::metadata::Density;
 use crate::codec::probe::Metadata;
 use crate::codec::registry::Codec;
+use crate::codec::metadata::Density;
 use crate::codec::spec::{DecodeRequest, DecoderSpec, Embedded, EncoderSpec, Header};
 use crate::codec::{EncodeOption, EncodeOptions, Format};
 use crate::error::{Error, Result};
@@ -65,10 +65,7 @@ pub fn sequential_decoder_bytes(width: u32, rows: u32, height: u32, bits_per_pix
     let total = raw_row * height as u64;
     let ahead = READ_AHEAD_BYTES.div_ceil(raw_row).max(8);
     let inflated = raw_row * (rows as u64 + ahead).min(height as u64);
-    let initial = (raw_row * height.min(128) as u64)
-        .next_multiple_of(256)
-        .min(128 * 1024)
-        .max(1);
+    let initial = (raw_row * height.min(128) as u64).next_multiple_of(256).min(128 * 1024).max(1);
     let shift_limit = (4 * raw_row).next_multiple_of(64).max(128 * 1024);
     let plateau_needs = shift_limit + 36 * 1024 + 2 * raw_row;
     let data = inflated.min(total);
@@ -88,11 +85,7 @@ pub fn sequential_decoder_bytes(width: u32, rows: u32, height: u32, bits_per_pix
 impl DecoderSpec for PngDecoding {
     fn read_header(&self, input: &Input) -> Result<Header> {
         let h = read_header(input)?;
-        let info = ImageInfo {
-            width: h.width,
-            height: h.height,
-            format: h.output,
-        };
+        let info = ImageInfo { width: h.width, height: h.height, format: h.output };
         Ok(Header::new(
             Format::Png,
             info,
@@ -138,37 +131,22 @@ impl DecoderSpec for PngDecoding {
 }
 
 fn options(request: &DecodeRequest) -> PngDecodeOptions {
-    PngDecodeOptions {
-        fail_on: request.fail_on,
-    }
+    PngDecodeOptions { fail_on: request.fail_on }
 }
 
 impl PngDecoding {
     /// The decoder's own buffers for `request`.
-    fn buffer_bytes(
-        &self,
-        input: &Input,
-        header: &Header,
-        request: &DecodeRequest,
-    ) -> Result<usize> {
+    fn buffer_bytes(&self, input: &Input, header: &Header, request: &DecodeRequest) -> Result<usize> {
         let h = png_header(header)?;
         if h.interlaced {
             // Building it runs the checking inflate pass that places the seven cursors: done
             // once, here, and the decoder kept for the run.
-            let buffers = header.prepare(request, || {
-                Ok(Box::new(PngDecoder::with_options(
-                    input.clone(),
-                    options(request),
-                )?))
-            })?;
+            let buffers = header.prepare(request, || Ok(Box::new(PngDecoder::with_options(input.clone(), options(request))?)))?;
             return Ok(buffers + ADAM7_TRANSIENT);
         }
         let rows = request.rows_needed.min(h.height);
         // The png crate's buffers, and the reader's over a file read by position.
-        Ok(
-            sequential_decoder_bytes(h.width, rows, h.height, bits_per_pixel(h))
-                + InputReader::buffer_bytes_for(input),
-        )
+        Ok(sequential_decoder_bytes(h.width, rows, h.height, bits_per_pixel(h)) + InputReader::buffer_bytes_for(input))
     }
 }
 
@@ -184,21 +162,14 @@ pub(crate) fn bits_per_pixel(h: &PngHeader) -> u32 {
 }
 
 fn png_header(header: &Header) -> Result<&PngHeader> {
-    header
-        .parsed::<PngHeader>()
-        .ok_or_else(|| Error::parameter("a PNG decoder was given another format's header"))
+    header.parsed::<PngHeader>().ok_or_else(|| Error::parameter("a PNG decoder was given another format's header"))
 }
 
 /// The PNG encoder for `options`: only the compression level applies.
 fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
     options.only("PNG", &[EncodeOption::Compression])?;
-    let compression = options
-        .compression
-        .map_or(Ok(PngCompression::default()), PngCompression::from_level)?;
-    Ok(Arc::new(PngEncoder {
-        compression,
-        ..Default::default()
-    }))
+    let compression = options.compression.map_or(Ok(PngCompression::default()), PngCompression::from_level)?;
+    Ok(Arc::new(PngEncoder { compression, ..Default::default() }))
 }
 
 /// A png crate error message for people: its `ChunkType { type: IHDR, critical: true, .. }`

@@ -26,8 +26,8 @@ use std::io::{BufRead, Seek};
 
 use super::adam7::Adam7Rows;
 use super::chunks::Chunk;
-use super::expand::{output_format, Expander, PngColor};
 use super::inflate::{check_chunk_crc, read_chunk};
+use super::expand::{output_format, Expander, PngColor};
 use crate::codec::exif;
 use crate::codec::FailOn;
 use crate::error::{Error, Result};
@@ -95,9 +95,7 @@ fn png_error(e: png::DecodingError) -> Error {
             Error::format("PNG", "file truncated")
         }
         png::DecodingError::IoError(io) => Error::Io(io),
-        png::DecodingError::Format(f) => {
-            Error::format("PNG", super::codec::plain_message(&f.to_string()))
-        }
+        png::DecodingError::Format(f) => Error::format("PNG", super::codec::plain_message(&f.to_string())),
         png::DecodingError::Parameter(p) => Error::parameter(format!("PNG decoder: {p}")),
         png::DecodingError::LimitsExceeded => Error::limits("PNG decoder memory limit exceeded"),
     }
@@ -111,10 +109,7 @@ fn header_from_info(info: &png::Info) -> Result<PngHeader> {
     }
     // The png crate 0.18 accepts such a PLTE and then panics expanding it (found by fuzzing).
     if color == PngColor::Palette && info.palette.as_ref().is_some_and(|p| p.len() % 3 != 0) {
-        return Err(Error::format(
-            "PNG",
-            "PLTE chunk length is not a multiple of 3",
-        ));
+        return Err(Error::format("PNG", "PLTE chunk length is not a multiple of 3"));
     }
     Ok(PngHeader {
         width: info.width,
@@ -143,11 +138,7 @@ pub fn metadata_heap_bytes(input: &Input) -> Result<usize> {
 /// How rows are produced.
 enum Inner {
     /// Non-interlaced: the png crate's row reader; `swap16` when samples need byte swapping.
-    Sequential {
-        reader: Box<png::Reader<InputReader>>,
-        swap16: bool,
-        input_buffer: usize,
-    },
+    Sequential { reader: Box<png::Reader<InputReader>>, swap16: bool, input_buffer: usize },
     /// Interlaced: seven cursors.
     Adam7(Box<Adam7Rows>),
 }
@@ -169,10 +160,7 @@ pub struct PngDecoder {
 
 impl std::fmt::Debug for PngDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PngDecoder")
-            .field("header", &self.header)
-            .field("next_row", &self.rows.next())
-            .finish()
+        f.debug_struct("PngDecoder").field("header", &self.header).field("next_row", &self.rows.next()).finish()
     }
 }
 
@@ -190,18 +178,11 @@ impl PngDecoder {
         metadata_heap_bytes(&input)?;
         let reader = png_reader(input.cursor(), options.fail_on)?;
         let header = header_from_info(reader.info())?;
-        let info = ImageInfo {
-            width: header.width,
-            height: header.height,
-            format: header.output,
-        };
+        let info = ImageInfo { width: header.width, height: header.height, format: header.output };
         let row_bytes = info.row_bytes();
         let inner = if !header.interlaced {
             if reader.output_line_size(header.width) != Some(row_bytes) {
-                return Err(Error::unsupported(
-                    "PNG",
-                    "output layout differs from the expected pixel format",
-                ));
+                return Err(Error::unsupported("PNG", "output layout differs from the expected pixel format"));
             }
             Inner::Sequential {
                 input_buffer: InputReader::buffer_bytes_for(&input),
@@ -211,23 +192,12 @@ impl PngDecoder {
         } else {
             let png_info = reader.info();
             let color = PngColor::from_png(png_info.color_type);
-            let expander = Expander::new(
-                color,
-                header.bit_depth,
-                png_info.palette.as_deref(),
-                png_info.trns.as_deref(),
-            )?;
+            let expander =
+                Expander::new(color, header.bit_depth, png_info.palette.as_deref(), png_info.trns.as_deref())?;
             drop(reader);
             let first = first_idat(&input)?;
-            let rows = Adam7Rows::new(
-                &input,
-                first,
-                header.width,
-                header.height,
-                color,
-                header.bit_depth,
-                expander,
-            )?;
+            let rows =
+                Adam7Rows::new(&input, first, header.width, header.height, color, header.bit_depth, expander)?;
             check_tail(&input, rows.after_idat())?;
             Inner::Adam7(Box::new(rows))
         };
@@ -271,11 +241,7 @@ impl PngDecoder {
                     if self.fail_on.fails_on(truncated) {
                         return Err(error);
                     }
-                    self.fault = Some(if truncated {
-                        "image data truncated"
-                    } else {
-                        "corrupt image data"
-                    });
+                    self.fault = Some(if truncated { "image data truncated" } else { "corrupt image data" });
                     row.fill(0);
                     return Ok(());
                 }
@@ -302,8 +268,7 @@ impl PngDecoder {
 
 /// The first `IDAT` chunk of `input` (the png crate has already validated what precedes it).
 fn first_idat(input: &Input) -> Result<Chunk> {
-    super::chunks::header_chunk(input, b"IDAT")?
-        .ok_or_else(|| Error::format("PNG", "no image data"))
+    super::chunks::header_chunk(input, b"IDAT")?.ok_or_else(|| Error::format("PNG", "no image data"))
 }
 
 /// Checks the chunks after the image data up to `IEND`: present, complete, CRCs right (like the
@@ -337,10 +302,7 @@ impl RowSource for PngDecoder {
             )));
         }
         if self.failed {
-            return Err(Error::format(
-                "PNG",
-                "decoder stopped after an earlier error",
-            ));
+            return Err(Error::format("PNG", "decoder stopped after an earlier error"));
         }
         let result = self.next_row(row);
         if result.is_err() {
@@ -355,12 +317,8 @@ impl RowSource for PngDecoder {
             // row), and the input reader's window.
             Inner::Sequential { input_buffer, .. } => {
                 let h = &self.header;
-                super::codec::sequential_decoder_bytes(
-                    h.width,
-                    h.height,
-                    h.height,
-                    super::codec::bits_per_pixel(h),
-                ) + input_buffer
+                super::codec::sequential_decoder_bytes(h.width, h.height, h.height, super::codec::bits_per_pixel(h))
+                    + input_buffer
             }
             Inner::Adam7(rows) => rows.heap_bytes(),
         }

@@ -34,9 +34,7 @@ impl PngCompression {
             0 => Ok(PngCompression::None),
             1 => Ok(PngCompression::Fast),
             2..=9 => Ok(PngCompression::Level(level)),
-            _ => Err(Error::parameter(format!(
-                "PNG compression level {level} is not in 0..=9"
-            ))),
+            _ => Err(Error::parameter(format!("PNG compression level {level} is not in 0..=9"))),
         }
     }
 }
@@ -52,10 +50,7 @@ pub struct PngEncoder {
 
 impl Default for PngEncoder {
     fn default() -> Self {
-        PngEncoder {
-            compression: PngCompression::default(),
-            strip_height: 16,
-        }
+        PngEncoder { compression: PngCompression::default(), strip_height: 16 }
     }
 }
 
@@ -67,12 +62,7 @@ impl PngEncoder {
 
     /// As [`encode`](Self::encode), with the metadata `blocks` in chunks before the image data:
     /// `iCCP` (the profile deflated), `eXIf`, and an uncompressed `iTXt` `XML:com.adobe.xmp`.
-    pub fn encode_keeping(
-        &self,
-        source: &mut dyn RowSource,
-        writer: &mut dyn Write,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    pub fn encode_keeping(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
         let info = source.info();
         let mut encoder = png::Encoder::new(writer, info.width, info.height);
         encoder.set_color(match info.format.color {
@@ -97,20 +87,14 @@ impl PngEncoder {
         if let Some(icc) = &blocks.icc {
             let mut chunk = b"icc\0\0".to_vec();
             chunk.extend(miniz_oxide::deflate::compress_to_vec_zlib(icc, 6));
-            png_writer
-                .write_chunk(png::chunk::iCCP, &chunk)
-                .map_err(encoding_error)?;
+            png_writer.write_chunk(png::chunk::iCCP, &chunk).map_err(encoding_error)?;
         }
         if let Some(exif) = &blocks.exif {
-            png_writer
-                .write_chunk(png::chunk::eXIf, exif)
-                .map_err(encoding_error)?;
+            png_writer.write_chunk(png::chunk::eXIf, exif).map_err(encoding_error)?;
         }
         if let Some(xmp) = &blocks.xmp {
             let chunk = [XMP_KEYWORD, b"\0\0\0\0\0", xmp].concat();
-            png_writer
-                .write_chunk(png::chunk::iTXt, &chunk)
-                .map_err(encoding_error)?;
+            png_writer.write_chunk(png::chunk::iTXt, &chunk).map_err(encoding_error)?;
         }
         let mut stream = png_writer.stream_writer().map_err(encoding_error)?;
         let sixteen = info.format.depth == BitDepth::Sixteen;
@@ -118,11 +102,7 @@ impl PngEncoder {
         let result = crate::pipeline::drain(source, self.strip_height, |strip, _rows| {
             let bytes = if sixteen {
                 big_endian.clear();
-                big_endian.extend(
-                    strip
-                        .chunks_exact(2)
-                        .flat_map(|s| u16::from_ne_bytes([s[0], s[1]]).to_be_bytes()),
-                );
+                big_endian.extend(strip.chunks_exact(2).flat_map(|s| u16::from_ne_bytes([s[0], s[1]]).to_be_bytes()));
                 &big_endian[..]
             } else {
                 strip
@@ -177,23 +157,12 @@ impl EncoderSpec for PngEncoder {
     /// miniz_oxide's compressor while it deflates, and the `iTXt` chunk's copy of the XMP; one
     /// at a time, before the image data's deflate state exists, counted as a sum.
     fn metadata_heap_bytes(&self, blocks: &Embedded) -> Result<usize> {
-        let icc = blocks
-            .icc
-            .as_ref()
-            .map_or(0, |p| 2 * (p.len() + p.len() / 8 + 64) + ZLIB_STATE);
-        let xmp = blocks
-            .xmp
-            .as_ref()
-            .map_or(0, |b| b.len() + XMP_KEYWORD.len() + 5);
+        let icc = blocks.icc.as_ref().map_or(0, |p| 2 * (p.len() + p.len() / 8 + 64) + ZLIB_STATE);
+        let xmp = blocks.xmp.as_ref().map_or(0, |b| b.len() + XMP_KEYWORD.len() + 5);
         Ok(icc + xmp)
     }
 
-    fn encode_with_metadata(
-        &self,
-        source: &mut dyn RowSource,
-        output: Output<'_>,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
         match output {
             Output::Stream(w) => self.encode_keeping(source, w, blocks),
             Output::Seekable(w) => self.encode_keeping(source, w, blocks),
@@ -220,16 +189,11 @@ mod tests {
             let (w, h) = (31, 19);
             let mut png_bytes = Vec::new();
             let mut source = Synthetic::new(w, h, format, 5);
-            let encoder = PngEncoder {
-                strip_height: 7,
-                ..Default::default()
-            };
+            let encoder = PngEncoder { strip_height: 7, ..Default::default() };
             encoder.encode(&mut source, &mut png_bytes).unwrap();
 
             let mut expected = vec![0u8; format.row_bytes(w) * h as usize];
-            Synthetic::new(w, h, format, 5)
-                .read_rows(&mut expected)
-                .unwrap();
+            Synthetic::new(w, h, format, 5).read_rows(&mut expected).unwrap();
             let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
             let mut reader = decoder.read_info().unwrap();
             let mut decoded = vec![0u8; reader.output_buffer_size().unwrap()];

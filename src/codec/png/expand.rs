@@ -63,11 +63,7 @@ impl PngColor {
 
 /// The pixel format the decoder emits for a file of `color` at `bits`, with or without `tRNS`.
 pub(crate) fn output_format(color: PngColor, bits: u8, trns: bool) -> PixelFormat {
-    let depth = if bits == 16 {
-        BitDepth::Sixteen
-    } else {
-        BitDepth::Eight
-    };
+    let depth = if bits == 16 { BitDepth::Sixteen } else { BitDepth::Eight };
     let ct = match color {
         PngColor::Gray if trns => ColorType::GrayAlpha,
         PngColor::Gray => ColorType::Gray,
@@ -103,11 +99,7 @@ enum Kind {
     /// Gray or RGB at 16 bits with a colour key (big-endian bytes): add alpha.
     Key16 { key: [u8; 6] },
     /// Palette of 1..8 bits: look up RGBA and write RGB or RGBA.
-    Palette {
-        bits: u8,
-        table: Box<[[u8; 4]; 256]>,
-        alpha: bool,
-    },
+    Palette { bits: u8, table: Box<[[u8; 4]; 256]>, alpha: bool },
 }
 
 /// Converts raw rows of one PNG into rows of its output format.
@@ -123,24 +115,14 @@ pub(crate) struct Expander {
 impl Expander {
     /// An expander for a file of `color` at `bits` bits, with its `PLTE` and `tRNS` data
     /// (as the png crate stores them: `tRNS` for gray/RGB below 16 bits already reduced to bytes).
-    pub fn new(
-        color: PngColor,
-        bits: u8,
-        palette: Option<&[u8]>,
-        trns: Option<&[u8]>,
-    ) -> Result<Self> {
+    pub fn new(color: PngColor, bits: u8, palette: Option<&[u8]>, trns: Option<&[u8]>) -> Result<Self> {
         let samples = color.samples();
         let out_bpp = output_format(color, bits, trns.is_some()).bytes_per_pixel();
         let kind = match color {
             PngColor::Palette => {
-                let palette =
-                    palette.ok_or_else(|| Error::format("PNG", "palette image without PLTE"))?;
+                let palette = palette.ok_or_else(|| Error::format("PNG", "palette image without PLTE"))?;
                 let trns = trns.unwrap_or(&[]);
-                let trns = if trns.len() <= palette.len() / 3 {
-                    trns
-                } else {
-                    &[]
-                };
+                let trns = if trns.len() <= palette.len() / 3 { trns } else { &[] };
                 let mut table = Box::new([[0u8, 0, 0, 0xFF]; 256]);
                 for (entry, rgb) in table.iter_mut().zip(palette.chunks_exact(3)) {
                     entry[..3].copy_from_slice(rgb);
@@ -148,16 +130,9 @@ impl Expander {
                 for (entry, &a) in table.iter_mut().zip(trns) {
                     entry[3] = a;
                 }
-                Kind::Palette {
-                    bits,
-                    table,
-                    alpha: out_bpp == 4,
-                }
+                Kind::Palette { bits, table, alpha: out_bpp == 4 }
             }
-            PngColor::Gray if bits < 8 => Kind::GrayLow {
-                bits,
-                key: trns.and_then(|t| t.first().copied()),
-            },
+            PngColor::Gray if bits < 8 => Kind::GrayLow { bits, key: trns.and_then(|t| t.first().copied()) },
             PngColor::Gray | PngColor::Rgb if trns.is_some() => {
                 let t = trns.unwrap_or(&[]);
                 let need = samples * (bits as usize / 8);
@@ -177,11 +152,7 @@ impl Expander {
             _ if bits == 16 => Kind::Copy16,
             _ => Kind::Copy8,
         };
-        Ok(Expander {
-            kind,
-            samples,
-            out_bpp,
-        })
+        Ok(Expander { kind, samples, out_bpp })
     }
 
     /// Bytes per output pixel.
@@ -299,10 +270,7 @@ mod tests {
         let e = Expander::new(PngColor::Rgb, 16, None, Some(&[0, 1, 0, 2, 0, 3])).unwrap();
         let mut out = [0u8; 16];
         e.expand(&[0, 1, 0, 2, 0, 3, 1, 0, 0, 0, 0, 0], &mut out, 0, 1, 2);
-        let s: Vec<u16> = out
-            .chunks_exact(2)
-            .map(|c| u16::from_ne_bytes([c[0], c[1]]))
-            .collect();
+        let s: Vec<u16> = out.chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]])).collect();
         assert_eq!(s, [1, 2, 3, 0, 256, 0, 0, 0xFFFF]);
     }
 }

@@ -83,11 +83,7 @@ fn compare_crc(input: &Input, chunk: &Chunk, crc: u32) -> Result<()> {
     if u32::from_be_bytes(stored) != !crc {
         return Err(Error::format(
             "PNG",
-            format!(
-                "CRC mismatch in chunk {} at offset {}",
-                String::from_utf8_lossy(&chunk.kind),
-                chunk.data.start - 8
-            ),
+            format!("CRC mismatch in chunk {} at offset {}", String::from_utf8_lossy(&chunk.kind), chunk.data.start - 8),
         ));
     }
     Ok(())
@@ -111,12 +107,7 @@ impl IdatPos {
     pub fn start(input: &Input, first: Chunk, check: bool) -> Result<IdatPos> {
         let more = next_is_idat(input, &first)?;
         let crc = check.then(|| crc32_update(!0, &first.kind));
-        Ok(IdatPos {
-            pos: first.data.start,
-            chunk: first,
-            more,
-            crc,
-        })
+        Ok(IdatPos { pos: first.data.start, chunk: first, more, crc })
     }
 
     /// Unread bytes of the current chunk (some of them, as `window` holds them), moving to the
@@ -195,12 +186,7 @@ fn inflate_error(status: TINFLStatus) -> Error {
 /// offset is at most its start and less than 32 KiB before it), plus the offset of the chunk
 /// after the last `IDAT`. `expected` is the number of bytes the image needs; a shorter stream
 /// is an error, extra bytes are ignored. Reads `input` through a window of [`INPUT_WINDOW`].
-pub(crate) fn scan(
-    input: &Input,
-    first: Chunk,
-    starts: &[u64],
-    expected: u64,
-) -> Result<(Vec<Checkpoint>, usize)> {
+pub(crate) fn scan(input: &Input, first: Chunk, starts: &[u64], expected: u64) -> Result<(Vec<Checkpoint>, usize)> {
     let mut window = Window::new(input, INPUT_WINDOW, first.data.start);
     let mut at = IdatPos::start(input, first, true)?;
     let mut state = Box::<DecompressorOxide>::default();
@@ -218,13 +204,7 @@ pub(crate) fn scan(
             }
             let mut resume = at.clone();
             resume.crc = None;
-            checkpoints.push(Checkpoint {
-                state: state.clone(),
-                ring: ring.clone(),
-                ring_pos,
-                offset: total,
-                input: resume,
-            });
+            checkpoints.push(Checkpoint { state: state.clone(), ring: ring.clone(), ring_pos, offset: total, input: resume });
         }
         let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
         let (status, used, produced) = decompress(&mut state, data, &mut ring, ring_pos, flags);
@@ -284,13 +264,7 @@ impl Cursor {
         let skip = start - cp.offset;
         let read_pos = cp.ring_pos;
         let window = Window::new(input, INPUT_WINDOW, cp.input.pos);
-        Cursor {
-            cp,
-            read_pos,
-            skip,
-            done: false,
-            window,
-        }
+        Cursor { cp, read_pos, skip, done: false, window }
     }
 
     /// Heap bytes held.
@@ -327,13 +301,8 @@ impl Cursor {
             let flags = TINFL_FLAG_PARSE_ZLIB_HEADER
                 | TINFL_FLAG_IGNORE_ADLER32
                 | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
-            let (status, used, produced) = decompress(
-                &mut self.cp.state,
-                data,
-                &mut self.cp.ring,
-                self.cp.ring_pos,
-                flags,
-            );
+            let (status, used, produced) =
+                decompress(&mut self.cp.state, data, &mut self.cp.ring, self.cp.ring_pos, flags);
             self.cp.input.consume(data, used);
             self.cp.ring_pos += produced;
             self.cp.offset += produced as u64;
@@ -375,11 +344,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                if (i / 5000) % 3 == 1 {
-                    (i % 251) as u8
-                } else {
-                    (x >> 29) as u8 + (i / 20000) as u8
-                }
+                if (i / 5000) % 3 == 1 { (i % 251) as u8 } else { (x >> 29) as u8 + (i / 20000) as u8 }
             })
             .collect()
     }
@@ -392,8 +357,7 @@ mod tests {
             let first = chunk_at(&file, 8).unwrap();
             let starts = [0u64, 1, 32_767, 32_768, 40_000, 123_457, 299_990];
             let input = Input::from_bytes(file.clone());
-            let (checkpoints, after) =
-                scan(&input, first.clone(), &starts, data.len() as u64).unwrap();
+            let (checkpoints, after) = scan(&input, first.clone(), &starts, data.len() as u64).unwrap();
             assert_eq!(&file[after + 4..after + 8], b"IEND");
             for (cp, &start) in checkpoints.into_iter().zip(&starts) {
                 assert!(cp.offset <= start && start - cp.offset < WINDOW as u64 + 1);
@@ -404,10 +368,7 @@ mod tests {
                 for piece in got.chunks_mut(313) {
                     cursor.read_exact(&input, piece).unwrap();
                 }
-                assert!(
-                    got == data[start as usize..start as usize + n],
-                    "size {size} level {level} start {start}"
-                );
+                assert!(got == data[start as usize..start as usize + n], "size {size} level {level} start {start}");
             }
             // Asking for more than the stream holds is an error, not a hang.
             let (mut cps, _) = scan(&input, first, &[299_990], data.len() as u64).unwrap();
@@ -422,9 +383,7 @@ mod tests {
         let file = idat_file(&data, 4096, 6);
         let first = chunk_at(&file, 8).unwrap();
         // Needs more than the stream holds.
-        let scan = |bytes: &[u8], first: Chunk, starts: &[u64], expected: u64| {
-            scan(&Input::from_bytes(bytes.to_vec()), first, starts, expected)
-        };
+        let scan = |bytes: &[u8], first: Chunk, starts: &[u64], expected: u64| scan(&Input::from_bytes(bytes.to_vec()), first, starts, expected);
         assert!(scan(&file, first.clone(), &[0], 50_001).is_err());
         // Adler-32 trailer wrong (CRC fixed so only the checksum can tell).
         let mut bad = file.clone();
@@ -440,9 +399,7 @@ mod tests {
             }
             pos = c.end();
         }
-        let err = scan(&bad, first.clone(), &[0], 50_000)
-            .err()
-            .expect("Adler-32 mismatch");
+        let err = scan(&bad, first.clone(), &[0], 50_000).err().expect("Adler-32 mismatch");
         assert!(err.to_string().contains("Adler-32"), "{err}");
         // A CRC error in a later chunk.
         let mut bad = file.clone();

@@ -18,12 +18,7 @@ pub const CODEC: Codec = Codec {
     label: "TIFF",
     aliases: &["tif"],
     extensions: &["tif", "tiff"],
-    sniff: |b| {
-        b.starts_with(b"II*\0")
-            || b.starts_with(b"MM\0*")
-            || b.starts_with(b"II+\0")
-            || b.starts_with(b"MM\0+")
-    },
+    sniff: |b| b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") || b.starts_with(b"II+\0") || b.starts_with(b"MM\0+"),
     decoder: None,
     encoder: Some(encoder),
 };
@@ -31,14 +26,7 @@ pub const CODEC: Codec = Codec {
 /// The TIFF encoder for `options`: the compression method, the deflate level (`compression`,
 /// 0..=9, deflate only) and the bit depth (8 or 16).
 fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
-    options.only(
-        "TIFF",
-        &[
-            EncodeOption::TiffCompression,
-            EncodeOption::Compression,
-            EncodeOption::BitDepth,
-        ],
-    )?;
+    options.only("TIFF", &[EncodeOption::TiffCompression, EncodeOption::Compression, EncodeOption::BitDepth])?;
     // A deflate level alone asks for deflate; otherwise the default method (LZW).
     let compression = match (options.tiff_compression, options.compression) {
         (Some(method), _) => method,
@@ -60,16 +48,7 @@ fn encoder(options: &EncodeOptions) -> Result<Arc<dyn EncoderSpec>> {
         None => None,
         Some(8) => Some(BitDepth::Eight),
         Some(16) => Some(BitDepth::Sixteen),
-        Some(other) => {
-            return Err(Error::parameter(format!(
-                "TIFF bit-depth {other} is not 8 or 16"
-            )))
-        }
+        Some(other) => return Err(Error::parameter(format!("TIFF bit-depth {other} is not 8 or 16"))),
     };
-    Ok(Arc::new(TiffEncoder {
-        compression,
-        deflate_level,
-        bit_depth,
-        force_bigtiff: false,
-    }))
+    Ok(Arc::new(TiffEncoder { compression, deflate_level, bit_depth, force_bigtiff: false }))
 }

@@ -35,9 +35,7 @@
 
 use std::io::{SeekFrom, Write};
 
-use miniz_oxide::deflate::core::{
-    compress_to_output, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
-};
+use miniz_oxide::deflate::core::{compress_to_output, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus};
 
 use super::ifd::{self, tag, Entry, StripCounts, Values, Variant};
 use super::kept_metadata::{self, Kept};
@@ -123,50 +121,27 @@ impl TiffEncoder {
     }
 
     fn layout(&self, input: ImageInfo) -> Layout {
-        let stored = PixelFormat::new(
-            input.format.color,
-            self.bit_depth.unwrap_or(input.format.depth),
-        );
+        let stored = PixelFormat::new(input.format.color, self.bit_depth.unwrap_or(input.format.depth));
         let row_bytes = stored.row_bytes(input.width) as u64;
         let height = input.height.max(1);
-        let rows_per_strip =
-            (TARGET_STRIP_BYTES as u64 / row_bytes.max(1)).clamp(1, height as u64) as u32;
+        let rows_per_strip = (TARGET_STRIP_BYTES as u64 / row_bytes.max(1)).clamp(1, height as u64) as u32;
         let strips = (height as u64).div_ceil(rows_per_strip as u64);
-        let mut layout = Layout {
-            input,
-            stored,
-            row_bytes,
-            rows_per_strip,
-            strips,
-            variant: Variant { big: true },
-        };
-        layout.variant = Variant {
-            big: self.force_bigtiff || self.file_bound(&layout) > u32::MAX as u64,
-        };
+        let mut layout = Layout { input, stored, row_bytes, rows_per_strip, strips, variant: Variant { big: true } };
+        layout.variant = Variant { big: self.force_bigtiff || self.file_bound(&layout) > u32::MAX as u64 };
         layout
     }
 
     /// An upper bound of the file's size (as BigTIFF, the larger directory).
     fn file_bound(&self, layout: &Layout) -> u64 {
         let raw = layout.row_bytes * layout.input.height as u64;
-        let data = if self.compressed() {
-            raw + raw / 2 + 64 * layout.strips
-        } else {
-            raw
-        };
+        let data = if self.compressed() { raw + raw / 2 + 64 * layout.strips } else { raw };
         let big = Variant { big: true };
         let ifd = big.ifd_len(&self.entries(layout, &big_bits(layout.stored), layout.counts(), 0));
         big.header_len() + data + 1 + ifd
     }
 
     /// The IFD's entries, sorted by tag.
-    fn entries<'a>(
-        &self,
-        layout: &Layout,
-        bits: &'a [u16],
-        counts: StripCounts<'a>,
-        data_start: u64,
-    ) -> Vec<Entry<'a>> {
+    fn entries<'a>(&self, layout: &Layout, bits: &'a [u16], counts: StripCounts<'a>, data_start: u64) -> Vec<Entry<'a>> {
         const ONE: &[u16] = &[1];
         const TWO: &[u16] = &[2];
         const UNASSOCIATED_ALPHA: &[u16] = &[2];
@@ -179,61 +154,22 @@ impl TiffEncoder {
         const SAMPLES: [&[u16]; 4] = [&[1], &[2], &[3], &[4]];
         let samples = SAMPLES[format.channels() - 1];
         let mut e = vec![
-            Entry {
-                tag: tag::IMAGE_WIDTH,
-                values: Values::Long(layout.input.width),
-            },
-            Entry {
-                tag: tag::IMAGE_LENGTH,
-                values: Values::Long(layout.input.height),
-            },
-            Entry {
-                tag: tag::BITS_PER_SAMPLE,
-                values: Values::Shorts(bits),
-            },
-            Entry {
-                tag: tag::COMPRESSION,
-                values: Values::Shorts(compression),
-            },
-            Entry {
-                tag: tag::PHOTOMETRIC,
-                values: Values::Shorts(if format.color.is_rgb() { TWO } else { ONE }),
-            },
-            Entry {
-                tag: tag::STRIP_OFFSETS,
-                values: Values::StripOffsets {
-                    start: data_start,
-                    counts,
-                },
-            },
-            Entry {
-                tag: tag::SAMPLES_PER_PIXEL,
-                values: Values::Shorts(samples),
-            },
-            Entry {
-                tag: tag::ROWS_PER_STRIP,
-                values: Values::Long(layout.rows_per_strip),
-            },
-            Entry {
-                tag: tag::STRIP_BYTE_COUNTS,
-                values: Values::StripByteCounts(counts),
-            },
-            Entry {
-                tag: tag::PLANAR_CONFIGURATION,
-                values: Values::Shorts(ONE),
-            },
+            Entry { tag: tag::IMAGE_WIDTH, values: Values::Long(layout.input.width) },
+            Entry { tag: tag::IMAGE_LENGTH, values: Values::Long(layout.input.height) },
+            Entry { tag: tag::BITS_PER_SAMPLE, values: Values::Shorts(bits) },
+            Entry { tag: tag::COMPRESSION, values: Values::Shorts(compression) },
+            Entry { tag: tag::PHOTOMETRIC, values: Values::Shorts(if format.color.is_rgb() { TWO } else { ONE }) },
+            Entry { tag: tag::STRIP_OFFSETS, values: Values::StripOffsets { start: data_start, counts } },
+            Entry { tag: tag::SAMPLES_PER_PIXEL, values: Values::Shorts(samples) },
+            Entry { tag: tag::ROWS_PER_STRIP, values: Values::Long(layout.rows_per_strip) },
+            Entry { tag: tag::STRIP_BYTE_COUNTS, values: Values::StripByteCounts(counts) },
+            Entry { tag: tag::PLANAR_CONFIGURATION, values: Values::Shorts(ONE) },
         ];
         if self.compressed() {
-            e.push(Entry {
-                tag: tag::PREDICTOR,
-                values: Values::Shorts(TWO),
-            });
+            e.push(Entry { tag: tag::PREDICTOR, values: Values::Shorts(TWO) });
         }
         if format.color.has_alpha() {
-            e.push(Entry {
-                tag: tag::EXTRA_SAMPLES,
-                values: Values::Shorts(UNASSOCIATED_ALPHA),
-            });
+            e.push(Entry { tag: tag::EXTRA_SAMPLES, values: Values::Shorts(UNASSOCIATED_ALPHA) });
         }
         e
     }
@@ -256,37 +192,21 @@ impl TiffEncoder {
 
     /// Pulls every row of `source` and writes the TIFF to `writer`, seeking back once to patch
     /// the header when the strips are compressed. Offsets are relative to where the writer was.
-    pub fn encode_seekable(
-        &self,
-        source: &mut dyn RowSource,
-        writer: &mut dyn WriteSeek,
-    ) -> Result<()> {
+    pub fn encode_seekable(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek) -> Result<()> {
         self.encode_keeping(source, Output::Seekable(writer), &Embedded::default())
     }
 
     /// As [`encode`](Self::encode) or [`encode_seekable`](Self::encode_seekable) (by `output`),
     /// with the metadata `blocks` in the directory (see `super::kept_metadata`).
-    pub fn encode_keeping(
-        &self,
-        source: &mut dyn RowSource,
-        output: Output<'_>,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    pub fn encode_keeping(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
         match output {
             Output::Stream(writer) => self.encode_stream(source, writer, blocks),
-            Output::Seekable(writer) if !self.compressed() => {
-                self.encode_uncompressed(source, writer, blocks)
-            }
+            Output::Seekable(writer) if !self.compressed() => self.encode_uncompressed(source, writer, blocks),
             Output::Seekable(writer) => self.encode_compressed(source, writer, blocks),
         }
     }
 
-    fn encode_stream(
-        &self,
-        source: &mut dyn RowSource,
-        writer: &mut dyn Write,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    fn encode_stream(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
         if self.compressed() {
             return Err(Error::unsupported(
                 "TIFF",
@@ -300,27 +220,21 @@ impl TiffEncoder {
     }
 
     /// Header, strips, directory, and one seek back to patch the header.
-    fn encode_compressed(
-        &self,
-        source: &mut dyn RowSource,
-        writer: &mut dyn WriteSeek,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    fn encode_compressed(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek, blocks: &Embedded) -> Result<()> {
         let base = writer.stream_position()?;
         let layout = self.layout(source.info());
         let variant = layout.variant;
         let kept = Kept::new(blocks, variant.big);
-        let mut out = Counting {
-            inner: writer,
-            written: 0,
-        };
+        let mut out = Counting { inner: writer, written: 0 };
         out.write_all(&variant.header(0))?;
         let mut counts: Vec<u32> = Vec::with_capacity(layout.strips as usize);
         let mut compressor = match self.compression {
             TiffCompression::Lzw => Compressor::Lzw(LzwEncoder::new()),
-            _ => Compressor::Deflate(Box::new(CompressorOxide::new(
-                create_comp_flags_from_zip_params(self.deflate_level as i32, 1, 0),
-            ))),
+            _ => Compressor::Deflate(Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
+                self.deflate_level as i32,
+                1,
+                0,
+            )))),
         };
         self.each_strip(source, &layout, |strip| {
             predict(strip, layout.row_bytes as usize, layout.stored);
@@ -336,12 +250,7 @@ impl TiffEncoder {
         }
         let ifd_at = out.written;
         let bits = big_bits(layout.stored);
-        let mut entries = self.entries(
-            &layout,
-            &bits,
-            StripCounts::Recorded(&counts),
-            variant.header_len(),
-        );
+        let mut entries = self.entries(&layout, &bits, StripCounts::Recorded(&counts), variant.header_len());
         let exif_at = ifd_at + variant.ifd_len(&entries) + kept.ifd_growth(variant);
         kept.add_entries(&mut entries, exif_at);
         variant.write_ifd(&entries, ifd_at, &mut out)?;
@@ -356,25 +265,17 @@ impl TiffEncoder {
 
     /// Header, IFD (and the EXIF sub-IFD) and strips in file order: every size is known before
     /// the first row.
-    fn encode_uncompressed(
-        &self,
-        source: &mut dyn RowSource,
-        writer: &mut dyn Write,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    fn encode_uncompressed(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
         let layout = self.layout(source.info());
         let variant = layout.variant;
         let kept = Kept::new(blocks, variant.big);
         let bits = big_bits(layout.stored);
         let ifd_at = variant.header_len();
-        let ifd_len = variant.ifd_len(&self.entries(&layout, &bits, layout.counts(), 0))
-            + kept.ifd_growth(variant);
+        let ifd_len = variant.ifd_len(&self.entries(&layout, &bits, layout.counts(), 0)) + kept.ifd_growth(variant);
         let exif_at = ifd_at + ifd_len;
         let data_start = exif_at + kept.exif_len;
         if data_start + layout.counts().total() > variant.max_offset() {
-            return Err(Error::limits(
-                "an uncompressed classic TIFF would pass 4 GiB",
-            ));
+            return Err(Error::limits("an uncompressed classic TIFF would pass 4 GiB"));
         }
         writer.write_all(&variant.header(ifd_at))?;
         let mut entries = self.entries(&layout, &bits, layout.counts(), data_start);
@@ -390,12 +291,7 @@ impl TiffEncoder {
 
     /// Reads the rows strip by strip (converting the bit depth when asked) into one buffer and
     /// hands each strip to `f`.
-    fn each_strip(
-        &self,
-        source: &mut dyn RowSource,
-        layout: &Layout,
-        mut f: impl FnMut(&mut [u8]) -> Result<()>,
-    ) -> Result<()> {
+    fn each_strip(&self, source: &mut dyn RowSource, layout: &Layout, mut f: impl FnMut(&mut [u8]) -> Result<()>) -> Result<()> {
         let mut converted;
         let source: &mut dyn RowSource = if layout.stored != layout.input.format {
             converted = Convert::new(source, layout.stored, [0, 0, 0]);
@@ -489,23 +385,18 @@ impl Compressor {
             Compressor::Deflate(d) => {
                 d.reset();
                 let mut failed = None;
-                let (status, _) =
-                    compress_to_output(d, data, TDEFLFlush::Finish, |chunk| {
-                        match out.write_all(chunk) {
-                            Ok(()) => true,
-                            Err(e) => {
-                                failed = Some(e);
-                                false
-                            }
-                        }
-                    });
+                let (status, _) = compress_to_output(d, data, TDEFLFlush::Finish, |chunk| match out.write_all(chunk) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                });
                 if let Some(e) = failed {
                     return Err(Error::Io(e));
                 }
                 if status != TDEFLStatus::Done {
-                    return Err(Error::parameter(format!(
-                        "TIFF deflate ended with {status:?}"
-                    )));
+                    return Err(Error::parameter(format!("TIFF deflate ended with {status:?}")));
                 }
             }
         }
@@ -540,11 +431,7 @@ impl EncoderSpec for TiffEncoder {
     /// entry list.
     fn heap_bytes(&self, info: ImageInfo) -> usize {
         let layout = self.layout(info);
-        let convert = if layout.stored != info.format {
-            info.row_bytes()
-        } else {
-            0
-        };
+        let convert = if layout.stored != info.format { info.row_bytes() } else { 0 };
         let (compressor, table) = match self.compression {
             TiffCompression::None => (0, 0),
             TiffCompression::Lzw => (lzw::HEAP_BYTES, 4 * layout.strips as usize),
@@ -557,9 +444,7 @@ impl EncoderSpec for TiffEncoder {
         let mut d = match self.compression {
             TiffCompression::None => "uncompressed".to_string(),
             TiffCompression::Lzw => "LZW, horizontal predictor".to_string(),
-            TiffCompression::Deflate => {
-                format!("deflate level {}, horizontal predictor", self.deflate_level)
-            }
+            TiffCompression::Deflate => format!("deflate level {}, horizontal predictor", self.deflate_level),
         };
         if let Some(depth) = self.bit_depth {
             d += &format!(", {} bits", 8 * depth.bytes());
@@ -574,11 +459,7 @@ impl EncoderSpec for TiffEncoder {
         TiffEncoder::encode(self, source, writer)
     }
 
-    fn encode_seekable(
-        &self,
-        source: &mut dyn RowSource,
-        writer: &mut dyn WriteSeek,
-    ) -> Result<()> {
+    fn encode_seekable(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek) -> Result<()> {
         TiffEncoder::encode_seekable(self, source, writer)
     }
 
@@ -586,12 +467,7 @@ impl EncoderSpec for TiffEncoder {
         Ok(kept_metadata::heap_bytes(blocks))
     }
 
-    fn encode_with_metadata(
-        &self,
-        source: &mut dyn RowSource,
-        output: Output<'_>,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
         self.encode_keeping(source, output, blocks)
     }
 }
@@ -601,11 +477,7 @@ mod tests {
     use super::*;
 
     fn info(width: u32, height: u32, format: PixelFormat) -> ImageInfo {
-        ImageInfo {
-            width,
-            height,
-            format,
-        }
+        ImageInfo { width, height, format }
     }
 
     #[test]
@@ -613,55 +485,26 @@ mod tests {
         let e = TiffEncoder::default();
         assert_eq!(e.rows_per_strip(info(1000, 5000, PixelFormat::GRAY8)), 65);
         assert_eq!(e.rows_per_strip(info(16384, 5000, PixelFormat::RGB8)), 1);
-        assert_eq!(
-            e.rows_per_strip(info(100, 7, PixelFormat::RGBA16)),
-            7,
-            "one strip for a small image"
-        );
+        assert_eq!(e.rows_per_strip(info(100, 7, PixelFormat::RGBA16)), 7, "one strip for a small image");
     }
 
     #[test]
     fn bigtiff_when_an_upper_bound_of_the_file_passes_4_gib() {
-        let none = TiffEncoder {
-            compression: TiffCompression::None,
-            ..Default::default()
-        };
-        let lzw = TiffEncoder {
-            compression: TiffCompression::Lzw,
-            ..Default::default()
-        };
+        let none = TiffEncoder { compression: TiffCompression::None, ..Default::default() };
+        let lzw = TiffEncoder { compression: TiffCompression::Lzw, ..Default::default() };
         // 3 GiB of RGB8: fits uncompressed; compressed, the bound (x 3/2) does not.
         assert!(!none.writes_bigtiff(info(16384, 65535, PixelFormat::RGB8)));
         assert!(lzw.writes_bigtiff(info(16384, 65535, PixelFormat::RGB8)));
         assert!(none.writes_bigtiff(info(16384, 65535, PixelFormat::RGB16)));
         assert!(!lzw.writes_bigtiff(info(8192, 8192, PixelFormat::RGBA16)));
-        assert!(TiffEncoder {
-            force_bigtiff: true,
-            ..none
-        }
-        .writes_bigtiff(info(1, 1, PixelFormat::GRAY8)));
+        assert!(TiffEncoder { force_bigtiff: true, ..none }.writes_bigtiff(info(1, 1, PixelFormat::GRAY8)));
     }
 
     #[test]
     fn only_the_compressed_byte_count_table_grows_with_the_height() {
-        let grow = |e: TiffEncoder| {
-            e.heap_bytes(info(16384, 2000, PixelFormat::RGB8))
-                - e.heap_bytes(info(16384, 1000, PixelFormat::RGB8))
-        };
-        assert_eq!(
-            grow(TiffEncoder {
-                compression: TiffCompression::None,
-                ..Default::default()
-            }),
-            0
-        );
-        assert_eq!(
-            grow(TiffEncoder {
-                compression: TiffCompression::Lzw,
-                ..Default::default()
-            }),
-            4 * 1000
-        );
+        let grow = |e: TiffEncoder| e.heap_bytes(info(16384, 2000, PixelFormat::RGB8)) - e.heap_bytes(info(16384, 1000, PixelFormat::RGB8));
+        assert_eq!(grow(TiffEncoder { compression: TiffCompression::None, ..Default::default() }), 0);
+        assert_eq!(grow(TiffEncoder { compression: TiffCompression::Lzw, ..Default::default() }), 4 * 1000);
         assert_eq!(grow(TiffEncoder::default()), 4 * 1000);
     }
 
@@ -670,15 +513,9 @@ mod tests {
         let mut row = vec![10u8, 20, 30, 11, 22, 33, 5, 5, 5];
         predict(&mut row, 9, PixelFormat::RGB8);
         assert_eq!(row, vec![10, 20, 30, 1, 2, 3, 250, 239, 228]);
-        let mut row: Vec<u8> = [1000u16, 7, 900, 9]
-            .iter()
-            .flat_map(|v| v.to_ne_bytes())
-            .collect();
+        let mut row: Vec<u8> = [1000u16, 7, 900, 9].iter().flat_map(|v| v.to_ne_bytes()).collect();
         predict(&mut row, 8, PixelFormat::GRAYA16);
-        let got: Vec<u16> = row
-            .chunks_exact(2)
-            .map(|s| u16::from_le_bytes([s[0], s[1]]))
-            .collect();
+        let got: Vec<u16> = row.chunks_exact(2).map(|s| u16::from_le_bytes([s[0], s[1]])).collect();
         assert_eq!(got, vec![1000, 7, 900u16.wrapping_sub(1000), 2]);
     }
 }

@@ -214,9 +214,7 @@ impl Variant {
         match values {
             Values::Shorts(v) => (FieldType::Short, v.len() as u64),
             Values::Long(_) => (FieldType::Long, 1),
-            Values::StripOffsets { counts, .. } | Values::StripByteCounts(counts) => {
-                (self.offset_type(), counts.len())
-            }
+            Values::StripOffsets { counts, .. } | Values::StripByteCounts(counts) => (self.offset_type(), counts.len()),
             Values::Bytes { kind, bytes } => (*kind, bytes.len() as u64),
             Values::Offset(_) => (self.offset_type(), 1),
         }
@@ -234,46 +232,25 @@ impl Variant {
 
     /// Bytes of the IFD with `entries`, its out-of-line values included.
     pub(super) fn ifd_len(self, entries: &[Entry]) -> u64 {
-        let fixed = if self.big {
-            8 + 20 * entries.len() as u64 + 8
-        } else {
-            2 + 12 * entries.len() as u64 + 4
-        };
-        fixed
-            + entries
-                .iter()
-                .map(|e| self.out_of_line_len(&e.values))
-                .sum::<u64>()
+        let fixed = if self.big { 8 + 20 * entries.len() as u64 + 8 } else { 2 + 12 * entries.len() as u64 + 4 };
+        fixed + entries.iter().map(|e| self.out_of_line_len(&e.values)).sum::<u64>()
     }
 
     /// Writes the IFD with `entries` (sorted by tag), placed at file offset `at`, its
     /// out-of-line values right after it; the next-IFD offset is 0.
     pub(super) fn write_ifd(self, entries: &[Entry], at: u64, out: &mut dyn Write) -> Result<()> {
-        debug_assert!(
-            entries.windows(2).all(|w| w[0].tag < w[1].tag),
-            "IFD entries sorted by tag"
-        );
+        debug_assert!(entries.windows(2).all(|w| w[0].tag < w[1].tag), "IFD entries sorted by tag");
         let end = at + self.ifd_len(entries);
         if end > self.max_offset() {
-            return Err(Error::limits(
-                "the TIFF directory would lie past 4 GiB in a classic TIFF",
-            ));
+            return Err(Error::limits("the TIFF directory would lie past 4 GiB in a classic TIFF"));
         }
-        let mut buf = Buffered {
-            buf: Vec::with_capacity(BUFFER_BYTES),
-            out,
-        };
+        let mut buf = Buffered { buf: Vec::with_capacity(BUFFER_BYTES), out };
         if self.big {
             buf.put(&(entries.len() as u64).to_le_bytes())?;
         } else {
             buf.put(&(entries.len() as u16).to_le_bytes())?;
         }
-        let mut extra = at
-            + if self.big {
-                8 + 20 * entries.len() as u64 + 8
-            } else {
-                2 + 12 * entries.len() as u64 + 4
-            };
+        let mut extra = at + if self.big { 8 + 20 * entries.len() as u64 + 8 } else { 2 + 12 * entries.len() as u64 + 4 };
         for e in entries {
             let (t, n) = self.entry_type_and_count(&e.values);
             buf.put(&e.tag.to_le_bytes())?;
@@ -307,8 +284,7 @@ impl Variant {
         if self.big {
             buf.put(&v.to_le_bytes())
         } else {
-            let v = u32::try_from(v)
-                .map_err(|_| Error::limits("a TIFF offset passed 4 GiB in a classic TIFF"))?;
+            let v = u32::try_from(v).map_err(|_| Error::limits("a TIFF offset passed 4 GiB in a classic TIFF"))?;
             buf.put(&v.to_le_bytes())
         }
     }

@@ -75,21 +75,13 @@ impl BitWriter<'_> {
 impl LzwEncoder {
     /// An encoder with its table and output chunk allocated.
     pub(super) fn new() -> Self {
-        LzwEncoder {
-            slots: vec![0u32; SLOTS].into_boxed_slice(),
-            output: Vec::with_capacity(OUTPUT_CHUNK),
-        }
+        LzwEncoder { slots: vec![0u32; SLOTS].into_boxed_slice(), output: Vec::with_capacity(OUTPUT_CHUNK) }
     }
 
     /// Encodes `data` as one LZW stream (Clear ... End) to `out`; returns the bytes written.
     pub(super) fn encode(&mut self, data: &[u8], out: &mut dyn Write) -> std::io::Result<u64> {
         self.slots.fill(0);
-        let mut bits = BitWriter {
-            bits: 0,
-            count: 0,
-            output: &mut self.output,
-            written: 0,
-        };
+        let mut bits = BitWriter { bits: 0, count: 0, output: &mut self.output, written: 0 };
         let mut width = 9u32;
         let mut next = FIRST_FREE;
         bits.put(CLEAR, width, out)?;
@@ -220,11 +212,7 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 17;
                 x ^= x << 5;
-                if i % 3 == 0 {
-                    (x >> 24) as u8
-                } else {
-                    (i / 97) as u8
-                }
+                if i % 3 == 0 { (x >> 24) as u8 } else { (i / 97) as u8 }
             })
             .collect();
         round_trip(&noisy);

@@ -86,11 +86,7 @@ impl Default for WebpEncoder {
 impl WebpEncoder {
     /// Lossless output through the library the build has ([`WebpLibrary::lossless_default`]).
     pub fn lossless() -> Self {
-        WebpEncoder {
-            lossless: true,
-            library: WebpLibrary::lossless_default(),
-            ..Default::default()
-        }
+        WebpEncoder { lossless: true, library: WebpLibrary::lossless_default(), ..Default::default() }
     }
 
     /// A typed error for options this encoder cannot honour: values out of range, lossy
@@ -100,9 +96,7 @@ impl WebpEncoder {
             if (lo..=hi).contains(&value) {
                 Ok(())
             } else {
-                Err(Error::parameter(format!(
-                    "WebP {name} {value} is not in {lo}..={hi}"
-                )))
+                Err(Error::parameter(format!("WebP {name} {value} is not in {lo}..={hi}")))
             }
         };
         range("quality", self.quality, 1, 100)?;
@@ -110,19 +104,15 @@ impl WebpEncoder {
         range("near-lossless", self.near_lossless, 0, 100)?;
         range("effort", self.effort, 0, 6)?;
         match self.library {
-            WebpLibrary::ImageWebp if !self.lossless => {
-                Err(Error::parameter("image-webp encodes lossless WebP only"))
+            WebpLibrary::ImageWebp if !self.lossless => Err(Error::parameter("image-webp encodes lossless WebP only")),
+            WebpLibrary::ImageWebp if self.near_lossless != 100 => {
+                Err(Error::parameter("image-webp has no near-lossless mode (libwebp, the webp-lossy feature, has)"))
             }
-            WebpLibrary::ImageWebp if self.near_lossless != 100 => Err(Error::parameter(
-                "image-webp has no near-lossless mode (libwebp, the webp-lossy feature, has)",
-            )),
-            WebpLibrary::Libwebp if !cfg!(feature = "webp-lossy") => {
-                Err(needs_libwebp(if self.lossless {
-                    "lossless WebP with effort or near-lossless"
-                } else {
-                    "lossy WebP"
-                }))
-            }
+            WebpLibrary::Libwebp if !cfg!(feature = "webp-lossy") => Err(needs_libwebp(if self.lossless {
+                "lossless WebP with effort or near-lossless"
+            } else {
+                "lossy WebP"
+            })),
             _ => Ok(()),
         }
     }
@@ -150,19 +140,13 @@ impl WebpEncoder {
 
     /// As [`encode`](Self::encode), the file extended (`VP8X`) with the metadata `blocks` in
     /// `ICCP`, `EXIF` and `XMP ` chunks when there are any ([`Vp8xWriter`], on the stream).
-    pub fn encode_keeping(
-        &self,
-        source: &mut dyn RowSource,
-        writer: &mut dyn Write,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    pub fn encode_keeping(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
         if blocks.is_empty() {
             return self.encode_frame(source, writer);
         }
         let info = source.info();
         let alpha = Self::frame_format(info.format).color.has_alpha();
-        let mut wrapped =
-            Vp8xWriter::new(writer, blocks, info.width.max(1), info.height.max(1), alpha);
+        let mut wrapped = Vp8xWriter::new(writer, blocks, info.width.max(1), info.height.max(1), alpha);
         self.encode_frame(source, &mut wrapped)?;
         wrapped.finish()
     }
@@ -170,11 +154,7 @@ impl WebpEncoder {
     fn encode_frame(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
         self.validate()?;
         let info = source.info();
-        if info.width > WEBP_MAX_SIZE
-            || info.height > WEBP_MAX_SIZE
-            || info.width == 0
-            || info.height == 0
-        {
+        if info.width > WEBP_MAX_SIZE || info.height > WEBP_MAX_SIZE || info.width == 0 || info.height == 0 {
             return Err(Error::parameter(format!(
                 "WebP cannot store a {}x{} image (1 to {WEBP_MAX_SIZE} on each side)",
                 info.width, info.height
@@ -187,9 +167,7 @@ impl WebpEncoder {
             #[cfg(feature = "webp-lossy")]
             WebpLibrary::Libwebp => super::libwebp::encode(self, &mut converted, writer),
             #[cfg(not(feature = "webp-lossy"))]
-            WebpLibrary::Libwebp => {
-                unreachable!("validate refuses libwebp without the webp-lossy feature")
-            }
+            WebpLibrary::Libwebp => unreachable!("validate refuses libwebp without the webp-lossy feature"),
         }
     }
 }
@@ -223,17 +201,10 @@ impl EncoderSpec for WebpEncoder {
     /// `rust_lossless` and `libwebp`).
     fn heap_bytes(&self, info: ImageInfo) -> usize {
         let target = Self::frame_format(info.format);
-        let convert = if info.format != target {
-            info.row_bytes()
-        } else {
-            0
-        };
+        let convert = if info.format != target { info.row_bytes() } else { 0 };
         // image-webp's frame is read in one call; libwebp's is converted from a strip of rows.
         let (strip, library) = match self.library {
-            WebpLibrary::ImageWebp => (
-                0,
-                super::rust_lossless::heap_bytes(info.width, info.height, target),
-            ),
+            WebpLibrary::ImageWebp => (0, super::rust_lossless::heap_bytes(info.width, info.height, target)),
             WebpLibrary::Libwebp => (
                 target.row_bytes(info.width) * STRIP_ROWS.min(info.height.max(1)) as usize,
                 libwebp_heap_bytes(self, info.width, info.height, target.color.has_alpha()),
@@ -248,32 +219,15 @@ impl EncoderSpec for WebpEncoder {
             WebpLibrary::Libwebp => "libwebp",
         };
         if self.lossless {
-            let near = if self.near_lossless < 100 {
-                format!(", near-lossless {}", self.near_lossless)
-            } else {
-                String::new()
-            };
+            let near = if self.near_lossless < 100 { format!(", near-lossless {}", self.near_lossless) } else { String::new() };
             match self.library {
                 WebpLibrary::ImageWebp => format!("{library}, lossless"),
-                WebpLibrary::Libwebp => {
-                    format!("{library}, lossless, effort {}{near}", self.effort)
-                }
+                WebpLibrary::Libwebp => format!("{library}, lossless, effort {}{near}", self.effort),
             }
         } else {
-            let alpha = if self.alpha_quality < 100 {
-                format!(", alpha quality {}", self.alpha_quality)
-            } else {
-                String::new()
-            };
-            let smart = if self.smart_subsample {
-                ", smart subsampling"
-            } else {
-                ""
-            };
-            format!(
-                "{library}, quality {}, effort {}{alpha}{smart}",
-                self.quality, self.effort
-            )
+            let alpha = if self.alpha_quality < 100 { format!(", alpha quality {}", self.alpha_quality) } else { String::new() };
+            let smart = if self.smart_subsample { ", smart subsampling" } else { "" };
+            format!("{library}, quality {}, effort {}{alpha}{smart}", self.quality, self.effort)
         }
     }
 
@@ -287,12 +241,7 @@ impl EncoderSpec for WebpEncoder {
         Ok(0)
     }
 
-    fn encode_with_metadata(
-        &self,
-        source: &mut dyn RowSource,
-        output: Output<'_>,
-        blocks: &Embedded,
-    ) -> Result<()> {
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
         match output {
             Output::Stream(w) => self.encode_keeping(source, w, blocks),
             Output::Seekable(w) => self.encode_keeping(source, w, blocks),

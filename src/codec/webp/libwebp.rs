@@ -36,25 +36,15 @@ impl Picture {
         let mut raw = MaybeUninit::<sys::WebPPicture>::zeroed();
         // SAFETY: `raw` is a writable WebPPicture; the init function only writes its fields
         // and fails (returns 0) on an ABI mismatch, checked here.
-        if unsafe {
-            sys::WebPPictureInitInternal(raw.as_mut_ptr(), sys::WEBP_ENCODER_ABI_VERSION as c_int)
-        } == 0
-        {
-            return Err(Error::unsupported(
-                "output",
-                "the linked libwebp has another encoder ABI version",
-            ));
+        if unsafe { sys::WebPPictureInitInternal(raw.as_mut_ptr(), sys::WEBP_ENCODER_ABI_VERSION as c_int) } == 0 {
+            return Err(Error::unsupported("output", "the linked libwebp has another encoder ABI version"));
         }
         // SAFETY: initialised by WebPPictureInitInternal above.
         let mut picture = Picture(unsafe { raw.assume_init() });
         picture.0.width = width as c_int;
         picture.0.height = height as c_int;
         picture.0.use_argb = argb as c_int;
-        picture.0.colorspace = if alpha {
-            sys::WebPEncCSP::WEBP_YUV420A
-        } else {
-            sys::WebPEncCSP::WEBP_YUV420
-        };
+        picture.0.colorspace = if alpha { sys::WebPEncCSP::WEBP_YUV420A } else { sys::WebPEncCSP::WEBP_YUV420 };
         Ok(picture)
     }
 
@@ -87,25 +77,14 @@ struct Sink<'a> {
 }
 
 /// libwebp's `WebPWriterFunction`: writes `size` bytes at `data` to the picture's [`Sink`].
-unsafe extern "C" fn write_to_sink(
-    data: *const u8,
-    size: usize,
-    picture: *const sys::WebPPicture,
-) -> c_int {
+unsafe extern "C" fn write_to_sink(data: *const u8, size: usize, picture: *const sys::WebPPicture) -> c_int {
     if size == 0 {
         return 1;
     }
     // SAFETY: `custom_ptr` is the `Sink` that `encode` set and keeps alive (and borrows
     // exclusively) for the whole WebPEncode call; libwebp passes `size` readable bytes at `data`.
-    let (sink, bytes) = unsafe {
-        (
-            &mut *((*picture).custom_ptr as *mut Sink),
-            std::slice::from_raw_parts(data, size),
-        )
-    };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        sink.writer.write_all(bytes)
-    })) {
+    let (sink, bytes) = unsafe { (&mut *((*picture).custom_ptr as *mut Sink), std::slice::from_raw_parts(data, size)) };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.writer.write_all(bytes))) {
         Ok(Ok(())) => 1,
         Ok(Err(e)) => {
             sink.error = Some(e);
@@ -121,25 +100,14 @@ unsafe extern "C" fn write_to_sink(
 /// libwebp's configuration for `options`.
 fn config(options: &WebpEncoder, width: u32, height: u32) -> Result<sys::WebPConfig> {
     let mut raw = MaybeUninit::<sys::WebPConfig>::zeroed();
-    let quality = if options.lossless {
-        75.0
-    } else {
-        options.quality as f32
-    };
+    let quality = if options.lossless { 75.0 } else { options.quality as f32 };
     // SAFETY: `raw` is a writable WebPConfig that the init function fills; it returns 0 on an
     // ABI mismatch or a bad quality, checked here.
     let ok = unsafe {
-        sys::WebPConfigInitInternal(
-            raw.as_mut_ptr(),
-            sys::WebPPreset::WEBP_PRESET_DEFAULT,
-            quality,
-            sys::WEBP_ENCODER_ABI_VERSION as c_int,
-        )
+        sys::WebPConfigInitInternal(raw.as_mut_ptr(), sys::WebPPreset::WEBP_PRESET_DEFAULT, quality, sys::WEBP_ENCODER_ABI_VERSION as c_int)
     };
     if ok == 0 {
-        return Err(Error::parameter(
-            "libwebp refused its default configuration",
-        ));
+        return Err(Error::parameter("libwebp refused its default configuration"));
     }
     // SAFETY: initialised above.
     let mut config = unsafe { raw.assume_init() };
@@ -147,10 +115,7 @@ fn config(options: &WebpEncoder, width: u32, height: u32) -> Result<sys::WebPCon
         // cwebp's -z presets: effort 0..=6 sets method and the lossless compression quality.
         // SAFETY: `config` is an initialised WebPConfig.
         if unsafe { sys::WebPConfigLosslessPreset(&mut config, options.effort as c_int) } == 0 {
-            return Err(Error::parameter(format!(
-                "WebP effort {} is not in 0..=6",
-                options.effort
-            )));
+            return Err(Error::parameter(format!("WebP effort {} is not in 0..=6", options.effort)));
         }
         config.near_lossless = options.near_lossless as c_int;
         // Lossless means lossless: keep the RGB under transparent pixels too.
@@ -163,19 +128,13 @@ fn config(options: &WebpEncoder, width: u32, height: u32) -> Result<sys::WebPCon
     }
     // SAFETY: `config` is an initialised WebPConfig.
     if unsafe { sys::WebPValidateConfig(&config) } == 0 {
-        return Err(Error::parameter(format!(
-            "libwebp refused the options {options:?}"
-        )));
+        return Err(Error::parameter(format!("libwebp refused the options {options:?}")));
     }
     Ok(config)
 }
 
 /// Pulls every row of `source` (RGB8 or RGBA8) into a libwebp picture and writes the file.
-pub(crate) fn encode(
-    options: &WebpEncoder,
-    source: &mut dyn RowSource,
-    writer: &mut dyn Write,
-) -> Result<()> {
+pub(crate) fn encode(options: &WebpEncoder, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
     let info = source.info();
     let config = config(options, info.width, info.height)?;
     let alpha = info.format == PixelFormat::RGBA8;
@@ -187,10 +146,7 @@ pub(crate) fn encode(
     } else {
         fill_yuv(&mut picture, source, alpha)?;
     }
-    let mut sink = Sink {
-        writer,
-        error: None,
-    };
+    let mut sink = Sink { writer, error: None };
     picture.0.writer = Some(write_to_sink);
     picture.0.custom_ptr = &mut sink as *mut Sink as *mut c_void;
     // SAFETY: `config` is validated, `picture` is allocated and filled, and its writer and
@@ -202,12 +158,8 @@ pub(crate) fn encode(
     }
     if ok == 0 {
         return Err(match picture.0.error_code {
-            sys::WebPEncodingError::VP8_ENC_ERROR_OUT_OF_MEMORY
-            | sys::WebPEncodingError::VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY => {
-                Error::limits(format!(
-                    "libwebp ran out of memory encoding a {}x{} image",
-                    info.width, info.height
-                ))
+            sys::WebPEncodingError::VP8_ENC_ERROR_OUT_OF_MEMORY | sys::WebPEncodingError::VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY => {
+                Error::limits(format!("libwebp ran out of memory encoding a {}x{} image", info.width, info.height))
             }
             code => Error::parameter(format!("WebP encoder (libwebp): {code:?}")),
         });
@@ -223,8 +175,7 @@ fn fill_argb(picture: &mut Picture, source: &mut dyn RowSource) -> Result<()> {
     let stride = picture.0.argb_stride as usize;
     // SAFETY: WebPPictureAlloc gave an ARGB buffer of `argb_stride * height` u32s, owned by
     // `picture`, which is borrowed mutably for as long as this slice lives.
-    let argb =
-        unsafe { std::slice::from_raw_parts_mut(picture.0.argb, stride * info.height as usize) };
+    let argb = unsafe { std::slice::from_raw_parts_mut(picture.0.argb, stride * info.height as usize) };
     let mut y = 0usize;
     crate::pipeline::drain(source, STRIP_ROWS, |strip, _rows| {
         for row in strip.chunks_exact(width * channels) {
@@ -286,16 +237,8 @@ fn fill_yuv(picture: &mut Picture, source: &mut dyn RowSource, alpha: bool) -> R
             // SAFETY: chroma rows uv0..uv0+ceil(rows/2) lie inside the frame's U and V planes,
             // and the strip picture's chroma rows are `uv_width` bytes.
             unsafe {
-                std::ptr::copy_nonoverlapping(
-                    p.u.add(r * p.uv_stride as usize),
-                    frame.u.add((uv0 + r) * frame.uv_stride as usize),
-                    uv_width,
-                );
-                std::ptr::copy_nonoverlapping(
-                    p.v.add(r * p.uv_stride as usize),
-                    frame.v.add((uv0 + r) * frame.uv_stride as usize),
-                    uv_width,
-                );
+                std::ptr::copy_nonoverlapping(p.u.add(r * p.uv_stride as usize), frame.u.add((uv0 + r) * frame.uv_stride as usize), uv_width);
+                std::ptr::copy_nonoverlapping(p.v.add(r * p.uv_stride as usize), frame.v.add((uv0 + r) * frame.uv_stride as usize), uv_width);
             }
         }
         y0 += rows as usize;
@@ -334,11 +277,9 @@ const LIBWEBP_FIXED: usize = 1 << 20;
 pub(crate) fn heap_bytes(options: &WebpEncoder, width: u32, height: u32, alpha: bool) -> usize {
     let pixels = width as usize * height as usize;
     let lossless = |pixels: usize| {
-        pixels.saturating_mul(LOSSLESS_PER_PIXEL).saturating_add(
-            pixels
-                .saturating_mul(LOSSLESS_SMALL_PER_PIXEL)
-                .min(LOSSLESS_SMALL_CAP),
-        )
+        pixels
+            .saturating_mul(LOSSLESS_PER_PIXEL)
+            .saturating_add(pixels.saturating_mul(LOSSLESS_SMALL_PER_PIXEL).min(LOSSLESS_SMALL_CAP))
     };
     let per_pixel = |bytes: f64| (pixels as f64 * bytes) as usize;
     let bytes = if options.lossless {
@@ -347,25 +288,10 @@ pub(crate) fn heap_bytes(options: &WebpEncoder, width: u32, height: u32, alpha: 
         let uv = width.div_ceil(2) as usize * height.div_ceil(2) as usize * 2;
         let planes = pixels + uv + if alpha { pixels } else { 0 };
         let tokens = options.effort >= 3 && !uses_low_memory(width, height);
-        let coder = per_pixel(if tokens {
-            TOKENS_PER_PIXEL
-        } else {
-            LOSSY_PER_PIXEL
-        });
-        let sharp = if options.smart_subsample {
-            pixels.saturating_mul(4 + SHARP_YUV_PER_PIXEL)
-        } else {
-            0
-        };
-        let alpha_coder = if alpha {
-            pixels.saturating_mul(4).saturating_add(lossless(pixels))
-        } else {
-            0
-        };
-        planes
-            .saturating_add(coder)
-            .saturating_add(sharp)
-            .saturating_add(alpha_coder)
+        let coder = per_pixel(if tokens { TOKENS_PER_PIXEL } else { LOSSY_PER_PIXEL });
+        let sharp = if options.smart_subsample { pixels.saturating_mul(4 + SHARP_YUV_PER_PIXEL) } else { 0 };
+        let alpha_coder = if alpha { pixels.saturating_mul(4).saturating_add(lossless(pixels)) } else { 0 };
+        planes.saturating_add(coder).saturating_add(sharp).saturating_add(alpha_coder)
     };
     bytes.saturating_add(LIBWEBP_FIXED)
 }
@@ -400,23 +326,9 @@ mod tests {
         // below with WebPFree.
         let len = unsafe {
             if alpha {
-                sys::WebPEncodeRGBA(
-                    pixels.as_ptr(),
-                    width as c_int,
-                    height as c_int,
-                    stride,
-                    quality,
-                    &mut out,
-                )
+                sys::WebPEncodeRGBA(pixels.as_ptr(), width as c_int, height as c_int, stride, quality, &mut out)
             } else {
-                sys::WebPEncodeRGB(
-                    pixels.as_ptr(),
-                    width as c_int,
-                    height as c_int,
-                    stride,
-                    quality,
-                    &mut out,
-                )
+                sys::WebPEncodeRGB(pixels.as_ptr(), width as c_int, height as c_int, stride, quality, &mut out)
             }
         };
         assert!(len > 0);
@@ -433,15 +345,9 @@ mod tests {
         for (format, alpha) in [(PixelFormat::RGB8, false), (PixelFormat::RGBA8, true)] {
             let (w, h) = (203, 77);
             let mut pixels = vec![0u8; format.row_bytes(w) * h as usize];
-            Synthetic::new(w, h, format, 3)
-                .read_rows(&mut pixels)
-                .unwrap();
+            Synthetic::new(w, h, format, 3).read_rows(&mut pixels).unwrap();
             let expected = one_call(&pixels, w, h, alpha, 80.0);
-            let info = ImageInfo {
-                width: w,
-                height: h,
-                format,
-            };
+            let info = ImageInfo { width: w, height: h, format };
             let mut source = MemorySource::new(info, pixels).unwrap();
             let mut ours = Vec::new();
             encode(&WebpEncoder::default(), &mut source, &mut ours).unwrap();
@@ -462,10 +368,7 @@ mod tests {
         }
         let mut source = Synthetic::new(64, 64, PixelFormat::RGB8, 1);
         let e = encode(&WebpEncoder::default(), &mut source, &mut Broken).unwrap_err();
-        assert!(
-            matches!(e, Error::Io(_)) && e.to_string().contains("disk full"),
-            "{e}"
-        );
+        assert!(matches!(e, Error::Io(_)) && e.to_string().contains("disk full"), "{e}");
     }
 
     #[test]

@@ -16,18 +16,12 @@ use crate::pixel::PixelFormat;
 /// Pulls every row of `source` (RGB8 or RGBA8) into one frame and writes it as lossless WebP.
 pub(crate) fn encode(source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
     let info = source.info();
-    let color = if info.format == PixelFormat::RGBA8 {
-        image_webp::ColorType::Rgba8
-    } else {
-        image_webp::ColorType::Rgb8
-    };
+    let color = if info.format == PixelFormat::RGBA8 { image_webp::ColorType::Rgba8 } else { image_webp::ColorType::Rgb8 };
     let frame = collect_frame(source)?;
-    image_webp::WebPEncoder::new(writer)
-        .encode(&frame, info.width, info.height, color)
-        .map_err(|e| match e {
-            image_webp::EncodingError::IoError(e) => Error::Io(e),
-            other => Error::parameter(format!("WebP encoder (image-webp): {other}")),
-        })
+    image_webp::WebPEncoder::new(writer).encode(&frame, info.width, info.height, color).map_err(|e| match e {
+        image_webp::EncodingError::IoError(e) => Error::Io(e),
+        other => Error::parameter(format!("WebP encoder (image-webp): {other}")),
+    })
 }
 
 /// Every row of `source` in one buffer; an allocation failure is a [`Error::Limits`].
@@ -36,10 +30,7 @@ pub(crate) fn collect_frame(source: &mut dyn RowSource) -> Result<Vec<u8>> {
     let bytes = info.row_bytes() * info.height as usize;
     let mut frame = Vec::new();
     frame.try_reserve_exact(bytes).map_err(|_| {
-        Error::limits(format!(
-            "could not allocate the {}x{} WebP frame ({bytes} bytes)",
-            info.width, info.height
-        ))
+        Error::limits(format!("could not allocate the {}x{} WebP frame ({bytes} bytes)", info.width, info.height))
     })?;
     frame.resize(bytes, 0);
     source.read_rows(&mut frame)?;
@@ -52,8 +43,5 @@ pub(crate) fn heap_bytes(width: u32, height: u32, format: PixelFormat) -> usize 
     let frame = pixels * format.bytes_per_pixel();
     let argb = pixels.saturating_mul(4);
     let bitstream = frame.saturating_mul(9) / 4;
-    frame
-        .saturating_add(argb)
-        .saturating_add(bitstream)
-        .saturating_add(64 * 1024)
+    frame.saturating_add(argb).saturating_add(bitstream).saturating_add(64 * 1024)
 }

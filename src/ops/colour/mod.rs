@@ -36,10 +36,7 @@ pub(crate) use source::{decide, profile_planning_bytes, ColourDecision};
 
 use std::sync::Arc;
 
-use moxcms::{
-    ColorProfile, DataColorSpace, Layout, Transform16BitExecutor, Transform8BitExecutor,
-    TransformOptions,
-};
+use moxcms::{ColorProfile, DataColorSpace, Layout, Transform16BitExecutor, Transform8BitExecutor, TransformOptions};
 
 use crate::error::{Error, Result};
 use crate::pipeline::{BoxedSource, RowCounter, RowSource, StageSpec};
@@ -85,9 +82,7 @@ impl std::fmt::Debug for ColourSpec {
 /// Whether the profile converts device values through lookup tables (moxcms's own test,
 /// private in 0.8.1).
 fn has_device_lut(p: &ColorProfile) -> bool {
-    p.lut_a_to_b_perceptual.is_some()
-        || p.lut_a_to_b_colorimetric.is_some()
-        || p.lut_a_to_b_saturation.is_some()
+    p.lut_a_to_b_perceptual.is_some() || p.lut_a_to_b_colorimetric.is_some() || p.lut_a_to_b_saturation.is_some()
 }
 
 /// The moxcms layout of a pixel format.
@@ -151,10 +146,7 @@ impl ColourSpec {
             _ => cmyk,
         };
         if !matches {
-            return Err(Error::unsupported(
-                "ICC profile",
-                format!("{} on {} rows", profile.description, format),
-            ));
+            return Err(Error::unsupported("ICC profile", format!("{} on {} rows", profile.description, format)));
         }
         let p: &ColorProfile = &profile.parsed;
         let kind = if space == DataColorSpace::Gray {
@@ -165,43 +157,25 @@ impl ColourSpec {
             }
         } else if p.is_matrix_shaper() && !has_device_lut(p) {
             let same = p.red_trc == p.green_trc && p.green_trc == p.blue_trc;
-            Kind::MatrixShaper {
-                curves: if same { 1 } else { 3 },
-            }
+            Kind::MatrixShaper { curves: if same { 1 } else { 3 } }
         } else {
             Kind::Lut
         };
-        let dst = if space == DataColorSpace::Gray {
-            srgb_gray()
-        } else {
-            ColorProfile::new_srgb()
-        };
+        let dst = if space == DataColorSpace::Gray { srgb_gray() } else { ColorProfile::new_srgb() };
         let l = layout(format.color);
         // CMYK rows are four 8-bit channels (moxcms's CMYK layout is its RGBA one) to RGB.
         let dst_layout = if cmyk { Layout::Rgb } else { l };
         let options = TransformOptions::default();
         let cannot = |e: moxcms::CmsError| {
-            Error::unsupported(
-                "ICC profile",
-                format!("{} cannot be converted to sRGB ({e})", profile.description),
-            )
+            Error::unsupported("ICC profile", format!("{} cannot be converted to sRGB ({e})", profile.description))
         };
         let transform = match format.depth {
-            BitDepth::Eight => Transform::Eight(
-                p.create_transform_8bit(l, &dst, dst_layout, options)
-                    .map_err(cannot)?,
-            ),
-            BitDepth::Sixteen => Transform::Sixteen(
-                p.create_transform_16bit(l, &dst, dst_layout, options)
-                    .map_err(cannot)?,
-            ),
+            BitDepth::Eight => Transform::Eight(p.create_transform_8bit(l, &dst, dst_layout, options).map_err(cannot)?),
+            BitDepth::Sixteen => {
+                Transform::Sixteen(p.create_transform_16bit(l, &dst, dst_layout, options).map_err(cannot)?)
+            }
         };
-        Ok(ColourSpec {
-            profile,
-            format,
-            kind,
-            transform,
-        })
+        Ok(ColourSpec { profile, format, kind, transform })
     }
 
     /// Whether the stage takes CMYK rows (four 8-bit ink channels, typed RGBA8) to RGB8: it then
@@ -236,25 +210,16 @@ impl StageSpec for ColourSpec {
                 self.format, input.format
             )));
         }
-        Ok(if self.is_cmyk() {
-            ImageInfo {
-                format: PixelFormat::RGB8,
-                ..input
-            }
-        } else {
-            input
-        })
+        Ok(if self.is_cmyk() { ImageInfo { format: PixelFormat::RGB8, ..input } } else { input })
     }
 
     /// The profile's bytes and parse, and the larger of the transform's build peak (before the
     /// row buffers exist) and its tables with the row buffers.
     fn heap_bytes(&self, input: ImageInfo) -> usize {
         let depth = input.format.depth;
-        let transform = build_peak_bytes(self.kind, depth)
-            .max(retained_bytes(self.kind, depth) + Self::row_buffer_bytes(input));
-        transform
-            + self.profile.parsed_heap_bytes()
-            + self.profile.icc.as_ref().map_or(0, |b| b.capacity())
+        let transform =
+            build_peak_bytes(self.kind, depth).max(retained_bytes(self.kind, depth) + Self::row_buffer_bytes(input));
+        transform + self.profile.parsed_heap_bytes() + self.profile.icc.as_ref().map_or(0, |b| b.capacity())
     }
 
     fn detail(&self, _input: ImageInfo) -> String {
@@ -269,12 +234,7 @@ impl StageSpec for ColourSpec {
     fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
         let info = self.output(upstream.info())?;
         let input = upstream.info();
-        Ok(Box::new(Colour::new(
-            upstream,
-            input,
-            info,
-            self.transform.clone(),
-        )))
+        Ok(Box::new(Colour::new(upstream, input, info, self.transform.clone())))
     }
 }
 
@@ -302,24 +262,13 @@ impl Colour {
             BitDepth::Sixteen => (Vec::new(), vec![0u16; samples], vec![0u16; samples]),
         };
         let copy_alpha = input.format == info.format && info.format.color.has_alpha();
-        Colour {
-            rows: RowCounter::new(info.height),
-            source,
-            info,
-            copy_alpha,
-            transform,
-            input8,
-            input16,
-            output16,
-        }
+        Colour { rows: RowCounter::new(info.height), source, info, copy_alpha, transform, input8, input16, output16 }
     }
 }
 
 impl std::fmt::Debug for Colour {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Colour")
-            .field("info", &self.info)
-            .finish_non_exhaustive()
+        f.debug_struct("Colour").field("info", &self.info).finish_non_exhaustive()
     }
 }
 
@@ -333,9 +282,7 @@ impl RowSource for Colour {
             return Err(Error::parameter("row buffer has the wrong length"));
         }
         self.rows.advance()?;
-        let failed = |e: moxcms::CmsError| {
-            Error::unsupported("ICC profile", format!("colour transform failed: {e}"))
-        };
+        let failed = |e: moxcms::CmsError| Error::unsupported("ICC profile", format!("colour transform failed: {e}"));
         match &self.transform {
             Transform::Eight(t) => {
                 self.source.read_row(&mut self.input8)?;
@@ -345,16 +292,10 @@ impl RowSource for Colour {
                 }
             }
             Transform::Sixteen(t) => {
-                self.source
-                    .read_row(bytemuck::cast_slice_mut(&mut self.input16))?;
-                t.transform(&self.input16, &mut self.output16)
-                    .map_err(failed)?;
+                self.source.read_row(bytemuck::cast_slice_mut(&mut self.input16))?;
+                t.transform(&self.input16, &mut self.output16).map_err(failed)?;
                 if self.copy_alpha {
-                    copy_alpha(
-                        &self.input16,
-                        &mut self.output16,
-                        self.info.format.channels(),
-                    );
+                    copy_alpha(&self.input16, &mut self.output16, self.info.format.channels());
                 }
                 row.copy_from_slice(bytemuck::cast_slice(&self.output16));
             }
@@ -378,10 +319,7 @@ impl RowSource for Colour {
 /// Copies the last of every `channels` samples (alpha) from `from` to `to`: moxcms may round
 /// alpha through its own scale, and alpha is not colour.
 fn copy_alpha<T: Copy>(from: &[T], to: &mut [T], channels: usize) {
-    for (a, b) in from
-        .chunks_exact(channels)
-        .zip(to.chunks_exact_mut(channels))
-    {
+    for (a, b) in from.chunks_exact(channels).zip(to.chunks_exact_mut(channels)) {
         b[channels - 1] = a[channels - 1];
     }
 }

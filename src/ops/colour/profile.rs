@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use moxcms::{
-    Chromaticity, ColorPrimaries, ColorProfile, DataColorSpace, Layout, LutStore, LutWarehouse,
-    ParsingOptions, ProfileText, ToneReprCurve, TransformOptions, XyY,
+    Chromaticity, ColorPrimaries, ColorProfile, DataColorSpace, Layout, LutStore, LutWarehouse, ParsingOptions,
+    ProfileText, ToneReprCurve, TransformOptions, XyY,
 };
 
 use crate::codec::png::chunks::PngColourChunks;
@@ -57,10 +57,7 @@ impl InputProfile {
 
     /// The profile a PNG's colour chunks describe, `None` when they say sRGB or nothing (`gray`:
     /// whether the image is gray, which takes a gray profile with the same transfer).
-    pub(crate) fn from_png_chunks(
-        chunks: &PngColourChunks,
-        gray: bool,
-    ) -> Result<Option<InputProfile>> {
+    pub(crate) fn from_png_chunks(chunks: &PngColourChunks, gray: bool) -> Result<Option<InputProfile>> {
         if chunks.srgb {
             return Ok(None);
         }
@@ -77,30 +74,13 @@ impl InputProfile {
         profile.description = None;
         let mut description = format!("PNG gAMA {:.5}", gama as f64 / 100_000.0);
         if let Some(c) = chunks.chrm {
-            let xy = |i: usize| Chromaticity {
-                x: c[i] as f32 / 100_000.0,
-                y: c[i + 1] as f32 / 100_000.0,
-            };
+            let xy = |i: usize| Chromaticity { x: c[i] as f32 / 100_000.0, y: c[i + 1] as f32 / 100_000.0 };
             if c.iter().skip(1).step_by(2).any(|&y| y == 0) {
-                return Err(Error::format(
-                    "PNG",
-                    "cHRM chunk with a zero y chromaticity",
-                ));
+                return Err(Error::format("PNG", "cHRM chunk with a zero y chromaticity"));
             }
             let white = xy(0);
-            let white = XyY {
-                x: white.x as f64,
-                y: white.y as f64,
-                yb: 1.0,
-            };
-            profile.update_rgb_colorimetry(
-                white,
-                ColorPrimaries {
-                    red: xy(2),
-                    green: xy(4),
-                    blue: xy(6),
-                },
-            );
+            let white = XyY { x: white.x as f64, y: white.y as f64, yb: 1.0 };
+            profile.update_rgb_colorimetry(white, ColorPrimaries { red: xy(2), green: xy(4), blue: xy(6) });
             description.push_str(" + cHRM");
         }
         if gray {
@@ -110,11 +90,7 @@ impl InputProfile {
             profile.green_trc = Some(curve.clone());
             profile.blue_trc = Some(curve);
         }
-        Ok(Some(InputProfile {
-            icc: None,
-            parsed: Arc::new(profile),
-            description,
-        }))
+        Ok(Some(InputProfile { icc: None, parsed: Arc::new(profile), description }))
     }
 
     /// The colour space of the profile's device side.
@@ -137,15 +113,8 @@ impl InputProfile {
         if !gray && self.color_space() != DataColorSpace::Rgb {
             return false;
         }
-        let (layout, dst) = if gray {
-            (Layout::Gray, srgb_gray())
-        } else {
-            (Layout::Rgb, ColorProfile::new_srgb())
-        };
-        let Ok(t) =
-            self.parsed
-                .create_transform_8bit(layout, &dst, layout, TransformOptions::default())
-        else {
+        let (layout, dst) = if gray { (Layout::Gray, srgb_gray()) } else { (Layout::Rgb, ColorProfile::new_srgb()) };
+        let Ok(t) = self.parsed.create_transform_8bit(layout, &dst, layout, TransformOptions::default()) else {
             return false;
         };
         let src: Vec<u8> = if gray {
@@ -163,8 +132,7 @@ impl InputProfile {
             v
         };
         let mut dst = vec![0u8; src.len()];
-        t.transform(&src, &mut dst).is_ok()
-            && src.iter().zip(&dst).all(|(&a, &b)| a.abs_diff(b) <= 1)
+        t.transform(&src, &mut dst).is_ok() && src.iter().zip(&dst).all(|(&a, &b)| a.abs_diff(b) <= 1)
     }
 }
 
@@ -206,11 +174,7 @@ fn store_bytes(s: &LutStore) -> usize {
 /// boxes.
 pub(crate) fn parsed_heap_bytes(p: &ColorProfile) -> usize {
     let curves = [&p.red_trc, &p.green_trc, &p.blue_trc, &p.gray_trc];
-    let mut bytes: usize = curves
-        .iter()
-        .filter_map(|c| c.as_ref())
-        .map(curve_bytes)
-        .sum();
+    let mut bytes: usize = curves.iter().filter_map(|c| c.as_ref()).map(curve_bytes).sum();
     let luts = [
         &p.lut_a_to_b_perceptual,
         &p.lut_a_to_b_colorimetric,
@@ -223,16 +187,12 @@ pub(crate) fn parsed_heap_bytes(p: &ColorProfile) -> usize {
     for lut in luts.iter().filter_map(|l| l.as_ref()) {
         bytes += match lut {
             LutWarehouse::Lut(l) => {
-                store_bytes(&l.input_table)
-                    + store_bytes(&l.clut_table)
-                    + store_bytes(&l.output_table)
+                store_bytes(&l.input_table) + store_bytes(&l.clut_table) + store_bytes(&l.output_table)
             }
             LutWarehouse::Multidimensional(m) => {
                 let curves = m.a_curves.iter().chain(&m.b_curves).chain(&m.m_curves);
                 m.clut.as_ref().map_or(0, store_bytes)
-                    + curves
-                        .map(|c| curve_bytes(c) + std::mem::size_of::<ToneReprCurve>())
-                        .sum::<usize>()
+                    + curves.map(|c| curve_bytes(c) + std::mem::size_of::<ToneReprCurve>()).sum::<usize>()
             }
         } + std::mem::size_of::<LutWarehouse>();
     }
@@ -244,11 +204,7 @@ pub(crate) fn parsed_heap_bytes(p: &ColorProfile) -> usize {
         &p.char_target,
         &p.viewing_conditions_description,
     ];
-    bytes += texts
-        .iter()
-        .filter_map(|t| t.as_ref())
-        .map(text_bytes)
-        .sum::<usize>();
+    bytes += texts.iter().filter_map(|t| t.as_ref()).map(text_bytes).sum::<usize>();
     bytes + 2048
 }
 
@@ -259,12 +215,7 @@ fn text_bytes(t: &ProfileText) -> usize {
         ProfileText::PlainString(s) => s.capacity(),
         ProfileText::Localizable(v) => v
             .iter()
-            .map(|l| {
-                l.language.capacity()
-                    + l.country.capacity()
-                    + l.value.capacity()
-                    + std::mem::size_of_val(l)
-            })
+            .map(|l| l.language.capacity() + l.country.capacity() + l.value.capacity() + std::mem::size_of_val(l))
             .sum(),
         ProfileText::Description(d) => {
             d.ascii_string.capacity() + d.unicode_string.capacity() + d.mac_string.capacity()

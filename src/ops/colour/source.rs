@@ -76,10 +76,7 @@ pub(crate) fn decide(
     }
     let icc = icc::read_icc_profile(input)?.map(Arc::new);
     if keep {
-        return Ok(ColourDecision::Ignored(
-            icc,
-            "kept, not converted (keep_icc_profile)".into(),
-        ));
+        return Ok(ColourDecision::Ignored(icc, "kept, not converted (keep_icc_profile)".into()));
     }
     let lenient = |e: Error, icc: Option<Arc<Vec<u8>>>| -> Result<ColourDecision> {
         match e {

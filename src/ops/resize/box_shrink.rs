@@ -114,11 +114,7 @@ fn sum_columns_any<const C: usize>(src: &[f32], dst: &mut [f32], k: usize, rows:
                 sum[c] += px[c];
             }
         }
-        let f = if pixels.len() == k * C {
-            full
-        } else {
-            1.0 / ((pixels.len() / C) as f32 * rows as f32)
-        };
+        let f = if pixels.len() == k * C { full } else { 1.0 / ((pixels.len() / C) as f32 * rows as f32) };
         for c in 0..C {
             out[c] = sum[c] * f;
         }

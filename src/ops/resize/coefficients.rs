@@ -69,11 +69,7 @@ impl Axis {
 
     /// The largest untrimmed window: taps per output pixel, and rows of the gather ring.
     pub fn max_span(&self) -> usize {
-        (0..self.n_out)
-            .map(|i| self.span(i))
-            .map(|(s, e)| (e - s) as usize)
-            .max()
-            .unwrap_or(1)
+        (0..self.n_out).map(|i| self.span(i)).map(|(s, e)| (e - s) as usize).max().unwrap_or(1)
     }
 
     /// The largest number of output pixels whose untrimmed windows share one input pixel: the
@@ -136,10 +132,7 @@ impl Axis {
             let (start, end) = self.weights(i, &mut scratch);
             let w = &scratch[..(end - start) as usize];
             let first = w.iter().position(|w| w.abs() >= TRIM).unwrap_or(0);
-            let last = w
-                .iter()
-                .rposition(|w| w.abs() >= TRIM)
-                .unwrap_or(w.len() - 1);
+            let last = w.iter().rposition(|w| w.abs() >= TRIM).unwrap_or(w.len() - 1);
             starts[i as usize] = start + first as u32;
             ends[i as usize] = start + last as u32 + 1;
         }
@@ -164,12 +157,7 @@ impl Axis {
             }
             sizes[i as usize] = size as u32;
         }
-        Coefficients {
-            starts,
-            sizes,
-            stride,
-            weights,
-        }
+        Coefficients { starts, sizes, stride, weights }
     }
 
     /// Heap bytes of the table [`Axis::build`] makes, without building it.
@@ -195,10 +183,7 @@ impl Coefficients {
     /// The window and weights of output pixel `i`.
     #[inline]
     pub fn window(&self, i: usize) -> (usize, &[f32]) {
-        (
-            self.starts[i] as usize,
-            &self.weights[i * self.stride..][..self.sizes[i] as usize],
-        )
+        (self.starts[i] as usize, &self.weights[i * self.stride..][..self.sizes[i] as usize])
     }
 
     /// End (exclusive) of the window of output pixel `i`.
@@ -223,27 +208,13 @@ mod tests {
     use super::*;
 
     fn axis(n_in: u32, n_out: u32, kernel: Kernel) -> Axis {
-        Axis {
-            n_in,
-            n_out,
-            scale: n_in as f64 / n_out as f64,
-            kernel,
-        }
+        Axis { n_in, n_out, scale: n_in as f64 / n_out as f64, kernel }
     }
 
     #[test]
     fn weights_sum_to_one_and_windows_are_monotonic() {
         for kernel in Kernel::ALL {
-            for (n_in, n_out) in [
-                (1, 1),
-                (1, 9),
-                (9, 1),
-                (10, 3),
-                (3, 10),
-                (100, 37),
-                (37, 100),
-                (64, 64),
-            ] {
+            for (n_in, n_out) in [(1, 1), (1, 9), (9, 1), (10, 3), (3, 10), (100, 37), (37, 100), (64, 64)] {
                 let a = axis(n_in, n_out, kernel);
                 let c = a.build();
                 assert_eq!(c.bytes(), a.table_bytes());
@@ -251,10 +222,7 @@ mod tests {
                     let (start, w) = c.window(i);
                     assert!(!w.is_empty() && start + w.len() <= n_in as usize);
                     let sum: f32 = w.iter().sum();
-                    assert!(
-                        (sum - 1.0).abs() < 1e-5,
-                        "{kernel} {n_in}->{n_out} px {i}: {sum}"
-                    );
+                    assert!((sum - 1.0).abs() < 1e-5, "{kernel} {n_in}->{n_out} px {i}: {sum}");
                     if i > 0 {
                         assert!(c.starts[i] >= c.starts[i - 1] && c.end(i) >= c.end(i - 1));
                     }
@@ -295,11 +263,7 @@ mod tests {
             for (n_in, n_out) in [(1, 1), (9, 1), (100, 37), (37, 100), (1000, 3), (5, 64)] {
                 let a = axis(n_in, n_out, kernel);
                 let brute = (0..n_in)
-                    .map(|r| {
-                        (0..n_out)
-                            .filter(|&j| (a.span(j).0..a.span(j).1).contains(&r))
-                            .count()
-                    })
+                    .map(|r| (0..n_out).filter(|&j| (a.span(j).0..a.span(j).1).contains(&r)).count())
                     .max()
                     .unwrap();
                 assert_eq!(a.max_open(), brute.max(1), "{kernel} {n_in}->{n_out}");

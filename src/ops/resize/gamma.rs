@@ -41,14 +41,10 @@ impl GammaTables {
     pub fn new(bits: u32) -> Self {
         let codes = 1usize << bits;
         let max = (codes - 1) as f64;
-        let decode = (0..codes)
-            .map(|c| (srgb_to_linear(c as f64 / max) * max) as f32)
-            .collect();
+        let decode = (0..codes).map(|c| (srgb_to_linear(c as f64 / max) * max) as f32).collect();
         let encode8 = if bits == 8 {
             (0..ENCODE_STEPS)
-                .map(|i| {
-                    (linear_to_srgb(i as f64 / (ENCODE_STEPS - 1) as f64) * 255.0).round() as u8
-                })
+                .map(|i| (linear_to_srgb(i as f64 / (ENCODE_STEPS - 1) as f64) * 255.0).round() as u8)
                 .collect()
         } else {
             Vec::new()

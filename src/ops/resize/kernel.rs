@@ -28,14 +28,8 @@ pub enum Kernel {
 
 impl Kernel {
     /// Every kernel, for tests and help texts.
-    pub const ALL: [Kernel; 6] = [
-        Kernel::Nearest,
-        Kernel::Linear,
-        Kernel::Cubic,
-        Kernel::Mitchell,
-        Kernel::Lanczos2,
-        Kernel::Lanczos3,
-    ];
+    pub const ALL: [Kernel; 6] =
+        [Kernel::Nearest, Kernel::Linear, Kernel::Cubic, Kernel::Mitchell, Kernel::Lanczos2, Kernel::Lanczos3];
 
     /// The canonical name, as accepted by [`FromStr`].
     pub fn name(self) -> &'static str {
@@ -86,13 +80,9 @@ impl Kernel {
 fn bicubic(x: f64, b: f64, c: f64) -> f64 {
     let (x2, x3) = (x * x, x * x * x);
     if x < 1.0 {
-        ((12.0 - 9.0 * b - 6.0 * c) * x3 + (-18.0 + 12.0 * b + 6.0 * c) * x2 + (6.0 - 2.0 * b))
-            / 6.0
+        ((12.0 - 9.0 * b - 6.0 * c) * x3 + (-18.0 + 12.0 * b + 6.0 * c) * x2 + (6.0 - 2.0 * b)) / 6.0
     } else if x < 2.0 {
-        ((-b - 6.0 * c) * x3
-            + (6.0 * b + 30.0 * c) * x2
-            + (-12.0 * b - 48.0 * c) * x
-            + (8.0 * b + 24.0 * c))
+        ((-b - 6.0 * c) * x3 + (6.0 * b + 30.0 * c) * x2 + (-12.0 * b - 48.0 * c) * x + (8.0 * b + 24.0 * c))
             / 6.0
     } else {
         0.0

@@ -67,11 +67,7 @@ pub struct ResizeOptions {
 
 impl Default for ResizeOptions {
     fn default() -> Self {
-        ResizeOptions {
-            kernel: Kernel::default(),
-            linear_light: false,
-            premultiply_alpha: true,
-        }
+        ResizeOptions { kernel: Kernel::default(), linear_light: false, premultiply_alpha: true }
     }
 }
 
@@ -92,9 +88,7 @@ struct Plan {
 impl Plan {
     fn new(input: ImageInfo, width: u32, height: u32, options: &ResizeOptions) -> Result<Plan> {
         if width == 0 || height == 0 {
-            return Err(Error::parameter(format!(
-                "resize to {width}x{height}: sizes must be at least 1"
-            )));
+            return Err(Error::parameter(format!("resize to {width}x{height}: sizes must be at least 1")));
         }
         if input.width == 0 || input.height == 0 {
             return Err(Error::parameter("resize of an empty image"));
@@ -103,23 +97,11 @@ impl Plan {
         let axis = |n_in: u32, n_out: u32| {
             let k = box_shrink::box_factor(n_in, n_out, kernel);
             let boxes = n_in.div_ceil(k);
-            (
-                k,
-                Axis {
-                    n_in: boxes,
-                    n_out,
-                    scale: n_in as f64 / (k as f64 * n_out as f64),
-                    kernel,
-                },
-            )
+            (k, Axis { n_in: boxes, n_out, scale: n_in as f64 / (k as f64 * n_out as f64), kernel })
         };
         let (kx, horizontal) = axis(input.width, width);
         let (ky, vertical) = axis(input.height, height);
-        let output = ImageInfo {
-            width,
-            height,
-            format: input.format,
-        };
+        let output = ImageInfo { width, height, format: input.format };
 
         // A cheap upper bound first, so that absurd sizes are refused before any loop over them.
         let channels = input.format.channels() as f64;
@@ -139,16 +121,7 @@ impl Plan {
         }
         let premultiply = options.premultiply_alpha && input.format.color.has_alpha();
         let gamma_bits = options.linear_light.then_some(input.format.depth.bits());
-        let plan = Plan {
-            input,
-            output,
-            kx,
-            ky,
-            horizontal,
-            vertical,
-            premultiply,
-            gamma_bits,
-        };
+        let plan = Plan { input, output, kx, ky, horizontal, vertical, premultiply, gamma_bits };
         if plan.bytes() > MAX_BUFFER_BYTES {
             return Err(Error::parameter(format!(
                 "resize {}x{} to {width}x{height} would need {} MiB of buffers",
@@ -168,17 +141,9 @@ impl Plan {
     fn front_lens(&self) -> (usize, usize, usize) {
         let channels = self.input.format.channels();
         let row = self.input.width as usize * channels;
-        let work = if self.ky == 1 || !self.is_plain() {
-            row
-        } else {
-            0
-        };
+        let work = if self.ky == 1 || !self.is_plain() { row } else { 0 };
         let acc = if self.ky > 1 { row } else { 0 };
-        let boxes = if self.kx > 1 {
-            self.horizontal.n_in as usize * channels
-        } else {
-            0
-        };
+        let boxes = if self.kx > 1 { self.horizontal.n_in as usize * channels } else { 0 };
         (work, acc, boxes)
     }
 
@@ -232,12 +197,8 @@ impl Front {
                 source.read_row(&mut self.in_row)?;
                 if self.conversion.is_plain() {
                     match self.input.format.depth {
-                        BitDepth::Eight => {
-                            box_shrink::accumulate_u8(&mut self.acc, &self.in_row, t == 0)
-                        }
-                        BitDepth::Sixteen => {
-                            box_shrink::accumulate_u16(&mut self.acc, &self.in_row, t == 0)
-                        }
+                        BitDepth::Eight => box_shrink::accumulate_u8(&mut self.acc, &self.in_row, t == 0),
+                        BitDepth::Sixteen => box_shrink::accumulate_u16(&mut self.acc, &self.in_row, t == 0),
                     }
                 } else {
                     self.conversion.load(&self.in_row, &mut self.work);
@@ -305,14 +266,7 @@ impl<S: RowSource> Resize<S> {
             rows_read: 0,
         };
         let vertical = Vertical::new(&plan.vertical, width as usize * input.format.channels());
-        let stage = Resize {
-            source,
-            output: plan.output,
-            options,
-            front,
-            vertical,
-            rows: RowCounter::new(height),
-        };
+        let stage = Resize { source, output: plan.output, options, front, vertical, rows: RowCounter::new(height) };
         debug_assert_eq!(stage.buffer_bytes(), plan.bytes());
         Ok(stage)
     }
@@ -333,12 +287,7 @@ impl<S: RowSource> Resize<S> {
 
     /// Heap bytes the stage resizing `input` to `width` x `height` will hold: equal to
     /// [`RowSource::buffer_bytes`] of the built stage. `usize::MAX` for an impossible resize.
-    pub fn predicted_buffer_bytes(
-        input: ImageInfo,
-        width: u32,
-        height: u32,
-        options: &ResizeOptions,
-    ) -> usize {
+    pub fn predicted_buffer_bytes(input: ImageInfo, width: u32, height: u32, options: &ResizeOptions) -> usize {
         Plan::new(input, width, height, options).map_or(usize::MAX, |p| p.bytes())
     }
 
@@ -397,8 +346,7 @@ impl StageSpec for ResizeSpec {
         Ok(plan.output)
     }
     fn heap_bytes(&self, input: ImageInfo) -> usize {
-        Plan::new(input, self.width, self.height, &self.options)
-            .map_or(usize::MAX, |p| p.bytes() + self.build_bytes())
+        Plan::new(input, self.width, self.height, &self.options).map_or(usize::MAX, |p| p.bytes() + self.build_bytes())
     }
     fn detail(&self, _input: ImageInfo) -> String {
         let mut detail = self.options.kernel.name().to_string();
@@ -408,12 +356,7 @@ impl StageSpec for ResizeSpec {
         detail
     }
     fn build(&self, upstream: BoxedSource) -> Result<BoxedSource> {
-        Ok(Box::new(Resize::new(
-            upstream,
-            self.width,
-            self.height,
-            self.options,
-        )?))
+        Ok(Box::new(Resize::new(upstream, self.width, self.height, self.options)?))
     }
 }
 

@@ -50,27 +50,14 @@ impl Conversion {
                 }
             }
             (depth, Some(g)) => {
-                let colour = if self.format.color.has_alpha() {
-                    channels - 1
-                } else {
-                    channels
-                };
-                for (o, px) in out
-                    .chunks_exact_mut(channels)
-                    .zip(row.chunks_exact(channels * depth.bytes()))
-                {
+                let colour = if self.format.color.has_alpha() { channels - 1 } else { channels };
+                for (o, px) in out.chunks_exact_mut(channels).zip(row.chunks_exact(channels * depth.bytes())) {
                     for c in 0..channels {
                         let code = match depth {
                             BitDepth::Eight => px[c] as usize,
-                            BitDepth::Sixteen => {
-                                u16::from_ne_bytes([px[2 * c], px[2 * c + 1]]) as usize
-                            }
+                            BitDepth::Sixteen => u16::from_ne_bytes([px[2 * c], px[2 * c + 1]]) as usize,
                         };
-                        o[c] = if c < colour {
-                            g.decode[code]
-                        } else {
-                            code as f32
-                        };
+                        o[c] = if c < colour { g.decode[code] } else { code as f32 };
                     }
                 }
             }
@@ -99,31 +86,16 @@ impl Conversion {
                 }
             }
             (depth, Some(g)) => {
-                let colour = if self.format.color.has_alpha() {
-                    channels - 1
-                } else {
-                    channels
-                };
+                let colour = if self.format.color.has_alpha() { channels - 1 } else { channels };
                 let bytes = depth.bytes();
-                for (o, px) in row
-                    .chunks_exact_mut(channels * bytes)
-                    .zip(values.chunks_exact(channels))
-                {
+                for (o, px) in row.chunks_exact_mut(channels * bytes).zip(values.chunks_exact(channels)) {
                     for c in 0..channels {
                         match depth {
                             BitDepth::Eight => {
-                                o[c] = if c < colour {
-                                    g.encode_u8(px[c].max(0.0))
-                                } else {
-                                    round_to_int(px[c], 255.0) as u8
-                                };
+                                o[c] = if c < colour { g.encode_u8(px[c].max(0.0)) } else { round_to_int(px[c], 255.0) as u8 };
                             }
                             BitDepth::Sixteen => {
-                                let v = if c < colour {
-                                    g.encode_u16(px[c])
-                                } else {
-                                    round_to_int(px[c], 65535.0) as u16
-                                };
+                                let v = if c < colour { g.encode_u16(px[c]) } else { round_to_int(px[c], 65535.0) as u16 };
                                 o[2 * c..2 * c + 2].copy_from_slice(&v.to_ne_bytes());
                             }
                         }
@@ -152,17 +124,7 @@ mod tests {
 
     #[test]
     fn rounding() {
-        for (v, want) in [
-            (-3.0, 0),
-            (0.0, 0),
-            (0.49, 0),
-            (0.51, 1),
-            (1.5, 2),
-            (2.5, 2),
-            (254.6, 255),
-            (300.0, 255),
-            (f32::NAN, 0),
-        ] {
+        for (v, want) in [(-3.0, 0), (0.0, 0), (0.49, 0), (0.51, 1), (1.5, 2), (2.5, 2), (254.6, 255), (300.0, 255), (f32::NAN, 0)] {
             assert_eq!(round_to_int(v, 255.0), want, "{v}");
         }
         assert_eq!(round_to_int(65534.7, 65535.0), 65535);

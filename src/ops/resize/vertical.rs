@@ -141,9 +141,7 @@ impl Vertical {
                     // The open rows this input row feeds: j, j + 1, ... while their window has
                     // started (every one of them ends after r, see the module notes).
                     let mut open = j;
-                    while open < self.coefficients.starts.len()
-                        && self.coefficients.starts[open] as usize <= r
-                    {
+                    while open < self.coefficients.starts.len() && self.coefficients.starts[open] as usize <= r {
                         open += 1;
                     }
                     for block in (0..len).step_by(BLOCK) {
@@ -152,8 +150,7 @@ impl Vertical {
                         for row in j..open {
                             let (start, weights) = self.coefficients.window(row);
                             let w = weights[r - start];
-                            let acc =
-                                &mut self.rows[(row % self.slots) * len + block..][..block_len];
+                            let acc = &mut self.rows[(row % self.slots) * len + block..][..block_len];
                             if r == start {
                                 set_scaled(acc, src, w);
                             } else {
@@ -178,8 +175,7 @@ impl Vertical {
                     let block_len = BLOCK.min(len - block);
                     let out = &mut self.temp[block..][..block_len];
                     for (t, &w) in weights.iter().enumerate() {
-                        let src =
-                            &self.rows[((start + t) % self.slots) * len + block..][..block_len];
+                        let src = &self.rows[((start + t) % self.slots) * len + block..][..block_len];
                         if t == 0 {
                             set_scaled(out, src, w);
                         } else {

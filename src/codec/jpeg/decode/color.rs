@@ -32,11 +32,7 @@ fn ycc(y: u8, cb: u8, cr: u8) -> (u8, u8, u8) {
     let r = y + cr + ((26345 * cr + HALF) >> SCALE);
     let g = y - cr + ((-22554 * cb + 18734 * cr + HALF) >> SCALE);
     let b = y + 2 * cb + ((-14942 * cb + HALF) >> SCALE);
-    (
-        r.clamp(0, 255) as u8,
-        g.clamp(0, 255) as u8,
-        b.clamp(0, 255) as u8,
-    )
+    (r.clamp(0, 255) as u8, g.clamp(0, 255) as u8, b.clamp(0, 255) as u8)
 }
 
 /// The same conversion with libjpeg's constants as written (the reference for the test).
@@ -48,11 +44,7 @@ fn ycc_reference(y: u8, cb: u8, cr: u8) -> (u8, u8, u8) {
     let r = y + ((CR_R * cr + HALF) >> SCALE);
     let g = y + ((-CB_G * cb - CR_G * cr + HALF) >> SCALE);
     let b = y + ((CB_B * cb + HALF) >> SCALE);
-    (
-        r.clamp(0, 255) as u8,
-        g.clamp(0, 255) as u8,
-        b.clamp(0, 255) as u8,
-    )
+    (r.clamp(0, 255) as u8, g.clamp(0, 255) as u8, b.clamp(0, 255) as u8)
 }
 
 avx2_dispatch! {
@@ -89,12 +81,7 @@ avx2_dispatch! {
 /// Three planes interleaved as they are (RGB coded directly).
 pub(crate) fn interleave(r: &[u8], g: &[u8], b: &[u8], out: &mut [u8]) {
     let n = out.len() / 3;
-    for (((px, &r), &g), &b) in out
-        .chunks_exact_mut(3)
-        .zip(&r[..n])
-        .zip(&g[..n])
-        .zip(&b[..n])
-    {
+    for (((px, &r), &g), &b) in out.chunks_exact_mut(3).zip(&r[..n]).zip(&g[..n]).zip(&b[..n]) {
         px[0] = r;
         px[1] = g;
         px[2] = b;
@@ -191,20 +178,14 @@ mod tests {
                 cmyk_inks(&c, &m, &y, &k, true, &mut inks);
                 for i in 0..2 {
                     for ch in 0..3 {
-                        assert_eq!(
-                            rgb[3 * i + ch],
-                            mul255(255 - inks[4 * i + ch], 255 - inks[4 * i + 3])
-                        );
+                        assert_eq!(rgb[3 * i + ch], mul255(255 - inks[4 * i + ch], 255 - inks[4 * i + 3]));
                     }
                 }
                 ycck_to_rgb(&c, &m, &y, &k, &mut rgb);
                 ycck_to_cmyk(&c, &m, &y, &k, &mut inks);
                 for i in 0..2 {
                     for ch in 0..3 {
-                        assert_eq!(
-                            rgb[3 * i + ch],
-                            mul255(255 - inks[4 * i + ch], 255 - inks[4 * i + 3])
-                        );
+                        assert_eq!(rgb[3 * i + ch], mul255(255 - inks[4 * i + ch], 255 - inks[4 * i + 3]));
                     }
                 }
                 // Without an Adobe marker the stored values are the inks.

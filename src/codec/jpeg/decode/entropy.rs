@@ -256,8 +256,7 @@ impl ScanCursor {
                     let g = geometry[c];
                     for by in 0..g.v {
                         for bx in 0..g.h {
-                            self.mcu_blocks
-                                .push((si, c, (by * g.buf_cols + bx) * 64, g.h * 64));
+                            self.mcu_blocks.push((si, c, (by * g.buf_cols + bx) * 64, g.h * 64));
                         }
                     }
                 }
@@ -400,9 +399,7 @@ impl ScanCursor {
 
     #[inline(always)]
     fn dc_diff(&mut self, data: &[u8], si: usize) -> Result<i32> {
-        let table = self.dc[si]
-            .as_deref()
-            .ok_or_else(|| corrupt("scan without DC table"))?;
+        let table = self.dc[si].as_deref().ok_or_else(|| corrupt("scan without DC table"))?;
         let s = table.decode(&mut self.reader, data)? as u32;
         if s > 16 {
             return Err(corrupt("DC difference longer than 16 bits"));
@@ -413,18 +410,11 @@ impl ScanCursor {
     #[inline(always)]
     /// A sequential block; with `STORE` false the AC coefficients are decoded (to find the next
     /// block) but not stored, for components whose IDCT reads only the DC term (1/8 scale).
-    fn sequential<const STORE: bool>(
-        &mut self,
-        data: &[u8],
-        si: usize,
-        block: &mut [i16; 64],
-    ) -> Result<()> {
+    fn sequential<const STORE: bool>(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
         let diff = self.dc_diff(data, si)?;
         self.pred[si] = self.pred[si].wrapping_add(diff);
         block[0] = self.pred[si] as i16;
-        let table = self.ac[si]
-            .as_deref()
-            .ok_or_else(|| corrupt("scan without AC table"))?;
+        let table = self.ac[si].as_deref().ok_or_else(|| corrupt("scan without AC table"))?;
         let reader = &mut self.reader;
         let mut k = 1usize;
         while k < 64 {
@@ -473,9 +463,7 @@ impl ScanCursor {
             self.eobrun -= 1;
             return Ok(());
         }
-        let table = self.ac[si]
-            .as_deref()
-            .ok_or_else(|| corrupt("scan without AC table"))?;
+        let table = self.ac[si].as_deref().ok_or_else(|| corrupt("scan without AC table"))?;
         let reader = &mut self.reader;
         let mut k = self.ss;
         while k <= self.se {
@@ -499,9 +487,7 @@ impl ScanCursor {
     fn ac_refine(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
         let p1 = 1i32 << self.al;
         let m1 = -1i32 << self.al;
-        let table = self.ac[si]
-            .as_deref()
-            .ok_or_else(|| corrupt("scan without AC table"))?;
+        let table = self.ac[si].as_deref().ok_or_else(|| corrupt("scan without AC table"))?;
         let reader = &mut self.reader;
         let se = self.se;
         let mut k = self.ss;

@@ -35,10 +35,7 @@ impl HuffTable {
     pub(crate) fn new(counts: &[u8; 16], symbols: &[u8]) -> Result<HuffTable> {
         let total: usize = counts.iter().map(|&c| c as usize).sum();
         if total > 256 || total != symbols.len() {
-            return Err(Error::format(
-                "JPEG",
-                "Huffman table with more than 256 codes",
-            ));
+            return Err(Error::format("JPEG", "Huffman table with more than 256 codes"));
         }
         let mut values = [0u8; 256];
         values[..total].copy_from_slice(symbols);
@@ -53,10 +50,7 @@ impl HuffTable {
             for _ in 0..n {
                 // The codes of this length must fit in it (T.81 C).
                 if code >= (1u32 << len) {
-                    return Err(Error::format(
-                        "JPEG",
-                        "invalid Huffman table: codes overflow",
-                    ));
+                    return Err(Error::format("JPEG", "invalid Huffman table: codes overflow"));
                 }
                 if len <= LOOKAHEAD {
                     let shift = LOOKAHEAD - len;
@@ -97,13 +91,7 @@ impl HuffTable {
             let value = extend(bits, size);
             *slot = (value << 8) | (run << 4) as i32 | (len + size) as i32;
         }
-        Ok(HuffTable {
-            lookup,
-            ac_fast,
-            maxcode,
-            valoffset,
-            values,
-        })
+        Ok(HuffTable { lookup, ac_fast, maxcode, valoffset, values })
     }
 
     /// Decodes one symbol.
@@ -176,10 +164,7 @@ pub(crate) struct BitReader {
 impl BitReader {
     /// A reader starting at byte `pos`.
     pub(crate) fn new(pos: usize) -> BitReader {
-        BitReader {
-            pos,
-            ..Default::default()
-        }
+        BitReader { pos, ..Default::default() }
     }
 
     /// Makes at least `n` (<= 57) bits available.
@@ -198,11 +183,10 @@ impl BitReader {
             if let Some(chunk) = data.get(self.pos..self.pos + 8) {
                 let word = u64::from_be_bytes(chunk.try_into().unwrap());
                 let take = (64 - self.nbits) / 8; // whole bytes that fit
-                                                  // Bytes equal to 0xFF become zero in !word; test the top `take` bytes only.
+                // Bytes equal to 0xFF become zero in !word; test the top `take` bytes only.
                 let inv = !word;
-                let has_ff =
-                    (inv.wrapping_sub(0x0101_0101_0101_0101) & !inv & 0x8080_8080_8080_8080)
-                        >> (8 * (8 - take));
+                let has_ff = (inv.wrapping_sub(0x0101_0101_0101_0101) & !inv & 0x8080_8080_8080_8080)
+                    >> (8 * (8 - take));
                 // The shift above can be 64 when take == 0, which cannot happen (nbits <= 56 here
                 // whenever refill is called, so take >= 1).
                 if has_ff == 0 {
@@ -358,15 +342,7 @@ mod tests {
         counts[11] = 1;
         let table = HuffTable::new(&counts, &[1, 2, 3, 4]).unwrap();
         // bits: 0 | 10 | 110 | 1110_0000_0000 | 000 | 111 then FF 00 (eight ones), then a marker.
-        let data = [
-            0b0101_1011,
-            0b1000_0000,
-            0b0000_0111,
-            0xFF,
-            0x00,
-            0xFF,
-            0xD9,
-        ];
+        let data = [0b0101_1011, 0b1000_0000, 0b0000_0111, 0xFF, 0x00, 0xFF, 0xD9];
         let mut r = BitReader::new(0);
         assert_eq!(table.decode(&mut r, &data).unwrap(), 1);
         assert_eq!(table.decode(&mut r, &data).unwrap(), 2);

@@ -164,25 +164,11 @@ fn clamp_u8(v: i32) -> u8 {
 
 /// Transforms blocks `b0..b1` of a row of blocks (`coefs[b * 64..]`, natural order) into
 /// `out`, block `b` at column `b * 8`, rows `stride` apart.
-pub(crate) fn idct_8x8_row(
-    coefs: &[i16],
-    quant: &[u16; 64],
-    out: &mut [u8],
-    stride: usize,
-    b0: usize,
-    b1: usize,
-) {
+pub(crate) fn idct_8x8_row(coefs: &[i16], quant: &[u16; 64], out: &mut [u8], stride: usize, b0: usize, b1: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2")]
-        fn idct_row_avx2(
-            coefs: &[i16],
-            quant: &[u16; 64],
-            out: &mut [u8],
-            stride: usize,
-            b0: usize,
-            b1: usize,
-        ) {
+        fn idct_row_avx2(coefs: &[i16], quant: &[u16; 64], out: &mut [u8], stride: usize, b0: usize, b1: usize) {
             idct_row::<Avx2>(coefs, quant, out, stride, b0, b1)
         }
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -194,14 +180,7 @@ pub(crate) fn idct_8x8_row(
 }
 
 #[inline(always)]
-fn idct_row<T: Transpose>(
-    coefs: &[i16],
-    quant: &[u16; 64],
-    out: &mut [u8],
-    stride: usize,
-    b0: usize,
-    b1: usize,
-) {
+fn idct_row<T: Transpose>(coefs: &[i16], quant: &[u16; 64], out: &mut [u8], stride: usize, b0: usize, b1: usize) {
     for b in b0..b1 {
         let block: &[i16; 64] = coefs[b * 64..b * 64 + 64].try_into().unwrap();
         idct_8x8::<T>(block, quant, &mut out[b * 8..], stride);
@@ -219,9 +198,7 @@ fn idct_8x8<T: Transpose>(coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], 
     if ac == 0 {
         // DC only: libjpeg's shortcuts give the same value for every sample.
         let dc = (coefs[0] as i32).wrapping_mul(quant[0] as i32);
-        let v = clamp_u8(
-            ((dc << PASS1_BITS).wrapping_add(1 << (PASS1_BITS + 2)) >> (PASS1_BITS + 3)) + 128,
-        );
+        let v = clamp_u8(((dc << PASS1_BITS).wrapping_add(1 << (PASS1_BITS + 2)) >> (PASS1_BITS + 3)) + 128);
         for y in 0..8 {
             out[y * stride..y * stride + 8].fill(v);
         }
@@ -256,15 +233,9 @@ fn reduced_matrix<const N: usize>() -> [[i32; 8]; N] {
     let mut m = [[0i32; 8]; N];
     for (x, row) in m.iter_mut().enumerate() {
         for (u, v) in row.iter_mut().enumerate() {
-            let c = if u == 0 {
-                std::f64::consts::FRAC_1_SQRT_2
-            } else {
-                1.0
-            };
+            let c = if u == 0 { std::f64::consts::FRAC_1_SQRT_2 } else { 1.0 };
             let mean = (0..group)
-                .map(|j| {
-                    (((2 * (x * group + j) + 1) * u) as f64 * std::f64::consts::PI / 16.0).cos()
-                })
+                .map(|j| (((2 * (x * group + j) + 1) * u) as f64 * std::f64::consts::PI / 16.0).cos())
                 .sum::<f64>()
                 / group as f64;
             *v = (0.5 * c * mean * (1 << CONST_BITS) as f64).round() as i32;
@@ -281,21 +252,11 @@ pub(crate) struct Reduced {
 
 impl Reduced {
     pub(crate) fn new() -> Reduced {
-        Reduced {
-            m4: reduced_matrix::<4>(),
-            m2: reduced_matrix::<2>(),
-        }
+        Reduced { m4: reduced_matrix::<4>(), m2: reduced_matrix::<2>() }
     }
 
     /// Writes the `size` x `size` (4, 2 or 1) reduced IDCT of a block.
-    pub(crate) fn idct(
-        &self,
-        size: usize,
-        coefs: &[i16; 64],
-        quant: &[u16; 64],
-        out: &mut [u8],
-        stride: usize,
-    ) {
+    pub(crate) fn idct(&self, size: usize, coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
         match size {
             4 => reduced::<4>(&self.m4, coefs, quant, out, stride),
             2 => reduced::<2>(&self.m2, coefs, quant, out, stride),
@@ -309,13 +270,7 @@ impl Reduced {
 
 /// Frequencies whose basis functions average to zero over every group of 8/N samples (the
 /// columns of the matrix that are all zero) are skipped: 4 for N = 4; 2, 4, 6 for N = 2.
-fn reduced<const N: usize>(
-    m: &[[i32; 8]; N],
-    coefs: &[i16; 64],
-    quant: &[u16; 64],
-    out: &mut [u8],
-    stride: usize,
-) {
+fn reduced<const N: usize>(m: &[[i32; 8]; N], coefs: &[i16; 64], quant: &[u16; 64], out: &mut [u8], stride: usize) {
     const ACTIVE4: [usize; 7] = [0, 1, 2, 3, 5, 6, 7];
     const ACTIVE2: [usize; 5] = [0, 1, 3, 5, 7];
     let active: &[usize] = if N == 4 { &ACTIVE4 } else { &ACTIVE2 };
@@ -363,20 +318,10 @@ mod tests {
                 let mut s = 0.0;
                 for v in 0..8 {
                     for u in 0..8 {
-                        let cu = if u == 0 {
-                            std::f64::consts::FRAC_1_SQRT_2
-                        } else {
-                            1.0
-                        };
-                        let cv = if v == 0 {
-                            std::f64::consts::FRAC_1_SQRT_2
-                        } else {
-                            1.0
-                        };
+                        let cu = if u == 0 { std::f64::consts::FRAC_1_SQRT_2 } else { 1.0 };
+                        let cv = if v == 0 { std::f64::consts::FRAC_1_SQRT_2 } else { 1.0 };
                         let f = coefs[v * 8 + u] as f64 * quant[v * 8 + u] as f64;
-                        s += cu
-                            * cv
-                            * f
+                        s += cu * cv * f
                             * (((2 * x + 1) as f64 * u as f64 * std::f64::consts::PI) / 16.0).cos()
                             * (((2 * y + 1) as f64 * v as f64 * std::f64::consts::PI) / 16.0).cos();
                     }
@@ -405,12 +350,7 @@ mod tests {
             assert_eq!(out, dispatched, "portable and AVX2 versions differ");
             let exact = reference(&coefs, &quant);
             for i in 0..64 {
-                assert!(
-                    (out[i] as f64 - exact[i]).abs() <= 1.0,
-                    "{} vs {}",
-                    out[i],
-                    exact[i]
-                );
+                assert!((out[i] as f64 - exact[i]).abs() <= 1.0, "{} vs {}", out[i], exact[i]);
             }
         }
     }
@@ -424,11 +364,7 @@ mod tests {
         for size in [4, 2, 1] {
             let mut out = [0u8; 16];
             r.idct(size, &coefs, &quant, &mut out, 4);
-            assert!(
-                out[..size].iter().all(|&v| v == 138),
-                "size {size}: {:?}",
-                out
-            );
+            assert!(out[..size].iter().all(|&v| v == 138), "size {size}: {:?}", out);
         }
     }
 }

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use super::huffman::HuffTable;
 use super::metadata::{IccChunks, JpegColorSpace, JpegMetadata};
 use super::tables::{default_table, ZIGZAG};
-use super::walk::Walk;
 use crate::codec::exif;
 use crate::error::{Error, Result};
+use super::walk::Walk;
 use crate::io::Input;
 
 /// Most scans a file may have. A real progressive file has about ten; one scan per coefficient
@@ -171,9 +171,7 @@ pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
             }
             0xC3 => return Err(Error::unsupported("JPEG", "lossless coding (SOF3)")),
             0xC5..=0xC7 => return Err(Error::unsupported("JPEG", "hierarchical coding (SOF5-7)")),
-            0xC9..=0xCB | 0xCD..=0xCF => {
-                return Err(Error::unsupported("JPEG", "arithmetic coding"))
-            }
+            0xC9..=0xCB | 0xCD..=0xCF => return Err(Error::unsupported("JPEG", "arithmetic coding")),
             0xC4 => parse_dht(body, &mut dc_tables, &mut ac_tables)?,
             0xDB => parse_dqt(body, &mut qtables)?,
             0xDD => {
@@ -190,16 +188,9 @@ pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
                 }
             }
             0xE2 if !seen_sos && body.len() >= 14 && body.starts_with(b"ICC_PROFILE\0") => {
-                icc.add(
-                    body[12],
-                    body[13],
-                    body_start + 14,
-                    body_end - body_start - 14,
-                );
+                icc.add(body[12], body[13], body_start + 14, body_end - body_start - 14);
             }
-            0xEE if body.len() >= 12 && body.starts_with(b"Adobe") => {
-                adobe_transform = Some(body[11])
-            }
+            0xEE if body.len() >= 12 && body.starts_with(b"Adobe") => adobe_transform = Some(body[11]),
             0xDA => {
                 let Some(f) = frame.as_ref() else {
                     return Err(err("scan before the frame header"));
@@ -210,10 +201,7 @@ pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
                 if precision != 8 {
                     // Report metadata for 12-bit files; refuse to decode them.
                     if mode == ParseMode::Full {
-                        return Err(Error::unsupported(
-                            "JPEG",
-                            format!("{precision}-bit samples"),
-                        ));
+                        return Err(Error::unsupported("JPEG", format!("{precision}-bit samples")));
                     }
                 }
                 if mode == ParseMode::Metadata && f.height != 0 {
@@ -221,17 +209,14 @@ pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
                     break;
                 }
                 if scans.len() >= MAX_SCANS {
-                    return Err(Error::limits(format!(
-                        "JPEG has more than {MAX_SCANS} scans"
-                    )));
+                    return Err(Error::limits(format!("JPEG has more than {MAX_SCANS} scans")));
                 }
                 let mut scan = parse_sos(body, f, &dc_tables, &ac_tables, &mut default_tables)?;
                 scan.restart_interval = restart_interval;
                 for &c in &scan.components {
                     if quant[c].is_none() {
                         let tq = f.components[c].tq as usize;
-                        quant[c] =
-                            Some(qtables[tq].ok_or_else(|| err("missing quantisation table"))?);
+                        quant[c] = Some(qtables[tq].ok_or_else(|| err("missing quantisation table"))?);
                     }
                 }
                 scan.data_start = pos;
@@ -309,14 +294,7 @@ pub(crate) fn parse(input: &Input, mode: ParseMode) -> Result<Parsed> {
     } else {
         Vec::new()
     };
-    Ok(Parsed {
-        frame,
-        scans,
-        quant,
-        metadata,
-        complete,
-        icc,
-    })
+    Ok(Parsed { frame, scans, quant, metadata, complete, icc })
 }
 
 fn parse_frame(body: &[u8], progressive: bool) -> Result<(Frame, u8)> {
@@ -328,10 +306,7 @@ fn parse_frame(body: &[u8], progressive: bool) -> Result<(Frame, u8)> {
     let width = be16(body, 3).unwrap() as u32;
     let n = body[5] as usize;
     if precision != 8 && precision != 12 {
-        return Err(Error::unsupported(
-            "JPEG",
-            format!("{precision}-bit samples"),
-        ));
+        return Err(Error::unsupported("JPEG", format!("{precision}-bit samples")));
     }
     if width == 0 {
         return Err(err("width is 0"));
@@ -352,26 +327,11 @@ fn parse_frame(body: &[u8], progressive: bool) -> Result<(Frame, u8)> {
         if c[2] > 3 {
             return Err(err("quantisation table index above 3"));
         }
-        components.push(FrameComponent {
-            id: c[0],
-            h,
-            v,
-            tq: c[2],
-        });
+        components.push(FrameComponent { id: c[0], h, v, tq: c[2] });
     }
     let hmax = components.iter().map(|c| c.h).max().unwrap();
     let vmax = components.iter().map(|c| c.v).max().unwrap();
-    Ok((
-        Frame {
-            width,
-            height,
-            progressive,
-            components,
-            hmax,
-            vmax,
-        },
-        precision,
-    ))
+    Ok((Frame { width, height, progressive, components, hmax, vmax }, precision))
 }
 
 fn parse_dht(
@@ -389,9 +349,7 @@ fn parse_dht(
         }
         let counts: [u8; 16] = body[1..17].try_into().unwrap();
         let total: usize = counts.iter().map(|&c| c as usize).sum();
-        let symbols = body
-            .get(17..17 + total)
-            .ok_or_else(|| err("short DHT segment"))?;
+        let symbols = body.get(17..17 + total).ok_or_else(|| err("short DHT segment"))?;
         let table = Arc::new(HuffTable::new(&counts, symbols)?);
         if class == 0 {
             dc[id] = Some(table);
@@ -410,16 +368,10 @@ fn parse_dqt(mut body: &[u8], tables: &mut [Option<[u16; 64]>; 4]) -> Result<()>
             return Err(err("bad quantisation table precision or index"));
         }
         let size = if pq == 0 { 64 } else { 128 };
-        let data = body
-            .get(1..1 + size)
-            .ok_or_else(|| err("short DQT segment"))?;
+        let data = body.get(1..1 + size).ok_or_else(|| err("short DQT segment"))?;
         let mut table = [0u16; 64];
         for k in 0..64 {
-            let v = if pq == 0 {
-                data[k] as u16
-            } else {
-                u16::from_be_bytes([data[2 * k], data[2 * k + 1]])
-            };
+            let v = if pq == 0 { data[k] as u16 } else { u16::from_be_bytes([data[2 * k], data[2 * k + 1]]) };
             table[ZIGZAG[k] as usize] = v;
         }
         tables[id] = Some(table);
@@ -453,11 +405,7 @@ fn parse_sos(
             return Err(err("progressive AC scan with more than one component"));
         }
     }
-    let uses_dc = if progressive {
-        ss == 0 && ah == 0
-    } else {
-        true
-    };
+    let uses_dc = if progressive { ss == 0 && ah == 0 } else { true };
     let uses_ac = if progressive { ss > 0 } else { true };
     let mut components = Vec::with_capacity(n);
     let mut dc = Vec::with_capacity(n);
@@ -480,10 +428,7 @@ fn parse_sos(
         }
         components.push(c);
         blocks_per_mcu += frame.components[c].h as usize * frame.components[c].v as usize;
-        let mut pick = |tables: &[Option<Arc<HuffTable>>; 4],
-                        ac: bool,
-                        idx: usize|
-         -> Result<Arc<HuffTable>> {
+        let mut pick = |tables: &[Option<Arc<HuffTable>>; 4], ac: bool, idx: usize| -> Result<Arc<HuffTable>> {
             if let Some(t) = &tables[idx] {
                 return Ok(t.clone());
             }
@@ -494,32 +439,13 @@ fn parse_sos(
             }
             Ok(defaults[slot].clone().unwrap())
         };
-        dc.push(if uses_dc {
-            Some(pick(dc_tables, false, td)?)
-        } else {
-            None
-        });
-        ac.push(if uses_ac {
-            Some(pick(ac_tables, true, ta)?)
-        } else {
-            None
-        });
+        dc.push(if uses_dc { Some(pick(dc_tables, false, td)?) } else { None });
+        ac.push(if uses_ac { Some(pick(ac_tables, true, ta)?) } else { None });
     }
     if n > 1 && blocks_per_mcu > 10 {
         return Err(err("more than 10 blocks in an MCU"));
     }
-    Ok(Scan {
-        components,
-        dc,
-        ac,
-        ss,
-        se,
-        ah,
-        al,
-        restart_interval: 0,
-        data_start: 0,
-        data_end: 0,
-    })
+    Ok(Scan { components, dc, ac, ss, se, ah, al, restart_interval: 0, data_start: 0, data_end: 0 })
 }
 
 #[cfg(test)]
@@ -528,9 +454,7 @@ mod tests {
 
     #[test]
     fn scan_end_skips_stuffing_and_restarts() {
-        let data = [
-            1, 2, 0xFF, 0x00, 3, 4, 5, 6, 7, 8, 9, 0xFF, 0xD3, 1, 0xFF, 0xFF, 0xD9,
-        ];
+        let data = [1, 2, 0xFF, 0x00, 3, 4, 5, 6, 7, 8, 9, 0xFF, 0xD3, 1, 0xFF, 0xFF, 0xD9];
         assert_eq!(find_scan_end(&data, 0), Some(15));
         assert_eq!(find_scan_end(&data[..12], 0), None);
     }
@@ -549,9 +473,6 @@ mod tests {
         ];
         assert!(parse(&sof, ParseMode::Full).is_err());
         let arith = [0xFF, 0xD8, 0xFF, 0xC9, 0, 11, 8, 0, 8, 0, 8, 1, 1, 0x11, 0];
-        assert!(matches!(
-            parse(&arith, ParseMode::Full),
-            Err(Error::Unsupported { .. })
-        ));
+        assert!(matches!(parse(&arith, ParseMode::Full), Err(Error::Unsupported { .. })));
     }
 }

@@ -88,9 +88,7 @@ pub fn read_metadata(input: &Input) -> Result<JpegMetadata> {
 /// [`crate::Error::Limits`] before anything is allocated.
 pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
     let parsed = parse(input, ParseMode::Metadata)?;
-    let Some(len) = parsed.icc.len() else {
-        return Ok(None);
-    };
+    let Some(len) = parsed.icc.len() else { return Ok(None) };
     check_icc_len(len)?;
     let mut profile = vec![0u8; len];
     let mut at = 0;
@@ -117,11 +115,7 @@ pub(crate) struct IccChunks {
 impl IccChunks {
     /// No chunk seen.
     pub(crate) fn new() -> IccChunks {
-        IccChunks {
-            chunks: [(0, 0); 256],
-            count: 0,
-            broken: false,
-        }
+        IccChunks { chunks: [(0, 0); 256], count: 0, broken: false }
     }
 
     /// Notes one chunk: its sequence number and count (bytes 12 and 13 of the APP2 body), and

@@ -80,12 +80,7 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions {
-            scale_denominator: 1,
-            region: None,
-            fail_on: FailOn::Error,
-            cmyk: false,
-        }
+        DecodeOptions { scale_denominator: 1, region: None, fail_on: FailOn::Error, cmyk: false }
     }
 }
 
@@ -200,10 +195,7 @@ pub struct JpegDecoder {
 
 impl std::fmt::Debug for JpegDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JpegDecoder")
-            .field("metadata", &self.metadata)
-            .field("info", &self.info)
-            .finish()
+        f.debug_struct("JpegDecoder").field("metadata", &self.metadata).field("info", &self.info).finish()
     }
 }
 
@@ -213,23 +205,16 @@ impl JpegDecoder {
     pub fn new(input: Input, options: DecodeOptions) -> Result<JpegDecoder> {
         let denominator = options.scale_denominator;
         if !matches!(denominator, 1 | 2 | 4 | 8) {
-            return Err(Error::parameter(format!(
-                "JPEG scale 1/{denominator} (use 1, 2, 4 or 8)"
-            )));
+            return Err(Error::parameter(format!("JPEG scale 1/{denominator} (use 1, 2, 4 or 8)")));
         }
         let parsed = parse(&input, ParseMode::Full)?;
         // Without EOI at the end of the walk, the file is cut off, unless it ends with one: then
         // damaged data (a segment length read from garbage) hid it, which is corruption.
         let mut tail = [0u8; 2];
-        let ends_with_eoi = input.len() >= 2
-            && input.read_at(input.len() - 2, &mut tail)? == 2
-            && tail == [0xFF, 0xD9];
+        let ends_with_eoi = input.len() >= 2 && input.read_at(input.len() - 2, &mut tail)? == 2 && tail == [0xFF, 0xD9];
         let cut_off = !parsed.complete && !ends_with_eoi;
         if !parsed.complete && options.fail_on.fails_on(cut_off) {
-            return Err(Error::format(
-                "JPEG",
-                "file is truncated (no EOI marker after the last scan)",
-            ));
+            return Err(Error::format("JPEG", "file is truncated (no EOI marker after the last scan)"));
         }
         let frame = &parsed.frame;
         let (width, height) = (frame.width as usize, frame.height as usize);
@@ -238,12 +223,7 @@ impl JpegDecoder {
         let mcus_y = height.div_ceil(8 * vmax);
         let min_size = 8 / denominator as usize;
         let (out_w, out_h) = scaled_size(frame.width, frame.height, denominator);
-        let region = options.region.unwrap_or(Region {
-            x: 0,
-            y: 0,
-            width: out_w,
-            height: out_h,
-        });
+        let region = options.region.unwrap_or(Region { x: 0, y: 0, width: out_w, height: out_h });
         if region.width == 0
             || region.height == 0
             || region.x as u64 + region.width as u64 > out_w as u64
@@ -264,10 +244,7 @@ impl JpegDecoder {
             let (h, v) = (fc.h as usize, fc.v as usize);
             // libjpeg-turbo: scale chroma up in the IDCT rather than in the upsampler.
             let mut size = min_size;
-            while size < 8
-                && (hmax * min_size) % (h * size * 2) == 0
-                && (vmax * min_size) % (v * size * 2) == 0
-            {
+            while size < 8 && (hmax * min_size) % (h * size * 2) == 0 && (vmax * min_size) % (v * size * 2) == 0 {
                 size *= 2;
             }
             let (h_in, v_in) = (h * size, v * size);
@@ -297,16 +274,8 @@ impl JpegDecoder {
                 block_cols,
                 in_cols: (i0, i1),
                 plane: vec![0u8; 3 * rows_per_mcu * plane_w],
-                row: if upsample == Upsample::Full {
-                    Vec::new()
-                } else {
-                    vec![0u8; out_w as usize + 2 * hr]
-                },
-                sums: if upsample.needs_context() {
-                    vec![0u16; ds_w]
-                } else {
-                    Vec::new()
-                },
+                row: if upsample == Upsample::Full { Vec::new() } else { vec![0u8; out_w as usize + 2 * hr] },
+                sums: if upsample.needs_context() { vec![0u16; ds_w] } else { Vec::new() },
             });
             geometry.push(BlockGeometry {
                 h,
@@ -327,8 +296,7 @@ impl JpegDecoder {
             .filter(|(_, scan)| {
                 !(frame.progressive
                     && scan.ss > 0
-                    && scan.ss as usize
-                        > last_needed_coefficient(components[scan.components[0]].size))
+                    && scan.ss as usize > last_needed_coefficient(components[scan.components[0]].size))
             })
             .collect();
         let share = cursor_window_share(needed.len());
@@ -344,21 +312,13 @@ impl JpegDecoder {
         let out_rows_per_mcu = vmax * min_size;
         let context = components.iter().any(|c| c.upsample.needs_context());
         let first_row = region.y as usize / out_rows_per_mcu;
-        let first_idct_row = if context {
-            first_row.saturating_sub(1)
-        } else {
-            first_row
-        };
+        let first_idct_row = if context { first_row.saturating_sub(1) } else { first_row };
         let format = match frame.components.len() {
             1 => PixelFormat::GRAY8,
             4 if options.cmyk => PixelFormat::RGBA8,
             _ => PixelFormat::RGB8,
         };
-        let info = ImageInfo {
-            width: region.width,
-            height: region.height,
-            format,
-        };
+        let info = ImageInfo { width: region.width, height: region.height, format };
         Ok(JpegDecoder {
             metadata: parsed.metadata,
             input,
@@ -407,13 +367,7 @@ impl JpegDecoder {
         // Checked before this row: a cursor that stops inside the row has decoded part of it.
         let all_stopped = self.cursors.iter().all(|c| c.stopped());
         for cursor in &mut self.cursors {
-            cursor.decode_row(
-                &self.input,
-                row,
-                &self.geometry,
-                self.mcus_x,
-                &mut self.coefs,
-            )?;
+            cursor.decode_row(&self.input, row, &self.geometry, self.mcus_x, &mut self.coefs)?;
         }
         if row < self.first_idct_row {
             return Ok(());
@@ -437,22 +391,14 @@ impl JpegDecoder {
                 if size == 8 {
                     let row = &coefs[by * g.buf_cols * 64..(by + 1) * g.buf_cols * 64];
                     let (b0, b1) = comp.block_cols;
-                    idct::idct_8x8_row(
-                        row,
-                        &comp.quant,
-                        &mut comp.plane[base..],
-                        comp.plane_w,
-                        b0,
-                        b1,
-                    );
+                    idct::idct_8x8_row(row, &comp.quant, &mut comp.plane[base..], comp.plane_w, b0, b1);
                     continue;
                 }
                 for bx in comp.block_cols.0..comp.block_cols.1 {
                     let at = (by * g.buf_cols + bx) * 64;
                     let block: &[i16; 64] = coefs[at..at + 64].try_into().unwrap();
                     let out = &mut comp.plane[base + bx * size..];
-                    self.reduced
-                        .idct(size, block, &comp.quant, out, comp.plane_w);
+                    self.reduced.idct(size, block, &comp.quant, out, comp.plane_w);
                 }
             }
         }
@@ -493,9 +439,7 @@ impl RowSource for JpegDecoder {
 
     fn read_row(&mut self, out: &mut [u8]) -> Result<()> {
         if out.len() != self.info.row_bytes() {
-            return Err(Error::parameter(
-                "row buffer length does not match the image width",
-            ));
+            return Err(Error::parameter("row buffer length does not match the image width"));
         }
         let oy = self.y0 + self.counter.advance()? as usize;
         let row = oy / self.out_rows_per_mcu;
@@ -512,11 +456,7 @@ impl RowSource for JpegDecoder {
         match c.len() {
             1 => out.copy_from_slice(c[0].output(oy, x0, x1)),
             3 => {
-                let (a, b, d) = (
-                    c[0].output(oy, x0, x1),
-                    c[1].output(oy, x0, x1),
-                    c[2].output(oy, x0, x1),
-                );
+                let (a, b, d) = (c[0].output(oy, x0, x1), c[1].output(oy, x0, x1), c[2].output(oy, x0, x1));
                 if self.metadata.color_space == JpegColorSpace::Rgb {
                     color::interleave(a, b, d, out);
                 } else {

@@ -145,22 +145,13 @@ mod tests {
 
     #[test]
     fn components_two_samples_wide_are_replicated_as_libjpeg_does() {
-        assert_eq!(
-            Upsample::choose(2, 2, true, 2),
-            Upsample::Replicate { h: 2, v: 2 }
-        );
-        assert_eq!(
-            Upsample::choose(2, 1, true, 1),
-            Upsample::Replicate { h: 2, v: 1 }
-        );
+        assert_eq!(Upsample::choose(2, 2, true, 2), Upsample::Replicate { h: 2, v: 2 });
+        assert_eq!(Upsample::choose(2, 1, true, 1), Upsample::Replicate { h: 2, v: 1 });
         assert_eq!(Upsample::choose(2, 2, true, 3), Upsample::H2V2);
         assert_eq!(Upsample::choose(2, 1, true, 3), Upsample::H2V1);
         // Vertical-only fancy upsampling has no width condition.
         assert_eq!(Upsample::choose(1, 2, true, 1), Upsample::H1V2);
-        assert_eq!(
-            Upsample::choose(2, 2, false, 100),
-            Upsample::Replicate { h: 2, v: 2 }
-        );
+        assert_eq!(Upsample::choose(2, 2, false, 100), Upsample::Replicate { h: 2, v: 2 });
     }
 
     #[test]

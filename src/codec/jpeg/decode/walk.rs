@@ -24,10 +24,7 @@ impl<'a> Walk<'a> {
     /// A walk over `input` from its start.
     pub(crate) fn new(input: &'a Input) -> Walk<'a> {
         // A small file gets a window of its own size.
-        Walk {
-            input,
-            window: Window::new(input, WALK_WINDOW.min(input.len()).max(2), 0),
-        }
+        Walk { input, window: Window::new(input, WALK_WINDOW.min(input.len()).max(2), 0) }
     }
 
     /// The bytes from `pos` on that the window holds (at least 16 unless at the end; asking
@@ -80,9 +77,7 @@ impl<'a> Walk<'a> {
                     break;
                 }
             }
-            let code = self
-                .byte(pos)?
-                .expect("a byte that is not 0xFF was seen here");
+            let code = self.byte(pos)?.expect("a byte that is not 0xFF was seen here");
             pos += 1;
             if code != 0 {
                 return Ok(Some((code, pos)));
@@ -143,17 +138,7 @@ mod tests {
     #[test]
     fn the_scan_end_search_reads_each_window_once() {
         // 4 MiB of entropy-coded-like data: a stuffed FF 00 every 100 bytes, then EOI.
-        let mut data: Vec<u8> = (0..4u32 << 20)
-            .map(|i| {
-                if i % 100 == 0 {
-                    0xFF
-                } else if i % 100 == 1 {
-                    0
-                } else {
-                    (i % 199) as u8
-                }
-            })
-            .collect();
+        let mut data: Vec<u8> = (0..4u32 << 20).map(|i| if i % 100 == 0 { 0xFF } else if i % 100 == 1 { 0 } else { (i % 199) as u8 }).collect();
         data.extend_from_slice(&[0xFF, 0xD9]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scan");
@@ -162,10 +147,6 @@ mod tests {
         let mut walk = Walk::new(&input);
         assert_eq!(walk.find_scan_end(0).unwrap(), Some(data.len() - 2));
         let most = data.len() / (WALK_WINDOW / 2);
-        assert!(
-            walk.window.reads() <= most,
-            "{} reads of the file, at most {most} expected",
-            walk.window.reads()
-        );
+        assert!(walk.window.reads() <= most, "{} reads of the file, at most {most} expected", walk.window.reads());
     }
 }
