@@ -68,6 +68,12 @@ pub struct JobArgs {
     /// Example: --keep-icc
     #[arg(long)]
     keep_icc: bool,
+    /// Keep the input's EXIF, XMP and ICC profile in the output (JPEG, PNG, WebP, TIFF); by
+    /// default all metadata is stripped. Auto-oriented pixels get EXIF orientation 1; without
+    /// --keep-icc the pixels are still converted to sRGB and an sRGB profile is written.
+    /// Example: --keep-metadata
+    #[arg(long)]
+    keep_metadata: bool,
     /// Which page of a multi-page input to read (a TIFF directory, a GIF frame), 0 for the first.
     /// Example: --page 2
     #[arg(long, default_value_t = 0)]
@@ -222,6 +228,9 @@ fn job_recipe(job: &JobArgs) -> Result<Recipe> {
     }
     if job.keep_icc {
         r = r.keep_icc_profile();
+    }
+    if job.keep_metadata {
+        r = r.keep_metadata();
     }
     if job.page != 0 {
         r = r.page(job.page);

@@ -149,7 +149,7 @@ pub(crate) fn with_path(e: stripflow::Error, path: &str) -> anyhow::Error {
 
 fn info(path: &str, json: bool) -> Result<()> {
     let input = open_input(path)?;
-    let meta = probe::read_metadata(&input).map_err(|e| with_path(e, path))?;
+    let meta = probe::read_info(&input).map_err(|e| with_path(e, path))?;
     if json {
         print_line(meta.to_json())
     } else {

@@ -5,6 +5,7 @@
 //! * [`registry`]: one entry per format; detection, names, extensions and encoder options all go
 //!   through it.
 //! * `png`, `jpeg`, `tiff`, `webp`, `avif`, `gif`, `bmp`: the formats, each with a `codec` module holding its registry entry.
+//! * [`metadata`]: EXIF, XMP and ICC blocks read from inputs and kept in outputs.
 //! * [`probe`]: header facts for `stripflow info`.
 
 #[cfg_attr(not(feature = "avif"), allow(unused))]
@@ -15,6 +16,7 @@ pub mod gif;
 mod fail_on;
 pub mod icc;
 pub mod jpeg;
+pub mod metadata;
 mod options;
 pub mod png;
 pub mod probe;
@@ -26,7 +28,7 @@ pub mod webp;
 pub use fail_on::FailOn;
 pub use options::{EncodeOption, EncodeOptions, TiffCompression};
 pub use registry::Codec;
-pub use spec::{DecodeRequest, DecoderSpec, Embedded, EncoderKind, EncoderSpec, Header, WriteSeek};
+pub use spec::{DecodeRequest, DecoderSpec, Embedded, EncoderKind, EncoderSpec, Header, Output, WriteSeek};
 
 use crate::error::Result;
 

@@ -1,5 +1,7 @@
 //! Opening an encoded image as a row source, and reading its metadata, whatever its format.
 
+use crate::codec::exif::{self, ExifSummary};
+use crate::codec::metadata::{icc_description, Density};
 use crate::codec::registry;
 use crate::codec::spec::DecodeRequest;
 use crate::codec::Format;
@@ -97,6 +99,141 @@ pub fn sniff(input: &Input) -> Result<Format> {
     registry::sniff(&head[..got]).map(|c| c.format)
 }
 
+/// What `stripflow info` prints: the header's [`Metadata`] and what the metadata blocks say
+/// (read bounded, from the header path: no pixel decoded).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Info {
+    /// The header facts.
+    pub metadata: Metadata,
+    /// The embedded ICC profile's description (its `desc` tag), if it has a readable one.
+    pub icc_description: Option<String>,
+    /// Bytes of the embedded ICC profile, if any (at most [`crate::codec::Embedded::MAX_BLOCK_BYTES`]).
+    pub icc_bytes: Option<usize>,
+    /// The EXIF summary (camera, date taken, whether GPS is present; never the position).
+    pub exif: Option<ExifSummary>,
+    /// Whether an XMP packet is present.
+    pub xmp: bool,
+    /// The pixel density: the format's own (JFIF, `pHYs`), else the EXIF resolution.
+    pub density: Option<Density>,
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json_opt(s: &Option<String>) -> String {
+    s.as_deref().map_or("null".into(), json_string)
+}
+
+impl Info {
+    /// The info as a JSON object (one line): [`Metadata::to_json`]'s fields and
+    /// `icc_description`, `icc_bytes`, `exif` (`make`, `model`, `date_time_original`, `gps`),
+    /// `xmp`, `density` (`x`, `y`, `unit`).
+    pub fn to_json(&self) -> String {
+        let base = self.metadata.to_json();
+        let exif = self.exif.as_ref().map_or("null".into(), |e| {
+            format!(
+                "{{\"make\":{},\"model\":{},\"date_time_original\":{},\"gps\":{}}}",
+                json_opt(&e.make),
+                json_opt(&e.model),
+                json_opt(&e.date_time_original),
+                e.gps
+            )
+        });
+        let density = self.density.map_or("null".into(), |d| {
+            format!("{{\"x\":{},\"y\":{},\"unit\":\"{}\"}}", d.x, d.y, d.unit)
+        });
+        format!(
+            "{},\"icc_description\":{},\"icc_bytes\":{},\"exif\":{exif},\"xmp\":{},\"density\":{density}}}",
+            &base[..base.len() - 1],
+            json_opt(&self.icc_description),
+            self.icc_bytes.map_or("null".into(), |n| n.to_string()),
+            self.xmp
+        )
+    }
+}
+
+impl std::fmt::Display for Info {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.metadata)?;
+        match (&self.icc_description, self.icc_bytes) {
+            (Some(d), Some(n)) => write!(f, "\nicc profile:  {d} ({n} bytes)")?,
+            (None, Some(n)) => write!(f, "\nicc profile:  {n} bytes, no description")?,
+            _ => {}
+        }
+        if let Some(e) = &self.exif {
+            let camera = [e.make.as_deref(), e.model.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !camera.is_empty() {
+                write!(f, "\ncamera:       {camera}")?;
+            }
+            if let Some(d) = &e.date_time_original {
+                write!(f, "\ntaken:        {d}")?;
+            }
+            write!(
+                f,
+                "\ngps:          {}",
+                if e.gps {
+                    "present (position not shown)"
+                } else {
+                    "none"
+                }
+            )?;
+        }
+        if self.xmp {
+            write!(f, "\nxmp:          present")?;
+        }
+        if let Some(d) = self.density {
+            write!(f, "\ndensity:      {d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the header facts and the metadata summary of an encoded image, without decoding
+/// pixels: the metadata blocks are read bounded ([`crate::codec::Embedded::MAX_BLOCK_BYTES`] each). Damaged
+/// blocks are left out of the summary rather than failing it.
+pub fn read_info(input: &Input) -> Result<Info> {
+    let header = registry::read_header(input)?;
+    let decoder = registry::codec(header.format)
+        .decoder
+        .expect("read_header found a decoder");
+    let blocks = decoder.read_embedded(input, &header).unwrap_or_default();
+    let exif = blocks.exif.as_deref().and_then(exif::summary);
+    let exif_density = exif
+        .as_ref()
+        .and_then(|e| e.resolution)
+        .and_then(|r| Density::from_exif(r.x, r.y, r.unit));
+    let density = decoder
+        .read_density(input, &header)
+        .ok()
+        .flatten()
+        .or(exif_density);
+    Ok(Info {
+        icc_description: blocks.icc.as_deref().and_then(icc_description),
+        icc_bytes: blocks.icc.as_ref().map(Vec::len),
+        exif,
+        xmp: blocks.xmp.is_some(),
+        density,
+        metadata: header.metadata,
+    })
+}
+
 /// Reads the metadata of an encoded image from its header, without decoding pixels.
 pub fn read_metadata(input: &Input) -> Result<Metadata> {
     Ok(registry::read_header(input)?.metadata)
@@ -105,7 +242,9 @@ pub fn read_metadata(input: &Input) -> Result<Metadata> {
 /// Opens `input` as a row source at full scale.
 pub fn open(input: Input) -> Result<BoxedSource> {
     let header = registry::read_header(&input)?;
-    let decoder = registry::codec(header.format).decoder.expect("read_header found a decoder");
+    let decoder = registry::codec(header.format)
+        .decoder
+        .expect("read_header found a decoder");
     let request = DecodeRequest {
         shrink: 1,
         region: None,

@@ -169,6 +169,13 @@ pub trait DecoderSpec: fmt::Debug + Send + Sync {
     fn read_embedded(&self, _input: &Input, _header: &Header) -> Result<Embedded> {
         Ok(Embedded::default())
     }
+
+    /// The pixel density the format's own header states (JPEG JFIF, PNG `pHYs`), for
+    /// `stripflow info`; the default is none (EXIF resolution is read from
+    /// [`read_embedded`](Self::read_embedded)'s EXIF).
+    fn read_density(&self, _input: &Input, _header: &Header) -> Result<Option<super::metadata::Density>> {
+        Ok(None)
+    }
 }
 
 /// Metadata blocks embedded in an encoded image, as stored, format-neutral: what
@@ -192,6 +199,41 @@ impl Embedded {
     pub fn heap_bytes(&self) -> usize {
         [&self.icc, &self.exif, &self.xmp].iter().map(|b| b.as_ref().map_or(0, Vec::len)).sum()
     }
+
+    /// Whether there is no block.
+    pub fn is_empty(&self) -> bool {
+        self.icc.is_none() && self.exif.is_none() && self.xmp.is_none()
+    }
+
+    /// The names of the blocks present ("ICC profile, EXIF, XMP"), for messages.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = [(self.icc.is_some(), "ICC profile"), (self.exif.is_some(), "EXIF"), (self.xmp.is_some(), "XMP")]
+            .into_iter()
+            .filter_map(|(present, name)| present.then_some(name))
+            .collect();
+        names.join(", ")
+    }
+
+    /// An [`Error::Unsupported`](crate::Error::Unsupported) naming `format` and the blocks,
+    /// unless there is none: what an encoder that stores no metadata answers.
+    pub fn refuse_unless_empty(&self, format: Format) -> Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        Err(crate::Error::unsupported(
+            super::registry::codec(format).label,
+            format!("keeping metadata: this output cannot store the input's {} (drop --keep-metadata / --keep-icc)", self.names()),
+        ))
+    }
+}
+
+/// Where an encoder writes: a plain writer, or one it may also seek in
+/// ([`EncoderSpec::encode_seekable`]).
+pub enum Output<'a> {
+    /// A writer (a pipe, a caller's buffer).
+    Stream(&'a mut dyn Write),
+    /// A writer that can seek (a file, a cursor).
+    Seekable(&'a mut dyn WriteSeek),
 }
 
 /// Whether an encoder takes rows as they come or needs the whole output frame first.
@@ -240,6 +282,27 @@ pub trait EncoderSpec: fmt::Debug + Send + Sync {
     /// default ignores the seeking.
     fn encode_seekable(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek) -> Result<()> {
         self.encode(source, writer)
+    }
+
+    /// Heap the encoder holds beyond [`heap_bytes`](Self::heap_bytes) to write the metadata
+    /// `blocks` into its output (its copies of them, a compressor), or an
+    /// [`Error::Unsupported`](crate::Error::Unsupported) naming the blocks the format cannot
+    /// store. The default stores none: any block is refused.
+    fn metadata_heap_bytes(&self, blocks: &Embedded) -> Result<usize> {
+        blocks.refuse_unless_empty(self.format())?;
+        Ok(0)
+    }
+
+    /// Encodes as [`encode`](Self::encode) / [`encode_seekable`](Self::encode_seekable) (by
+    /// `output`), writing the metadata `blocks` into the file too. The default stores none: with
+    /// no block it encodes, with any it is refused as in
+    /// [`metadata_heap_bytes`](Self::metadata_heap_bytes).
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
+        blocks.refuse_unless_empty(self.format())?;
+        match output {
+            Output::Stream(w) => self.encode(source, w),
+            Output::Seekable(w) => self.encode_seekable(source, w),
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use super::budget::{human, JOB_OVERHEAD};
 use super::geometry::{resolve, DecoderReach, Resolved};
 use super::recipe::Recipe;
 use super::{Build, Plan, StagePlan};
-use crate::codec::registry;
+use crate::codec::{metadata, registry};
 use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderKind, EncoderSpec, Header};
 use crate::codec::Format;
 use crate::error::{Error, Result};
@@ -179,6 +179,14 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
         });
     }
 
+    // The metadata blocks kept, handed to the encoder, and counted.
+    let encoder = match &source {
+        Source::Encoded { input, header, decoder } if recipe.keep_metadata || recipe.keep_icc_profile => {
+            keep_metadata(recipe, input, header, *decoder, &colour, stages.current, &g, encoder, &mut stages.plans)?
+        }
+        _ => encoder,
+    };
+
     // The encoder and where its bytes go.
     let out = stages.current;
     let (max_w, max_h) = encoder.max_size();
@@ -260,6 +268,46 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
         return Err(Error::limits(over_budget(&plan, &*plan.build.encoder)));
     }
     Ok(plan)
+}
+
+/// Heap of reading the blocks beside them: a PNG `iCCP`'s counting inflate (a 32 KiB window and
+/// the inflater's state).
+const READ_TRANSIENT: usize = 48 * 1024;
+
+/// The encoder writing the blocks the recipe keeps (read from the input, chosen by
+/// [`metadata::kept_blocks`]), and a plan line for the blocks held: those read (the ones not
+/// kept are dropped while planning, counted as an upper bound) and the sRGB profile made.
+#[allow(clippy::too_many_arguments)]
+fn keep_metadata(
+    recipe: &Recipe,
+    input: &Input,
+    header: &Header,
+    decoder: &dyn DecoderSpec,
+    colour: &ColourDecision,
+    output: ImageInfo,
+    g: &Resolved,
+    encoder: Arc<dyn EncoderSpec>,
+    plans: &mut Vec<StagePlan>,
+) -> Result<Arc<dyn EncoderSpec>> {
+    let read = if recipe.keep_metadata { decoder.read_embedded(input, header)? } else { Default::default() };
+    let read_bytes = read.heap_bytes();
+    let converted = matches!(colour, ColourDecision::Convert(_));
+    let turned_upright = recipe.auto_orient && header.exif_orientation.is_some_and(|o| o > 1) && g.orientation != Orientation::Identity;
+    let keep = metadata::Keep { metadata: recipe.keep_metadata, icc: recipe.keep_icc_profile };
+    let blocks = metadata::kept_blocks(read, keep, colour.icc(), converted, turned_upright, output.format.color.is_rgb());
+    if blocks.is_empty() {
+        return Ok(encoder);
+    }
+    // The input's profile as the colour stage read it is counted there; what is held here is
+    // the copy in the blocks (or the sRGB profile), the EXIF and the XMP.
+    plans.push(StagePlan {
+        name: "metadata".into(),
+        output,
+        heap_bytes: read_bytes + blocks.heap_bytes() + if recipe.keep_metadata { READ_TRANSIENT } else { 0 },
+        scratch_bytes: 0,
+        detail: format!("kept: {}", blocks.names()),
+    });
+    Ok(Arc::new(metadata::KeepMetadata::new(encoder, Arc::new(blocks))?))
 }
 
 /// The encoder: the recipe's configured one, or the format's from the generic options.

@@ -53,6 +53,7 @@ pub struct Recipe {
     pub(crate) shrink_on_load: bool,
     pub(crate) fail_on: FailOn,
     pub(crate) keep_icc_profile: bool,
+    pub(crate) keep_metadata: bool,
     pub(crate) page: u32,
     /// The first invalid call's message (reported by planning, so the chain stays fluent).
     pub(crate) deferred: Option<String>,
@@ -80,6 +81,7 @@ impl Default for Recipe {
             shrink_on_load: true,
             fail_on: FailOn::default(),
             keep_icc_profile: false,
+            keep_metadata: false,
             page: 0,
             deferred: None,
         }
@@ -409,6 +411,18 @@ pub trait Chain: Sized {
     /// profile is then never parsed.
     fn keep_icc_profile(mut self) -> Self {
         self.recipe_mut().keep_icc_profile = true;
+        self
+    }
+
+    /// Keeps the input's EXIF, XMP and ICC profile in the output (JPEG, PNG, WebP, TIFF), as
+    /// sharp's `withMetadata()`; by default all are stripped (a photo's GPS position must not
+    /// leak into a published thumbnail). When the pixels are auto-oriented, the kept EXIF's
+    /// orientation is rewritten to 1. The pixels are still converted to sRGB unless
+    /// [`keep_icc_profile`](Chain::keep_icc_profile) is set too, and then the output carries an
+    /// sRGB profile, not the input's (as sharp). A format that cannot store a block is an
+    /// [`Error::Unsupported`](crate::Error::Unsupported) at planning.
+    fn keep_metadata(mut self) -> Self {
+        self.recipe_mut().keep_metadata = true;
         self
     }
 

@@ -11,7 +11,8 @@ use super::decode::{read_metadata, scaled_size, DecodeOptions, JpegDecoder, Jpeg
 use super::encode::{JpegEncoder, Subsampling};
 use crate::codec::probe::Metadata;
 use crate::codec::registry::Codec;
-use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderSpec, Header};
+use crate::codec::metadata::Density;
+use crate::codec::spec::{DecodeRequest, DecoderSpec, Embedded, EncoderSpec, Header};
 use crate::codec::{EncodeOption, EncodeOptions, Format};
 use crate::error::{Error, Result};
 use crate::io::Input;
@@ -110,6 +111,16 @@ impl DecoderSpec for JpegDecoding {
             Some(decoder) => Ok(decoder),
             None => Ok(Box::new(JpegDecoder::new(input, options(request))?)),
         }
+    }
+
+    /// `APP1` EXIF and XMP, `APP2` ICC chunks ([`crate::codec::metadata::jpeg`]).
+    fn read_embedded(&self, input: &Input, header: &Header) -> Result<Embedded> {
+        crate::codec::metadata::jpeg::read_embedded(input, metadata(header)?.icc_profile_len)
+    }
+
+    /// The JFIF `APP0` density.
+    fn read_density(&self, input: &Input, _header: &Header) -> Result<Option<Density>> {
+        crate::codec::metadata::jpeg::density(input)
     }
 }
 

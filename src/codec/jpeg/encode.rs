@@ -18,7 +18,9 @@
 use std::cell::RefCell;
 use std::io::Write;
 
-use crate::codec::spec::{EncoderKind, EncoderSpec};
+use crate::codec::metadata::jpeg::{EXIF_SIGNATURE, XMP_SIGNATURE};
+use crate::codec::spec::{EncoderKind, EncoderSpec, Output};
+use crate::codec::Embedded;
 use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::ops::convert::{Background, Convert};
@@ -110,9 +112,40 @@ pub fn frame_bytes(width: u32, height: u32, rgb: bool, subsampling: Subsampling)
     components * (samples + samples / 64 * block)
 }
 
+/// Bytes an `APPn` segment's body may hold.
+const MAX_APP_BODY: usize = 65533;
+
+/// Checks that `blocks` fit JPEG segments: EXIF and XMP one `APP1` each (extended XMP is not
+/// written), the ICC profile at most 254 `APP2` chunks of 65519 bytes.
+fn check_blocks(blocks: &Embedded) -> Result<()> {
+    let too_big = |what: &str, len: usize, max: usize| {
+        Error::unsupported("JPEG", format!("keeping metadata: the {len}-byte {what} does not fit (at most {max} bytes)"))
+    };
+    if let Some(exif) = blocks.exif.as_ref().filter(|b| b.len() + EXIF_SIGNATURE.len() > MAX_APP_BODY) {
+        return Err(too_big("EXIF block", exif.len(), MAX_APP_BODY - EXIF_SIGNATURE.len()));
+    }
+    if let Some(xmp) = blocks.xmp.as_ref().filter(|b| b.len() + XMP_SIGNATURE.len() > MAX_APP_BODY) {
+        return Err(too_big("XMP packet (extended XMP is not written)", xmp.len(), MAX_APP_BODY - XMP_SIGNATURE.len()));
+    }
+    if let Some(icc) = blocks.icc.as_ref().filter(|b| b.len() > 254 * ICC_CHUNK) {
+        return Err(too_big("ICC profile", icc.len(), 254 * ICC_CHUNK));
+    }
+    Ok(())
+}
+
+/// Profile bytes per `APP2` chunk (65535 less the length, signature and sequence bytes).
+const ICC_CHUNK: usize = 65519;
+
 impl JpegEncoder {
     /// Pulls every row of `source` and writes a baseline JPEG to `writer`.
     pub fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
+        self.encode_keeping(source, writer, &Embedded::default())
+    }
+
+    /// As [`encode`](Self::encode), with the metadata `blocks` in `APP1` (EXIF, XMP) and `APP2`
+    /// (ICC, in 65519-byte chunks) segments after the JFIF header.
+    pub fn encode_keeping(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
+        check_blocks(blocks)?;
         let info = source.info();
         if info.width > u16::MAX as u32 || info.height > u16::MAX as u32 {
             return Err(Error::parameter(format!(
@@ -144,6 +177,16 @@ impl JpegEncoder {
         });
         encoder.set_progressive(self.progressive);
         encoder.set_optimized_huffman_tables(self.optimize_coding);
+        let segment_error = |e: jpeg_encoder::EncodingError| Error::parameter(format!("JPEG metadata segment: {e}"));
+        if let Some(exif) = &blocks.exif {
+            encoder.add_exif_metadata(exif).map_err(segment_error)?;
+        }
+        if let Some(xmp) = &blocks.xmp {
+            encoder.add_app_segment(1, [XMP_SIGNATURE, xmp].concat()).map_err(segment_error)?;
+        }
+        if let Some(icc) = &blocks.icc {
+            encoder.add_icc_profile(icc).map_err(segment_error)?;
+        }
         let result = encoder.encode_image(&rows);
         if let Some(error) = rows.state.into_inner().error {
             return Err(error);
@@ -217,6 +260,29 @@ impl EncoderSpec for JpegEncoder {
 
     fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
         JpegEncoder::encode(self, source, writer)
+    }
+
+    /// jpeg-encoder's copies of the blocks as segment bodies (signatures and chunk headers
+    /// added). jpeg-encoder 0.7 reserves 65519 bytes per ICC chunk and then appends 14 header
+    /// bytes and the chunk's data, so a chunk over 65505 bytes doubles its vector: 131038
+    /// bytes, and 65519 more while it moves.
+    fn metadata_heap_bytes(&self, blocks: &Embedded) -> Result<usize> {
+        check_blocks(blocks)?;
+        let icc = blocks.icc.as_ref().map_or(0, |p| {
+            let chunk_capacity = |data: usize| if data + 14 > ICC_CHUNK { 2 * ICC_CHUNK } else { ICC_CHUNK };
+            p.chunks(ICC_CHUNK).map(|c| chunk_capacity(c.len())).sum::<usize>() + ICC_CHUNK
+        });
+        let exif = blocks.exif.as_ref().map_or(0, |b| b.len() + EXIF_SIGNATURE.len());
+        let xmp = blocks.xmp.as_ref().map_or(0, |b| b.len() + XMP_SIGNATURE.len());
+        // The segment list's vector grows by doubling: room for 256 (kind, body) entries.
+        Ok(icc + exif + xmp + 256 * 32)
+    }
+
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
+        match output {
+            Output::Stream(w) => self.encode_keeping(source, w, blocks),
+            Output::Seekable(w) => self.encode_keeping(source, w, blocks),
+        }
     }
 }
 

@@ -14,7 +14,8 @@ use super::decode::{metadata_heap_bytes, read_header, PngDecodeOptions, PngDecod
 use super::encode::{PngCompression, PngEncoder};
 use crate::codec::probe::Metadata;
 use crate::codec::registry::Codec;
-use crate::codec::spec::{DecodeRequest, DecoderSpec, EncoderSpec, Header};
+use crate::codec::metadata::Density;
+use crate::codec::spec::{DecodeRequest, DecoderSpec, Embedded, EncoderSpec, Header};
 use crate::codec::{EncodeOption, EncodeOptions, Format};
 use crate::error::{Error, Result};
 use crate::io::{Input, InputReader};
@@ -116,6 +117,16 @@ impl DecoderSpec for PngDecoding {
             Some(decoder) => Ok(decoder),
             None => Ok(Box::new(PngDecoder::with_options(input, options(request))?)),
         }
+    }
+
+    /// `eXIf`, `iTXt` XMP and `iCCP` ([`crate::codec::metadata::png`]).
+    fn read_embedded(&self, input: &Input, _header: &Header) -> Result<Embedded> {
+        crate::codec::metadata::png::read_embedded(input)
+    }
+
+    /// The `pHYs` density.
+    fn read_density(&self, input: &Input, _header: &Header) -> Result<Option<Density>> {
+        crate::codec::metadata::png::density(input)
     }
 }
 

@@ -6,7 +6,9 @@
 
 use std::io::Write;
 
-use crate::codec::spec::EncoderSpec;
+use crate::codec::metadata::png::XMP_KEYWORD;
+use crate::codec::spec::{EncoderSpec, Output};
+use crate::codec::Embedded;
 use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::pipeline::RowSource;
@@ -55,6 +57,12 @@ impl Default for PngEncoder {
 impl PngEncoder {
     /// Pulls every row of `source` and writes a PNG to `writer`.
     pub fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
+        self.encode_keeping(source, writer, &Embedded::default())
+    }
+
+    /// As [`encode`](Self::encode), with the metadata `blocks` in chunks before the image data:
+    /// `iCCP` (the profile deflated), `eXIf`, and an uncompressed `iTXt` `XML:com.adobe.xmp`.
+    pub fn encode_keeping(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
         let info = source.info();
         let mut encoder = png::Encoder::new(writer, info.width, info.height);
         encoder.set_color(match info.format.color {
@@ -76,6 +84,18 @@ impl PngEncoder {
             }
         }
         let mut png_writer = encoder.write_header().map_err(encoding_error)?;
+        if let Some(icc) = &blocks.icc {
+            let mut chunk = b"icc\0\0".to_vec();
+            chunk.extend(miniz_oxide::deflate::compress_to_vec_zlib(icc, 6));
+            png_writer.write_chunk(png::chunk::iCCP, &chunk).map_err(encoding_error)?;
+        }
+        if let Some(exif) = &blocks.exif {
+            png_writer.write_chunk(png::chunk::eXIf, exif).map_err(encoding_error)?;
+        }
+        if let Some(xmp) = &blocks.xmp {
+            let chunk = [XMP_KEYWORD, b"\0\0\0\0\0", xmp].concat();
+            png_writer.write_chunk(png::chunk::iTXt, &chunk).map_err(encoding_error)?;
+        }
         let mut stream = png_writer.stream_writer().map_err(encoding_error)?;
         let sixteen = info.format.depth == BitDepth::Sixteen;
         let mut big_endian = Vec::new();
@@ -131,6 +151,22 @@ impl EncoderSpec for PngEncoder {
 
     fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
         PngEncoder::encode(self, source, writer)
+    }
+
+    /// The `iCCP` chunk (the profile deflated: at most its length plus a little) with
+    /// miniz_oxide's compressor while it deflates, and the `iTXt` chunk's copy of the XMP; one
+    /// at a time, before the image data's deflate state exists, counted as a sum.
+    fn metadata_heap_bytes(&self, blocks: &Embedded) -> Result<usize> {
+        let icc = blocks.icc.as_ref().map_or(0, |p| 2 * (p.len() + p.len() / 8 + 64) + ZLIB_STATE);
+        let xmp = blocks.xmp.as_ref().map_or(0, |b| b.len() + XMP_KEYWORD.len() + 5);
+        Ok(icc + xmp)
+    }
+
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
+        match output {
+            Output::Stream(w) => self.encode_keeping(source, w, blocks),
+            Output::Seekable(w) => self.encode_keeping(source, w, blocks),
+        }
     }
 }
 

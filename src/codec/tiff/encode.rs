@@ -38,8 +38,10 @@ use std::io::{SeekFrom, Write};
 use miniz_oxide::deflate::core::{compress_to_output, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus};
 
 use super::ifd::{self, tag, Entry, StripCounts, Values, Variant};
+use super::kept_metadata::{self, Kept};
 use super::lzw::{self, LzwEncoder};
-use crate::codec::spec::{EncoderSpec, WriteSeek};
+use crate::codec::spec::{EncoderSpec, Output, WriteSeek};
+use crate::codec::Embedded;
 use crate::codec::{Format, TiffCompression};
 use crate::error::{Error, Result};
 use crate::ops::convert::Convert;
@@ -185,6 +187,26 @@ impl TiffEncoder {
     /// Pulls every row of `source` and writes an uncompressed TIFF to `writer` in one pass;
     /// a compressed one needs [`TiffEncoder::encode_seekable`] and is refused here.
     pub fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
+        self.encode_keeping(source, Output::Stream(writer), &Embedded::default())
+    }
+
+    /// Pulls every row of `source` and writes the TIFF to `writer`, seeking back once to patch
+    /// the header when the strips are compressed. Offsets are relative to where the writer was.
+    pub fn encode_seekable(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek) -> Result<()> {
+        self.encode_keeping(source, Output::Seekable(writer), &Embedded::default())
+    }
+
+    /// As [`encode`](Self::encode) or [`encode_seekable`](Self::encode_seekable) (by `output`),
+    /// with the metadata `blocks` in the directory (see `super::kept_metadata`).
+    pub fn encode_keeping(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
+        match output {
+            Output::Stream(writer) => self.encode_stream(source, writer, blocks),
+            Output::Seekable(writer) if !self.compressed() => self.encode_uncompressed(source, writer, blocks),
+            Output::Seekable(writer) => self.encode_compressed(source, writer, blocks),
+        }
+    }
+
+    fn encode_stream(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
         if self.compressed() {
             return Err(Error::unsupported(
                 "TIFF",
@@ -194,18 +216,15 @@ impl TiffEncoder {
                 ),
             ));
         }
-        self.encode_uncompressed(source, writer)
+        self.encode_uncompressed(source, writer, blocks)
     }
 
-    /// Pulls every row of `source` and writes the TIFF to `writer`, seeking back once to patch
-    /// the header when the strips are compressed. Offsets are relative to where the writer was.
-    pub fn encode_seekable(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek) -> Result<()> {
-        if !self.compressed() {
-            return self.encode_uncompressed(source, writer);
-        }
+    /// Header, strips, directory, and one seek back to patch the header.
+    fn encode_compressed(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek, blocks: &Embedded) -> Result<()> {
         let base = writer.stream_position()?;
         let layout = self.layout(source.info());
         let variant = layout.variant;
+        let kept = Kept::new(blocks, variant.big);
         let mut out = Counting { inner: writer, written: 0 };
         out.write_all(&variant.header(0))?;
         let mut counts: Vec<u32> = Vec::with_capacity(layout.strips as usize);
@@ -231,8 +250,11 @@ impl TiffEncoder {
         }
         let ifd_at = out.written;
         let bits = big_bits(layout.stored);
-        let entries = self.entries(&layout, &bits, StripCounts::Recorded(&counts), variant.header_len());
+        let mut entries = self.entries(&layout, &bits, StripCounts::Recorded(&counts), variant.header_len());
+        let exif_at = ifd_at + variant.ifd_len(&entries) + kept.ifd_growth(variant);
+        kept.add_entries(&mut entries, exif_at);
         variant.write_ifd(&entries, ifd_at, &mut out)?;
+        out.write_all(&kept.exif_ifd(exif_at))?;
         let end = base + out.written;
         let (field, len) = variant.first_ifd_field();
         writer.seek(SeekFrom::Start(base + field))?;
@@ -241,19 +263,25 @@ impl TiffEncoder {
         Ok(())
     }
 
-    /// Header, IFD and strips in file order: every size is known before the first row.
-    fn encode_uncompressed(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
+    /// Header, IFD (and the EXIF sub-IFD) and strips in file order: every size is known before
+    /// the first row.
+    fn encode_uncompressed(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
         let layout = self.layout(source.info());
         let variant = layout.variant;
+        let kept = Kept::new(blocks, variant.big);
         let bits = big_bits(layout.stored);
         let ifd_at = variant.header_len();
-        let ifd_len = variant.ifd_len(&self.entries(&layout, &bits, layout.counts(), 0));
-        let data_start = ifd_at + ifd_len;
+        let ifd_len = variant.ifd_len(&self.entries(&layout, &bits, layout.counts(), 0)) + kept.ifd_growth(variant);
+        let exif_at = ifd_at + ifd_len;
+        let data_start = exif_at + kept.exif_len;
         if data_start + layout.counts().total() > variant.max_offset() {
             return Err(Error::limits("an uncompressed classic TIFF would pass 4 GiB"));
         }
         writer.write_all(&variant.header(ifd_at))?;
-        variant.write_ifd(&self.entries(&layout, &bits, layout.counts(), data_start), ifd_at, writer)?;
+        let mut entries = self.entries(&layout, &bits, layout.counts(), data_start);
+        kept.add_entries(&mut entries, exif_at);
+        variant.write_ifd(&entries, ifd_at, writer)?;
+        writer.write_all(&kept.exif_ifd(exif_at))?;
         self.each_strip(source, &layout, |strip| {
             to_little_endian(strip, layout.stored);
             writer.write_all(strip)?;
@@ -433,6 +461,14 @@ impl EncoderSpec for TiffEncoder {
 
     fn encode_seekable(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek) -> Result<()> {
         TiffEncoder::encode_seekable(self, source, writer)
+    }
+
+    fn metadata_heap_bytes(&self, blocks: &Embedded) -> Result<usize> {
+        Ok(kept_metadata::heap_bytes(blocks))
+    }
+
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
+        self.encode_keeping(source, output, blocks)
     }
 }
 

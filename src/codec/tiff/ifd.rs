@@ -14,6 +14,10 @@ use crate::error::{Error, Result};
 /// TIFF field types used here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum FieldType {
+    /// 8-bit unsigned (XMP).
+    Byte = 1,
+    /// Bytes of no stated type (an ICC profile).
+    Undefined = 7,
     /// 16-bit unsigned.
     Short = 3,
     /// 32-bit unsigned.
@@ -25,6 +29,7 @@ pub(super) enum FieldType {
 impl FieldType {
     fn size(self) -> u64 {
         match self {
+            FieldType::Byte | FieldType::Undefined => 1,
             FieldType::Short => 2,
             FieldType::Long => 4,
             FieldType::Long8 => 8,
@@ -94,6 +99,15 @@ pub(super) enum Values<'a> {
     },
     /// The strips' byte counts.
     StripByteCounts(StripCounts<'a>),
+    /// A block of bytes (an ICC profile, an XMP packet) of type `kind` (1 or 7).
+    Bytes {
+        /// BYTE or UNDEFINED.
+        kind: FieldType,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// A file offset (a sub-IFD's), LONG in classic TIFF, LONG8 in BigTIFF.
+    Offset(u64),
 }
 
 /// One IFD entry.
@@ -119,6 +133,9 @@ pub(super) mod tag {
     pub const PLANAR_CONFIGURATION: u16 = 284;
     pub const PREDICTOR: u16 = 317;
     pub const EXTRA_SAMPLES: u16 = 338;
+    pub const XMP: u16 = 700;
+    pub const EXIF_IFD: u16 = 34665;
+    pub const ICC_PROFILE: u16 = 34675;
 }
 
 /// Classic TIFF or BigTIFF.
@@ -198,6 +215,8 @@ impl Variant {
             Values::Shorts(v) => (FieldType::Short, v.len() as u64),
             Values::Long(_) => (FieldType::Long, 1),
             Values::StripOffsets { counts, .. } | Values::StripByteCounts(counts) => (self.offset_type(), counts.len()),
+            Values::Bytes { kind, bytes } => (*kind, bytes.len() as u64),
+            Values::Offset(_) => (self.offset_type(), 1),
         }
     }
 
@@ -296,6 +315,16 @@ impl Variant {
                     self.put_offset(buf, counts.get(i))?;
                 }
                 Ok(self.offset_type().size() * counts.len())
+            }
+            Values::Bytes { bytes, .. } => {
+                for piece in bytes.chunks(BUFFER_BYTES) {
+                    buf.put(piece)?;
+                }
+                Ok(bytes.len() as u64)
+            }
+            Values::Offset(v) => {
+                self.put_offset(buf, *v)?;
+                Ok(self.offset_type().size())
             }
         }
     }

@@ -5,6 +5,7 @@
 pub mod codec;
 pub mod encode;
 mod ifd;
+mod kept_metadata;
 mod lzw;
 
 pub use encode::TiffEncoder;

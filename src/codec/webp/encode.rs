@@ -11,7 +11,9 @@
 
 use std::io::Write;
 
-use crate::codec::spec::{EncoderKind, EncoderSpec};
+use crate::codec::metadata::webp::Vp8xWriter;
+use crate::codec::spec::{EncoderKind, EncoderSpec, Output};
+use crate::codec::Embedded;
 use crate::codec::Format;
 use crate::error::{Error, Result};
 use crate::ops::convert::Convert;
@@ -133,6 +135,23 @@ impl WebpEncoder {
 
     /// Pulls every row of `source` and writes a WebP file to `writer`.
     pub fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
+        self.encode_keeping(source, writer, &Embedded::default())
+    }
+
+    /// As [`encode`](Self::encode), the file extended (`VP8X`) with the metadata `blocks` in
+    /// `ICCP`, `EXIF` and `XMP ` chunks when there are any ([`Vp8xWriter`], on the stream).
+    pub fn encode_keeping(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
+        if blocks.is_empty() {
+            return self.encode_frame(source, writer);
+        }
+        let info = source.info();
+        let alpha = Self::frame_format(info.format).color.has_alpha();
+        let mut wrapped = Vp8xWriter::new(writer, blocks, info.width.max(1), info.height.max(1), alpha);
+        self.encode_frame(source, &mut wrapped)?;
+        wrapped.finish()
+    }
+
+    fn encode_frame(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
         self.validate()?;
         let info = source.info();
         if info.width > WEBP_MAX_SIZE || info.height > WEBP_MAX_SIZE || info.width == 0 || info.height == 0 {
@@ -214,6 +233,19 @@ impl EncoderSpec for WebpEncoder {
 
     fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
         WebpEncoder::encode(self, source, writer)
+    }
+
+    /// Nothing: the blocks are written from the caller's copy, the header rewritten in 30
+    /// bytes held inline.
+    fn metadata_heap_bytes(&self, _blocks: &Embedded) -> Result<usize> {
+        Ok(0)
+    }
+
+    fn encode_with_metadata(&self, source: &mut dyn RowSource, output: Output<'_>, blocks: &Embedded) -> Result<()> {
+        match output {
+            Output::Stream(w) => self.encode_keeping(source, w, blocks),
+            Output::Seekable(w) => self.encode_keeping(source, w, blocks),
+        }
     }
 }
 
