@@ -36,7 +36,7 @@ pub enum Format {
     Png,
     /// JPEG (JFIF / EXIF).
     Jpeg,
-    /// TIFF (written; reading comes later).
+    /// TIFF (classic and BigTIFF).
     Tiff,
     /// WebP (written; reading comes later).
     Webp,
