@@ -72,3 +72,36 @@ fn crop_and_thumbnail_match_the_png_copy() {
         assert!(x.as_raw() == y.as_raw(), "{args:?}");
     }
 }
+
+/// Mean absolute difference of two equally sized RGB images.
+fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| x.abs_diff(y) as u64).sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn a_display_p3_tiff_is_converted_through_its_embedded_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("src.png");
+    let p3 = dir.path().join("p3.tif");
+    let made = Command::new("vips").args(["zone", s(&dir.path().join("z.v")), "200", "150", "--uchar"]).status().is_ok_and(|st| st.success())
+        && Command::new("vips")
+            .args(["bandjoin", &format!("{0} {0} {0}", s(&dir.path().join("z.v"))), s(&dir.path().join("z3.v"))])
+            .status()
+            .is_ok_and(|st| st.success())
+        && Command::new("vips").args(["linear", s(&dir.path().join("z3.v")), s(&png), "0.5 1 0.8", "100 0 30", "--uchar"]).status().is_ok_and(|st| st.success())
+        && Command::new("vips").args(["icc_transform", s(&png), s(&p3), "p3"]).status().is_ok_and(|st| st.success());
+    if !made {
+        eprintln!("note: vips not installed or failed; skipped");
+        return;
+    }
+    let out = dir.path().join("out.png");
+    let run = stripflow(&["convert", s(&p3), s(&out)]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let (src, converted) = (image::open(&png).unwrap().to_rgb8(), image::open(&out).unwrap().to_rgb8());
+    let kept = dir.path().join("kept.png");
+    assert!(stripflow(&["convert", s(&p3), s(&kept), "--keep-icc"]).status.success());
+    let raw = image::open(&kept).unwrap().to_rgb8();
+    let (through_profile, ignoring_it) = (mean_difference(&src, &converted), mean_difference(&src, &raw));
+    assert!(through_profile < 1.0 && ignoring_it > 3.0, "sRGB -> P3 -> sRGB differs by {through_profile}, the P3 numbers as sRGB by {ignoring_it}");
+}

@@ -160,7 +160,8 @@ pub fn generate(spec: &InputSpec, path: &Path) -> Result<()> {
             let status = Command::new("vips")
                 .arg("tiffsave")
                 .arg(&png)
-                .arg(format!("{}[tile,tile-width=256,tile-height=256,compression=lzw,predictor=horizontal]", path.display()))
+                .arg(path)
+                .args(["--tile", "--tile-width", "256", "--tile-height", "256", "--compression", "lzw", "--predictor", "horizontal"])
                 .status();
             let _ = std::fs::remove_file(&png);
             if !status.is_ok_and(|s| s.success()) {
