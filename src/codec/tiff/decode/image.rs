@@ -363,7 +363,7 @@ fn read_color(input: &Input, dir: &Directory, bits: u8, samples: usize) -> Resul
         }
         4 => return Err(Error::unsupported("TIFF", "transparency masks (photometric 4)")),
         6 => return Err(Error::unsupported("TIFF", "YCbCr images (photometric 6)")),
-        8 | 9 | 10 => return Err(Error::unsupported("TIFF", "CIE L*a*b* images")),
+        8..=10 => return Err(Error::unsupported("TIFF", "CIE L*a*b* images")),
         other => return Err(Error::unsupported("TIFF", format!("photometric interpretation {other}"))),
     };
     if samples < color.samples() {
@@ -372,7 +372,7 @@ fn read_color(input: &Input, dir: &Directory, bits: u8, samples: usize) -> Resul
     if bits == 16 && matches!(color, Color::Palette(_)) {
         return Err(Error::unsupported("TIFF", "16-bit palette indices"));
     }
-    if bits < 8 && !matches!(color, Color::Gray { .. } | Color::Palette(_)) || bits < 8 && samples > 1 {
+    if bits < 8 && (samples > 1 || !matches!(color, Color::Gray { .. } | Color::Palette(_))) {
         return Err(Error::unsupported("TIFF", format!("{bits}-bit samples other than gray or palette")));
     }
     Ok(color)

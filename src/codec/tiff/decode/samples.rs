@@ -149,7 +149,7 @@ impl Converter {
                 let a = self.sample(planes, sx, index);
                 if associated {
                     for p in px.iter_mut().take(n) {
-                        *p = if a == 0 { 0 } else { ((*p * max + a / 2) / a).min(max) };
+                        *p = (*p * max + a / 2).checked_div(a).map_or(0, |v| v.min(max));
                     }
                 }
                 px[n] = a;

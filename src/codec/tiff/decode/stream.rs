@@ -140,9 +140,20 @@ pub(crate) struct ChunkStream {
 }
 
 impl ChunkStream {
-    /// A stream for chunks of `compression`, whose largest is `max_chunk` bytes.
-    pub(crate) fn new(input: Input, compression: Compression, max_chunk: u64) -> ChunkStream {
-        let piece = if compression == Compression::None { 0 } else { (max_chunk as usize).min(MAX_PIECE) };
+    /// The piece buffer of each of `streams` streams reading chunks of `compression` whose
+    /// largest is `max_chunk` bytes: [`MAX_PIECE`] shared out among the streams (at least 4 KiB
+    /// each), never more than the largest chunk, none for uncompressed chunks (at least 1 byte).
+    pub(crate) fn piece_for(compression: Compression, max_chunk: u64, streams: usize) -> usize {
+        if compression == Compression::None {
+            return 1;
+        }
+        let share = (MAX_PIECE / streams.max(1)).max(4096);
+        (max_chunk.min(share as u64) as usize).max(1)
+    }
+
+    /// A stream for chunks of `compression`, read through a piece buffer of `piece` bytes
+    /// ([`ChunkStream::piece_for`]).
+    pub(crate) fn new(input: Input, compression: Compression, piece: usize) -> ChunkStream {
         let state = match compression {
             Compression::None => State::Raw { pos: 0, end: 0 },
             Compression::PackBits => State::PackBits { literal: 0, repeat: 0, byte: 0 },
@@ -160,10 +171,9 @@ impl ChunkStream {
         ChunkStream { input, feed, state, empty: false }
     }
 
-    /// Heap the stream holds for `compression` and chunks of at most `max_chunk` bytes: the
-    /// same sizes [`ChunkStream::new`] allocates.
-    pub(crate) fn heap_bytes_for(compression: Compression, max_chunk: u64) -> usize {
-        let piece = if compression == Compression::None { 0 } else { (max_chunk as usize).min(MAX_PIECE).max(1) };
+    /// Heap the stream holds for `compression` and a piece buffer of `piece` bytes: the same
+    /// sizes [`ChunkStream::new`] allocates.
+    pub(crate) fn heap_bytes_for(compression: Compression, piece: usize) -> usize {
         let state = match compression {
             Compression::None | Compression::PackBits => 0,
             Compression::Lzw => std::mem::size_of::<LzwDecoder>() + super::lzw::HEAP_BYTES,
