@@ -4,7 +4,7 @@
 # Seeds: every PNG and JPEG under 64 KiB in the repository's fixtures/ and, if present, in
 # $STRIPFLOW_FIXTURES (default /work/shared/fixtures); plus small generated files (PNG colour
 # types and ancillary chunks, JPEGs with EXIF orientations 1..8 and ICC segments, and shrunk
-# copies of the EXIF photos when a built stripflow CLI is found). The `chain` target's seeds are
+# copies of the EXIF photos, with TIFF copies, when a built stripflow CLI is found). The `chain` target's seeds are
 # the same images behind a 24-byte header that chooses the operations (see fuzz_targets/chain.rs).
 # Re-running replaces the seeds; units libFuzzer added to the corpus are kept.
 set -euo pipefail
@@ -26,6 +26,7 @@ if [ -n "$cli" ] && [ -d ../fixtures/exif-orientation ]; then
   for n in 1 6 8; do
     "$cli" convert ../fixtures/exif-orientation/Landscape_$n.jpg "$gen/photo-$n.jpg" --rotate none --resize 96x64 --quality 60 >/dev/null
     "$cli" convert ../fixtures/exif-orientation/Portrait_$n.jpg "$gen/photo-p$n.png" --rotate none --resize 40x60 >/dev/null
+    "$cli" convert "$gen/photo-p$n.png" "$gen/photo-p$n.tif" --tiff-compression lzw >/dev/null
   done
 else
   echo "seed.sh: no built stripflow CLI; skipping the shrunk EXIF photos" >&2
@@ -106,7 +107,7 @@ for d in dirs:
     for root, _, files in os.walk(d):
         for f in sorted(files):
             path = os.path.join(root, f)
-            if f.lower().endswith((".png", ".jpg", ".jpeg")) and os.path.getsize(path) < LIMIT:
+            if f.lower().endswith((".png", ".jpg", ".jpeg", ".tif", ".tiff")) and os.path.getsize(path) < LIMIT:
                 images.setdefault(os.path.relpath(path, d), open(path, "rb").read())
 images.update(generated)
 
@@ -127,7 +128,7 @@ def chain_header():
 counts = {}
 for name, data in sorted(images.items()):
     targets = ["strip_height", "chain"]
-    targets.append("decode_png" if data.startswith(b"\x89PNG") else "decode_jpeg")
+    targets.append("decode_png" if data.startswith(b"\x89PNG") else "decode_tiff" if data[:2] in (b"II", b"MM") else "decode_jpeg")
     for t in targets:
         if t == "chain":
             for _ in range(2):

@@ -36,6 +36,9 @@ pub enum InputKind {
     PngRgba,
     /// 8-bit RGB PNG, Adam7-interlaced.
     InterlacedPngRgb,
+    /// 8-bit RGB TIFF in 256x256 LZW tiles with the horizontal predictor, written by libvips
+    /// from the PNG of the same size (what scanners and slide tools produce).
+    TiledTiff,
 }
 
 /// One input image.
@@ -58,13 +61,19 @@ impl InputSpec {
             InputKind::PngRgb => "png-rgb",
             InputKind::PngRgba => "png-rgba",
             InputKind::InterlacedPngRgb => "ipng-rgb",
+            InputKind::TiledTiff => "tiled-tiff",
         };
         format!("{kind}-{}x{}", self.width, self.height)
     }
 
     /// File name in the cache.
     pub fn file_name(&self) -> String {
-        format!("{}.{}", self.stem(), if self.is_jpeg() { "jpg" } else { "png" })
+        let ext = match self.kind {
+            _ if self.is_jpeg() => "jpg",
+            InputKind::TiledTiff => "tif",
+            _ => "png",
+        };
+        format!("{}.{ext}", self.stem())
     }
 
     /// Whether the input is a JPEG.
@@ -80,6 +89,7 @@ impl InputSpec {
             InputKind::PngRgb => "RGB PNG",
             InputKind::PngRgba => "RGBA PNG",
             InputKind::InterlacedPngRgb => "interlaced RGB PNG",
+            InputKind::TiledTiff => "tiled LZW TIFF",
         };
         format!("{}x{} {kind}", self.width, self.height)
     }
@@ -143,6 +153,20 @@ pub fn generate(spec: &InputSpec, path: &Path) -> Result<()> {
             let mut out = create()?;
             write_interlaced_png(&mut || Synthetic::new(w, h, PixelFormat::RGB8, SEED), &mut out)?;
             out.flush()?;
+        }
+        InputKind::TiledTiff => {
+            let png = path.with_extension("source.png");
+            generate(&InputSpec { kind: InputKind::PngRgb, ..spec.clone() }, &png)?;
+            let status = Command::new("vips")
+                .arg("tiffsave")
+                .arg(&png)
+                .arg(path)
+                .args(["--tile", "--tile-width", "256", "--tile-height", "256", "--compression", "lzw", "--predictor", "horizontal"])
+                .status();
+            let _ = std::fs::remove_file(&png);
+            if !status.is_ok_and(|s| s.success()) {
+                bail!("the tiled TIFF input needs libvips (`vips tiffsave`)");
+            }
         }
     }
     Ok(())

@@ -212,6 +212,8 @@ pub fn matrix(preset: Preset) -> Vec<Job> {
     jobs.push(Job::new(sq(Jpeg, base), Op::Width(base / 4), "avif", &[]));
     jobs.push(Job::new(sq(Jpeg, base), Op::Width(thumb), "avif", &[]));
     jobs.push(Job::new(sq(PngRgb, base), Op::Transcode, "webp", &[]));
+    // Tiled TIFF input (issue 12): a 256-wide thumbnail, streamed one row of tiles at a time.
+    jobs.push(Job::new(sq(TiledTiff, big), Op::Width(thumb), "jpg", &[]));
     for w in [1, 16, base / 4, base] {
         jobs.push(Job::new(sq(Jpeg, base), Op::Width(w), "jpg", &[Scale]));
     }

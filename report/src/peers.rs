@@ -225,8 +225,9 @@ impl Tool {
                 a.extend([input.into(), output.into()]);
             }
             Tool::ImageCrate => {
-                // The image crate writes lossless WebP only, and AVIF not in this build.
-                if job.whole_frame_output() {
+                // The image crate writes lossless WebP only, and AVIF not in this build; it is
+                // built without TIFF.
+                if job.whole_frame_output() || job.input.kind == crate::inputs::InputKind::TiledTiff {
                     return None;
                 }
                 a.extend([exe.as_os_str().to_owned(), s("baseline")]);

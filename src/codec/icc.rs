@@ -2,7 +2,8 @@
 //!
 //! Neither reading a file's metadata nor decoding it assembles or inflates its ICC profile: a
 //! JPEG's `APP2` chunks are only noted (where and how long, with no allocation), a PNG's `iCCP`
-//! chunk is skipped. Colour management asks for the profile with [`read_icc_profile`]; before it
+//! chunk is skipped, a TIFF's tag 34675 (first directory) is only located. Colour management asks
+//! for the profile with [`read_icc_profile`]; before it
 //! does, [`icc_profile_len`] says how many bytes the profile would take, so that a planner can
 //! count them.
 //!
@@ -59,6 +60,7 @@ pub fn icc_profile_len(input: &Input) -> Result<Option<usize>> {
             None => None,
         },
         Some(Format::Webp) => super::webp::decode_header::read_header(input)?.icc.map(|r| r.len()),
+        Some(Format::Tiff) => super::tiff::decode::spec::icc_profile_field(input)?.map(|(_, len)| len),
         Some(other) => return Err(Error::unsupported("input", format!("ICC profiles of {other} files are not read"))),
         None => return Err(Error::format("image", "not a PNG or JPEG file (unknown signature)")),
     };
@@ -121,6 +123,14 @@ pub fn read_icc_profile(input: &Input) -> Result<Option<Vec<u8>>> {
             if input.read_at(range.start, &mut profile)? != range.len() {
                 return Err(Error::format("WebP", "ICCP chunk truncated"));
             }
+            Ok(Some(profile))
+        }
+        Some(Format::Tiff) => {
+            // Tag 34675 of the first directory, stored as is: read by position.
+            let Some((offset, len)) = super::tiff::decode::spec::icc_profile_field(input)? else { return Ok(None) };
+            check_icc_len(len)?;
+            let mut profile = vec![0u8; len];
+            super::tiff::decode::directory::read_exact(input, offset, &mut profile, "ICC profile")?;
             Ok(Some(profile))
         }
         Some(other) => Err(Error::unsupported("input", format!("ICC profiles of {other} files are not read"))),

@@ -40,7 +40,7 @@ pub enum Format {
     Png,
     /// JPEG (JFIF / EXIF).
     Jpeg,
-    /// TIFF (written; reading comes later).
+    /// TIFF (classic and BigTIFF).
     Tiff,
     /// WebP (read and written).
     Webp,

@@ -32,6 +32,9 @@ pub struct Metadata {
     pub decoded_format: String,
     /// Pages (TIFF directories, GIF or WebP frames) in the file; 1 for single-image formats.
     pub pages: u32,
+    /// How the pixels are stored, where the format has choices worth printing (TIFF:
+    /// "lzw + predictor, tiles 256x256"); empty otherwise.
+    pub layout: String,
 }
 
 impl Metadata {
@@ -47,7 +50,7 @@ impl Metadata {
     pub fn to_json(&self) -> String {
         let (ow, oh) = self.oriented_size();
         format!(
-            "{{\"format\":\"{}\",\"width\":{},\"height\":{},\"oriented_width\":{},\"oriented_height\":{},\"color\":\"{}\",\"bit_depth\":{},\"interlaced\":{},\"progressive\":{},\"orientation\":{},\"decoded_format\":\"{}\",\"pages\":{}}}",
+            "{{\"format\":\"{}\",\"width\":{},\"height\":{},\"oriented_width\":{},\"oriented_height\":{},\"color\":\"{}\",\"bit_depth\":{},\"interlaced\":{},\"progressive\":{},\"orientation\":{},\"decoded_format\":\"{}\",\"pages\":{},\"layout\":\"{}\"}}",
             self.format.name(),
             self.width,
             self.height,
@@ -59,7 +62,8 @@ impl Metadata {
             self.progressive,
             self.orientation.map_or("null".to_string(), |o| o.to_string()),
             self.decoded_format,
-            self.pages
+            self.pages,
+            self.layout
         )
     }
 }
@@ -83,6 +87,9 @@ impl std::fmt::Display for Metadata {
         match self.orientation {
             Some(o) => writeln!(f, "orientation:  {o}")?,
             None => writeln!(f, "orientation:  none")?,
+        }
+        if !self.layout.is_empty() {
+            writeln!(f, "storage:      {}", self.layout)?;
         }
         if self.pages > 1 {
             writeln!(f, "pages:        {}", self.pages)?;

@@ -57,6 +57,16 @@ impl DecoderSpec for BmpDecoding {
             orientation: None,
             decoded_format: h.output.to_string(),
             pages: 1,
+            layout: format!(
+                "{}, {}",
+                match h.compression {
+                    super::header::Compression::Rgb => "uncompressed",
+                    super::header::Compression::Bitfields => "uncompressed with bit fields",
+                    super::header::Compression::Rle8 => "RLE8",
+                    super::header::Compression::Rle4 => "RLE4",
+                },
+                if h.top_down { "top-down" } else { "bottom-up" }
+            ),
         };
         Ok(Header::new(Format::Bmp, info, None, metadata, Arc::new(Arc::new(h))))
     }

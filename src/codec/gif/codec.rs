@@ -54,6 +54,7 @@ impl DecoderSpec for GifDecoding {
             orientation: None,
             decoded_format: format.to_string(),
             pages: layout.frames,
+            layout: String::new(),
         };
         Ok(Header::new(Format::Gif, info, None, metadata, Arc::new(Arc::new(layout))))
     }

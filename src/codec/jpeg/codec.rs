@@ -73,6 +73,7 @@ impl DecoderSpec for JpegDecoding {
                 orientation: m.orientation,
                 decoded_format: format.to_string(),
                 pages: 1,
+                layout: String::new(),
             },
             Arc::new(m),
         ))

@@ -101,6 +101,7 @@ impl DecoderSpec for PngDecoding {
                 orientation: h.orientation,
                 decoded_format: h.output.to_string(),
                 pages: 1,
+                layout: String::new(),
             },
             Arc::new(h),
         ))

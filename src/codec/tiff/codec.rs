@@ -1,6 +1,5 @@
-//! TIFF's registry entry: the signatures (classic and BigTIFF, both byte orders) and the
-//! encoder from options. TIFF is written, not read yet: an input TIFF is a typed
-//! `Unsupported` error.
+//! TIFF's registry entry: the signatures (classic and BigTIFF, both byte orders), the streaming
+//! decoder ([`super::decode`]) and the encoder from options.
 
 use std::sync::Arc;
 
@@ -19,7 +18,7 @@ pub const CODEC: Codec = Codec {
     aliases: &["tif"],
     extensions: &["tif", "tiff"],
     sniff: |b| b.starts_with(b"II*\0") || b.starts_with(b"MM\0*") || b.starts_with(b"II+\0") || b.starts_with(b"MM\0+"),
-    decoder: None,
+    decoder: Some(&super::decode::TiffDecoding),
     encoder: Some(encoder),
 };
 

@@ -176,6 +176,7 @@ impl DecoderSpec for WebpDecoding {
             orientation: None,
             decoded_format: format.to_string(),
             pages: h.frames,
+            layout: format!("{}{}", if h.lossy { "lossy" } else { "lossless" }, if h.frames > 1 { ", animated" } else { "" }),
         };
         Ok(Header::new(Format::Webp, info, None, metadata, Arc::new(WebpPage { header: h, page })))
     }
