@@ -84,3 +84,33 @@ fn gif_and_webp_info_pages_and_convert() {
         }
     }
 }
+
+fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| x.abs_diff(y) as u64).sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+/// A lossless WebP whose numbers are Display P3 (its ICCP chunk says so) is converted to sRGB by
+/// default and left alone with `--keep-icc`, as a TIFF or PNG is.
+#[test]
+fn a_display_p3_webp_is_converted_through_its_iccp_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let vips = |args: &[&str]| Command::new("vips").args(args).status().is_ok_and(|st| st.success());
+    let made = vips(&["zone", &p("z.v"), "200", "150", "--uchar"])
+        && vips(&["bandjoin", &format!("{0} {0} {0}", p("z.v")), &p("z3.v")])
+        && vips(&["linear", &p("z3.v"), &p("src.png"), "0.5 1 0.8", "100 0 30", "--uchar"])
+        && vips(&["icc_transform", &p("src.png"), &format!("{}[lossless]", p("p3.webp")), "p3"]);
+    if !made {
+        eprintln!("note: vips not installed or failed; skipped");
+        return;
+    }
+    assert!(info_json(Path::new(&p("p3.webp"))).contains("\"format\":\"webp\""));
+    let run = stripflow(&["convert", &p("p3.webp"), &p("out.png")]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stripflow(&["convert", &p("p3.webp"), &p("kept.png"), "--keep-icc"]).status.success());
+    let src = image::open(p("src.png")).unwrap().to_rgb8();
+    let through_profile = mean_difference(&src, &image::open(p("out.png")).unwrap().to_rgb8());
+    let ignoring_it = mean_difference(&src, &image::open(p("kept.png")).unwrap().to_rgb8());
+    assert!(through_profile < 1.0 && ignoring_it > 3.0, "sRGB -> P3 -> sRGB differs by {through_profile}, the P3 numbers as sRGB by {ignoring_it}");
+}

@@ -61,7 +61,7 @@ pub(crate) fn decide(
     fail_on: FailOn,
     max_memory: usize,
 ) -> Result<ColourDecision> {
-    if !matches!(format, Format::Jpeg | Format::Png | Format::Tiff) {
+    if !matches!(format, Format::Jpeg | Format::Png | Format::Tiff | Format::Webp) {
         return Ok(ColourDecision::Srgb(None));
     }
     // Reading the profile (and the parser's copy of it) must itself fit the budget: refused
