@@ -74,7 +74,7 @@ pub struct JobArgs {
     /// Example: --keep-metadata
     #[arg(long)]
     keep_metadata: bool,
-    /// Which page of a multi-page input to read (a TIFF directory, a GIF frame), 0 for the first.
+    /// Which page of a multi-page input to read (a TIFF directory, a GIF or WebP animation frame), 0 for the first.
     /// Example: --page 2
     #[arg(long, default_value_t = 0)]
     page: u32,
