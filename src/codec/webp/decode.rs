@@ -5,6 +5,9 @@
 //! decoded when the decoder is built and rows are served from it. Its `heap_bytes` is the frame
 //! plus image-webp's working memory ([`decoder_heap_bytes`], measured with dhat: see
 //! `docs/webp-decode-memory.md`), so the planner refuses a frame over the budget before decoding.
+//! With the `webp-lossy` feature, still lossy frames without alpha go through libwebp instead,
+//! which scales while it decodes (`decode_libwebp`); the decoder then offers
+//! shrink-on-load, and the kinds image-webp still decodes are box-shrunk in place.
 //! The header comes from our own RIFF walk ([`super::decode_header`]), so `stripflow info` reads
 //! a few bytes a chunk and decodes nothing.
 
@@ -134,9 +137,61 @@ impl RowSource for WebpDecoder {
     }
 }
 
+/// Shrinks the `info`-sized frame held in `frame` by `d` in place: each output pixel the mean of
+/// its `d` x `d` block (blocks at the right and bottom edges cut short, sides rounded up as
+/// [`DecoderSpec::scaled_size`] does). The shrink-on-load of the image-webp path (animations,
+/// alpha and lossless files), which holds the whole frame anyway: no new allocation.
+fn box_shrink_in_place(frame: &mut Vec<u8>, info: ImageInfo, d: u32) -> ImageInfo {
+    let channels = info.format.bytes_per_pixel();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let (sw, sh) = (info.width.div_ceil(d), info.height.div_ceil(d));
+    let d = d as usize;
+    let mut sums = [0u32; 4];
+    for oy in 0..sh as usize {
+        let rows = oy * d..((oy + 1) * d).min(h);
+        for ox in 0..sw as usize {
+            let cols = ox * d..((ox + 1) * d).min(w);
+            sums.fill(0);
+            for y in rows.clone() {
+                for x in cols.clone() {
+                    let at = (y * w + x) * channels;
+                    for (c, sum) in sums.iter_mut().enumerate().take(channels) {
+                        *sum += frame[at + c] as u32;
+                    }
+                }
+            }
+            let n = (rows.len() * cols.len()) as u32;
+            // The output pixel (oy, ox) lies at or before the block's first input pixel, all of
+            // whose reads are done, so writing in place never clobbers an unread input.
+            let out = (oy * sw as usize + ox) * channels;
+            for c in 0..channels {
+                frame[out + c] = ((sums[c] + n / 2) / n) as u8;
+            }
+        }
+    }
+    frame.truncate(sw as usize * sh as usize * channels);
+    ImageInfo { width: sw, height: sh, format: info.format }
+}
+
 /// The WebP decoder as a [`DecoderSpec`].
 #[derive(Debug)]
 pub struct WebpDecoding;
+
+/// Shrink-on-load factors: libwebp scales a still lossy frame while decoding it; other kinds are
+/// decoded whole by image-webp and box-shrunk in place. Without libwebp, none.
+#[cfg(feature = "webp-lossy")]
+const SHRINK_FACTORS: &[u8] = &[16, 8, 4, 2, 1];
+#[cfg(not(feature = "webp-lossy"))]
+const SHRINK_FACTORS: &[u8] = &[1];
+
+/// A [`DecodeRequest::shrink`] this decoder offers, or a parameter error.
+fn check_shrink(shrink: u8) -> Result<()> {
+    if SHRINK_FACTORS.contains(&shrink) {
+        Ok(())
+    } else {
+        Err(Error::parameter(format!("WebP cannot shrink on load by {shrink}")))
+    }
+}
 
 fn page(header: &Header) -> Result<&WebpPage> {
     header.parsed::<WebpPage>().ok_or_else(|| Error::parameter("a WebP decoder was given another format's header"))
@@ -181,17 +236,42 @@ impl DecoderSpec for WebpDecoding {
         Ok(Header::new(Format::Webp, info, None, metadata, Arc::new(WebpPage { header: h, page })))
     }
 
-    fn heap_lower_bound(&self, header: &Header, _request: &DecodeRequest) -> usize {
-        page(header).map_or(0, |p| decoder_heap_bytes(&Input::from_static(b""), &p.header))
+    fn shrink_factors(&self) -> &'static [u8] {
+        SHRINK_FACTORS
     }
 
-    /// The frame and image-webp's working memory ([`decoder_heap_bytes`]).
-    fn heap_bytes(&self, input: &Input, header: &Header, _request: &DecodeRequest) -> Result<usize> {
-        Ok(decoder_heap_bytes(input, &page(header)?.header))
+    fn heap_lower_bound(&self, header: &Header, request: &DecodeRequest) -> usize {
+        self.heap_bytes(&Input::from_static(b""), header, request).unwrap_or(0)
     }
 
-    fn build(&self, input: Input, header: &Header, _request: &DecodeRequest) -> Result<BoxedSource> {
-        Ok(Box::new(WebpDecoder::new(&input, page(header)?)?))
+    /// Through libwebp (a still lossy frame without alpha, `webp-lossy` feature): the scaled
+    /// frame and libwebp's working memory (`decode_libwebp::heap_bytes`); otherwise the
+    /// whole frame and image-webp's working memory ([`decoder_heap_bytes`]).
+    fn heap_bytes(&self, input: &Input, header: &Header, request: &DecodeRequest) -> Result<usize> {
+        let p = page(header)?;
+        check_shrink(request.shrink)?;
+        #[cfg(feature = "webp-lossy")]
+        if super::decode_libwebp::serves(&p.header) {
+            let scaled = self.scaled_size(header, request.shrink);
+            return Ok(super::decode_libwebp::heap_bytes(input, &p.header, scaled));
+        }
+        Ok(decoder_heap_bytes(input, &p.header))
+    }
+
+    fn build(&self, input: Input, header: &Header, request: &DecodeRequest) -> Result<BoxedSource> {
+        let p = page(header)?;
+        check_shrink(request.shrink)?;
+        #[cfg(feature = "webp-lossy")]
+        if super::decode_libwebp::serves(&p.header) {
+            let scaled = self.scaled_size(header, request.shrink);
+            return Ok(Box::new(super::decode_libwebp::LibwebpDecoder::new(&input, &p.header, scaled)?));
+        }
+        let mut decoder = WebpDecoder::new(&input, p)?;
+        if request.shrink > 1 {
+            decoder.info = box_shrink_in_place(&mut decoder.frame, decoder.info, request.shrink as u32);
+            decoder.rows = RowCounter::new(decoder.info.height);
+        }
+        Ok(Box::new(decoder))
     }
 
     /// The `ICCP`, `EXIF` and `XMP ` chunks, each if at most [`Embedded::MAX_BLOCK_BYTES`] and

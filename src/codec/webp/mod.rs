@@ -13,11 +13,14 @@
 //!   rather than silently ignored.
 //!
 //! Reading: [`decode`] (image-webp, whole frame, priced) over our own RIFF walk
-//! ([`decode_header`]).
+//! ([`decode_header`]); with the `webp-lossy` feature, still lossy frames without alpha go
+//! through libwebp, which shrinks on load (`decode_libwebp`).
 
 pub mod codec;
 pub mod decode;
 pub mod decode_header;
+#[cfg(feature = "webp-lossy")]
+pub mod decode_libwebp;
 pub mod encode;
 #[cfg(feature = "webp-lossy")]
 mod libwebp;
