@@ -129,7 +129,9 @@ fn main() {
         let (_, _, _, planned) = prepare(&path, region);
         let peak = t.measure("tiled_16384x1024_crop", || prepare(&path, region), decode);
         check_account(&mut t, "tiled crop 600x500", peak, planned, 600 * 3);
-        t.check_at_most("tiled crop 600x500: peak <= 256 KiB (3 tile columns)", peak, MIB / 4);
+        // The crop's 3 tile columns are a small row of tiles, so they are buffered whole (the
+        // decoder buffers a row of tiles up to 8 MiB: faster than 3 interleaved streams).
+        t.check_at_most("tiled crop 600x500: peak <= its 3 buffered 256x256 RGB tiles + 128 KiB", peak, 3 * 256 * 256 * 3 + MIB / 8);
     }
 
     t.finish();
