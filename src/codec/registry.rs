@@ -178,7 +178,7 @@ pub fn read_page_header(input: &Input, page: u32) -> Result<Header> {
     let codec = sniff(&head[..got])?;
     let decoder = codec
         .decoder
-        .ok_or_else(|| Error::unsupported("input", format!("{} is written but not read by stripflow", codec.name)))?;
+        .ok_or_else(|| Error::unsupported("input", format!("{} images are written but not read by stripflow (it reads {})", codec.label, readable())))?;
     HEADER_PARSES.fetch_add(1, Ordering::Relaxed);
     decoder.read_page_header(input, page)
 }
@@ -194,7 +194,7 @@ pub fn encoder(format: Format, options: &EncodeOptions) -> Result<Arc<dyn Encode
     let codec = codec(format);
     let make = codec
         .encoder
-        .ok_or_else(|| Error::unsupported("output", format!("{} is read but not written by stripflow", codec.name)))?;
+        .ok_or_else(|| Error::unsupported("output", format!("{} is read but not written by stripflow (it writes {})", codec.label, writable())))?;
     make(options)
 }
 
