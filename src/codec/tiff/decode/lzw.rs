@@ -31,17 +31,23 @@ struct Entry {
 /// Heap of an [`LzwDecoder`].
 pub(crate) const HEAP_BYTES: usize = TABLE * std::mem::size_of::<Entry>() + TABLE;
 
+/// No previous code (after a Clear code or at the chunk's start).
+const NONE: u16 = u16::MAX;
+
 /// The decoder's state within one chunk.
 #[derive(Debug)]
 pub(crate) struct LzwDecoder {
-    table: Box<[Entry]>,
+    table: Box<[Entry; TABLE]>,
     /// The part of the last string that did not fit in the caller's slice.
-    overflow: Box<[u8]>,
+    overflow: Box<[u8; TABLE]>,
     overflow_at: usize,
     overflow_end: usize,
     next: u16,
     width: u32,
-    previous: Option<u16>,
+    /// The previous code, or [`NONE`].
+    previous: u16,
+    /// Unread bits: the low `bit_count` bits (new-style: the oldest highest; old-style: the
+    /// oldest lowest).
     bits: u64,
     bit_count: u32,
     /// Old-style: LSB-first codes, no early change.
@@ -50,21 +56,29 @@ pub(crate) struct LzwDecoder {
     ended: bool,
 }
 
+/// The code width once the next free code is `next` (`early`: 1 for new-style streams).
+#[inline]
+fn width_for(next: u16, early: u16) -> u32 {
+    let n = next + early;
+    9 + (n >= 512) as u32 + (n >= 1024) as u32 + (n >= 2048) as u32
+}
+
 impl LzwDecoder {
     /// A decoder with its table allocated.
     pub(crate) fn new() -> LzwDecoder {
-        let mut table = vec![Entry::default(); TABLE].into_boxed_slice();
+        let mut table: Box<[Entry; TABLE]> =
+            vec![Entry::default(); TABLE].into_boxed_slice().try_into().expect("TABLE entries");
         for (i, e) in table.iter_mut().enumerate().take(256) {
             *e = Entry { prefix: 0, len: 1, last: i as u8, first: i as u8 };
         }
         LzwDecoder {
             table,
-            overflow: vec![0u8; TABLE].into_boxed_slice(),
+            overflow: vec![0u8; TABLE].into_boxed_slice().try_into().expect("TABLE bytes"),
             overflow_at: 0,
             overflow_end: 0,
             next: FIRST_FREE,
             width: 9,
-            previous: None,
+            previous: NONE,
             bits: 0,
             bit_count: 0,
             old_style: false,
@@ -75,7 +89,9 @@ impl LzwDecoder {
     /// Starts a new chunk whose first bytes are `head`.
     pub(crate) fn reset(&mut self, head: &[u8]) {
         self.old_style = head.len() >= 2 && head[0] == 0 && head[1] & 1 == 1;
-        self.clear();
+        self.next = FIRST_FREE;
+        self.width = 9;
+        self.previous = NONE;
         self.overflow_at = 0;
         self.overflow_end = 0;
         self.bits = 0;
@@ -83,44 +99,33 @@ impl LzwDecoder {
         self.ended = false;
     }
 
-    fn clear(&mut self) {
-        self.next = FIRST_FREE;
-        self.width = 9;
-        self.previous = None;
-    }
-
-    /// The next code, or `None` when the data ends.
+    /// Tops the bit buffer up with as many whole bytes as fit (up to 7 at once) from the feed's
+    /// buffered bytes; none only at the chunk's end.
     #[inline]
-    fn code(&mut self, feed: &mut Feed) -> Result<Option<u16>> {
-        while self.bit_count < self.width {
-            let Some(byte) = feed.next_byte()? else { return Ok(None) };
-            if self.old_style {
-                self.bits |= (byte as u64) << self.bit_count;
-            } else {
-                self.bits = (self.bits << 8) | byte as u64;
+    fn refill(&mut self, feed: &mut Feed) -> Result<()> {
+        let room = ((63 - self.bit_count) / 8) as usize;
+        let data = feed.buffered()?;
+        let n = room.min(data.len());
+        if self.old_style {
+            for (i, &b) in data[..n].iter().enumerate() {
+                self.bits |= (b as u64) << (self.bit_count + 8 * i as u32);
             }
-            self.bit_count += 8;
-        }
-        let mask = (1u64 << self.width) - 1;
-        let code = if self.old_style {
-            let c = self.bits & mask;
-            self.bits >>= self.width;
-            c
         } else {
-            (self.bits >> (self.bit_count - self.width)) & mask
-        };
-        self.bit_count -= self.width;
-        Ok(Some(code as u16))
+            for &b in &data[..n] {
+                self.bits = (self.bits << 8) | b as u64;
+            }
+        }
+        self.bit_count += 8 * n as u32;
+        feed.consume(n);
+        Ok(())
     }
 
     /// Writes the string of `code` into `out[..len]` (its length), last byte first.
     #[inline]
-    fn write_string(&self, mut code: u16, out: &mut [u8]) {
-        let mut i = out.len();
-        while i > 0 {
-            i -= 1;
-            let e = self.table[code as usize];
-            out[i] = e.last;
+    fn write_string(table: &[Entry; TABLE], mut code: u16, out: &mut [u8]) {
+        for o in out.iter_mut().rev() {
+            let e = table[code as usize & (TABLE - 1)];
+            *o = e.last;
             code = e.prefix;
         }
     }
@@ -134,64 +139,88 @@ impl LzwDecoder {
             self.overflow_at += n;
             o = n;
         }
+        let early = if self.old_style { 0 } else { 1 };
         while o < out.len() {
             if self.ended {
                 return Err(feed.ended_early("LZW"));
             }
-            let Some(code) = self.code(feed)? else {
-                return Err(feed.ended_early("LZW"));
-            };
-            match code {
-                CLEAR => {
-                    self.clear();
-                    continue;
+            while self.bit_count < self.width {
+                let had = self.bit_count;
+                self.refill(feed)?;
+                if self.bit_count == had {
+                    return Err(feed.ended_early("LZW"));
                 }
-                END => {
-                    self.ended = true;
-                    continue;
-                }
-                _ => {}
             }
-            let (string, extra) = match self.previous {
-                _ if code < self.next => (code, None),
-                Some(p) if code == self.next => (p, Some(self.table[p as usize].first)),
-                _ => return Err(Error::format("TIFF", format!("LZW code {code} is not in the table (next free {})", self.next))),
-            };
-            let len = self.table[string as usize].len as usize + extra.is_some() as usize;
-            let first = self.table[string as usize].first;
-            if let Some(p) = self.previous {
-                if (self.next as usize) < TABLE {
-                    let pe = self.table[p as usize];
-                    self.table[self.next as usize] = Entry { prefix: p, len: pe.len + 1, last: first, first: pe.first };
+            let mask = (1u64 << self.width) - 1;
+            let code = if self.old_style {
+                let c = self.bits & mask;
+                self.bits >>= self.width;
+                c
+            } else {
+                (self.bits >> (self.bit_count - self.width)) & mask
+            } as u16;
+            self.bit_count -= self.width;
+            if code == CLEAR {
+                self.next = FIRST_FREE;
+                self.width = 9;
+                self.previous = NONE;
+                continue;
+            }
+            if code == END {
+                self.ended = true;
+                continue;
+            }
+            let previous = self.previous;
+            let table = &mut *self.table;
+            // A literal right after Clear, or following a code: the common short cases.
+            if code < 256 && o < out.len() {
+                out[o] = code as u8;
+                o += 1;
+                if previous != NONE && (self.next as usize) < TABLE {
+                    let pe = table[previous as usize & (TABLE - 1)];
+                    table[self.next as usize & (TABLE - 1)] =
+                        Entry { prefix: previous, len: pe.len + 1, last: code as u8, first: pe.first };
                     self.next += 1;
+                    self.width = width_for(self.next, early);
                 }
+                self.previous = code;
+                continue;
             }
-            self.previous = Some(code);
-            let early = if self.old_style { 0 } else { 1 };
-            self.width = match self.next as u32 + early {
-                0..=511 => 9,
-                512..=1023 => 10,
-                1024..=2047 => 11,
-                _ => 12,
+            // The string to write: `code`'s, or for the KwKwK case (`code` is the entry about to
+            // be added) the previous code's string and its own first byte.
+            let (string, extra) = if code < self.next {
+                (code, false)
+            } else if code == self.next && previous != NONE {
+                (previous, true)
+            } else {
+                return Err(Error::format("TIFF", format!("LZW code {code} is not in the table (next free {})", self.next)));
             };
-            // The string (of the entry just added, for the KwKwK case) goes straight to `out`
-            // when it fits, else through the overflow buffer.
-            let code_len = len - extra.is_some() as usize;
+            let se = table[string as usize & (TABLE - 1)];
+            let code_len = se.len as usize;
+            let len = code_len + extra as usize;
+            if previous != NONE && (self.next as usize) < TABLE {
+                let pe = table[previous as usize & (TABLE - 1)];
+                table[self.next as usize & (TABLE - 1)] =
+                    Entry { prefix: previous, len: pe.len + 1, last: se.first, first: pe.first };
+                self.next += 1;
+                self.width = width_for(self.next, early);
+            }
+            self.previous = code;
+            // The string goes straight to `out` when it fits, else through the overflow buffer.
             if o + len <= out.len() {
-                self.write_string(string, &mut out[o..o + code_len]);
-                if let Some(b) = extra {
-                    out[o + code_len] = b;
+                Self::write_string(table, string, &mut out[o..o + code_len]);
+                if extra {
+                    out[o + code_len] = se.first;
                 }
                 o += len;
             } else {
-                let mut overflow = std::mem::take(&mut self.overflow);
-                self.write_string(string, &mut overflow[..code_len]);
-                if let Some(b) = extra {
-                    overflow[code_len] = b;
+                let overflow = &mut *self.overflow;
+                Self::write_string(table, string, &mut overflow[..code_len]);
+                if extra {
+                    overflow[code_len] = se.first;
                 }
                 let n = out.len() - o;
                 out[o..].copy_from_slice(&overflow[..n]);
-                self.overflow = overflow;
                 self.overflow_at = n;
                 self.overflow_end = len;
                 o += n;

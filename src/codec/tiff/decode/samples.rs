@@ -16,8 +16,15 @@ use crate::pixel::{BitDepth, PixelFormat};
 /// `samples` samples of `bits` (8 or 16) bits, in the file's byte order.
 pub(crate) fn undo_predictor(row: &mut [u8], samples: usize, bits: u8, big_endian: bool) {
     if bits == 8 {
-        for i in samples..row.len() {
-            row[i] = row[i].wrapping_add(row[i - samples]);
+        match samples {
+            3 => undo_predictor_8::<3>(row),
+            4 => undo_predictor_8::<4>(row),
+            1 => undo_predictor_8::<1>(row),
+            _ => {
+                for i in samples..row.len() {
+                    row[i] = row[i].wrapping_add(row[i - samples]);
+                }
+            }
         }
         return;
     }
@@ -30,6 +37,22 @@ pub(crate) fn undo_predictor(row: &mut [u8], samples: usize, bits: u8, big_endia
         let v = get(row, i).wrapping_add(get(row, i - samples));
         let b = if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
         row[2 * i..2 * i + 2].copy_from_slice(&b);
+    }
+}
+
+/// [`undo_predictor`] for 8-bit samples, `N` a pixel: the running pixel kept in registers.
+fn undo_predictor_8<const N: usize>(row: &mut [u8]) {
+    let mut pixels = row.chunks_exact_mut(N);
+    let Some(first) = pixels.next() else { return };
+    let mut last: [u8; N] = (&*first).try_into().expect("N bytes");
+    for px in pixels.by_ref() {
+        for c in 0..N {
+            last[c] = last[c].wrapping_add(px[c]);
+            px[c] = last[c];
+        }
+    }
+    for (c, b) in pixels.into_remainder().iter_mut().enumerate() {
+        *b = b.wrapping_add(last[c]);
     }
 }
 
@@ -184,6 +207,20 @@ mod tests {
         let mut be = [0x01u8, 0x00, 0x00, 0x01, 0xFF, 0xFF];
         undo_predictor(&mut be, 1, 16, true);
         assert_eq!(be, [0x01, 0x00, 0x01, 0x01, 0x01, 0x00]);
+    }
+
+    #[test]
+    fn the_8_bit_fast_paths_match_the_per_sample_loop() {
+        let row: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+        for samples in [1usize, 3, 4] {
+            let mut fast = row[..row.len() / samples * samples].to_vec();
+            let mut slow = fast.clone();
+            undo_predictor(&mut fast, samples, 8, false);
+            for i in samples..slow.len() {
+                slow[i] = slow[i].wrapping_add(slow[i - samples]);
+            }
+            assert_eq!(fast, slow, "{samples} samples");
+        }
     }
 
     #[test]
