@@ -124,24 +124,8 @@ pub struct Info {
     pub density: Option<Density>,
 }
 
-/// `s` as a JSON string literal.
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn json_opt(s: &Option<String>) -> String {
-    s.as_deref().map_or("null".into(), json_string)
+    s.as_deref().map_or("null".into(), crate::plan::display::json_str)
 }
 
 impl Info {

@@ -41,7 +41,7 @@
 
 mod budget;
 mod chain;
-mod display;
+pub(crate) mod display;
 mod geometry;
 mod pipeline;
 pub mod recipe;

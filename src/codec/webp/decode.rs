@@ -89,6 +89,7 @@ pub struct WebpDecoder {
     frame: Vec<u8>,
     rows: RowCounter,
     held: usize,
+    name: &'static str,
 }
 
 impl WebpDecoder {
@@ -108,8 +109,14 @@ impl WebpDecoder {
         } else {
             decoder.read_image(&mut frame).map_err(webp_error)?;
         }
+        Ok(WebpDecoder::from_frame(info, frame, "webp decode"))
+    }
+
+    /// Serves the decoded `info`-sized `frame` row by row (also the libwebp decoder's output);
+    /// `name` for plans.
+    pub(super) fn from_frame(info: ImageInfo, frame: Vec<u8>, name: &'static str) -> WebpDecoder {
         let held = std::mem::size_of::<WebpDecoder>() + frame.len();
-        Ok(WebpDecoder { info, frame, rows: RowCounter::new(info.height), held })
+        WebpDecoder { info, frame, rows: RowCounter::new(info.height), held, name }
     }
 }
 
@@ -133,7 +140,7 @@ impl RowSource for WebpDecoder {
     }
 
     fn name(&self) -> &'static str {
-        "webp decode"
+        self.name
     }
 }
 
@@ -264,7 +271,7 @@ impl DecoderSpec for WebpDecoding {
         #[cfg(feature = "webp-lossy")]
         if super::decode_libwebp::serves(&p.header) {
             let scaled = self.scaled_size(header, request.shrink);
-            return Ok(Box::new(super::decode_libwebp::LibwebpDecoder::new(&input, &p.header, scaled)?));
+            return Ok(Box::new(super::decode_libwebp::decode_scaled(&input, &p.header, scaled)?));
         }
         let mut decoder = WebpDecoder::new(&input, p)?;
         if request.shrink > 1 {

@@ -15,10 +15,10 @@ use std::mem::MaybeUninit;
 
 use libwebp_sys as sys;
 
+use super::decode::WebpDecoder;
 use super::decode_header::WebpHeader;
 use crate::error::{Error, Result};
 use crate::io::Input;
-use crate::pipeline::{RowCounter, RowSource};
 use crate::pixel::{ImageInfo, PixelFormat};
 
 /// Whether the libwebp path decodes `h`: a still lossy image without alpha.
@@ -42,7 +42,7 @@ pub fn working_bytes(width: u32, scaled_width: u32) -> usize {
 pub fn heap_bytes(input: &Input, h: &WebpHeader, scaled: (u32, u32)) -> usize {
     let frame = scaled.0 as usize * scaled.1 as usize * 3;
     let data = if input.as_slice().is_some() { 0 } else { input.len() };
-    frame + data + working_bytes(h.width, scaled.0) + std::mem::size_of::<LibwebpDecoder>()
+    frame + data + working_bytes(h.width, scaled.0) + std::mem::size_of::<WebpDecoder>()
 }
 
 /// The stripflow error for a libwebp status.
@@ -57,93 +57,60 @@ fn status_error(status: sys::VP8StatusCode) -> Error {
     }
 }
 
-/// A lossy WebP frame decoded by libwebp at a scaled size, served row by row.
-pub struct LibwebpDecoder {
-    info: ImageInfo,
-    frame: Vec<u8>,
-    rows: RowCounter,
-    held: usize,
-}
-
-impl LibwebpDecoder {
-    /// Decodes `input` (whose walk is `h`) scaled to `scaled` (width, height) as RGB8.
-    pub fn new(input: &Input, h: &WebpHeader, scaled: (u32, u32)) -> Result<LibwebpDecoder> {
-        if !serves(h) {
-            return Err(Error::parameter("the libwebp decoder serves still lossy WebP without alpha"));
-        }
-        let (sw, sh) = scaled;
-        if sw == 0 || sh == 0 || sw > h.width || sh > h.height {
-            return Err(Error::parameter(format!("cannot decode a {}x{} WebP at {sw}x{sh}", h.width, h.height)));
-        }
-        let info = ImageInfo { width: sw, height: sh, format: PixelFormat::RGB8 };
-        let stride = info.row_bytes();
-        let mut frame = vec![0u8; stride * sh as usize];
-        let read;
-        let data: &[u8] = match input.as_slice() {
-            Some(bytes) => bytes,
-            None => {
-                let mut bytes = vec![0u8; input.len()];
-                if input.read_at(0, &mut bytes)? != bytes.len() {
-                    return Err(Error::format("WebP", "file truncated"));
-                }
-                read = bytes;
-                &read
+/// Decodes `input` (whose walk is `h`) with libwebp scaled to `scaled` (width, height) as RGB8,
+/// served row by row from the scaled frame.
+pub fn decode_scaled(input: &Input, h: &WebpHeader, scaled: (u32, u32)) -> Result<WebpDecoder> {
+    if !serves(h) {
+        return Err(Error::parameter("the libwebp decoder serves still lossy WebP without alpha"));
+    }
+    let (sw, sh) = scaled;
+    if sw == 0 || sh == 0 || sw > h.width || sh > h.height {
+        return Err(Error::parameter(format!("cannot decode a {}x{} WebP at {sw}x{sh}", h.width, h.height)));
+    }
+    let info = ImageInfo { width: sw, height: sh, format: PixelFormat::RGB8 };
+    let stride = info.row_bytes();
+    let mut frame = vec![0u8; stride * sh as usize];
+    let read;
+    let data: &[u8] = match input.as_slice() {
+        Some(bytes) => bytes,
+        None => {
+            let mut bytes = vec![0u8; input.len()];
+            if input.read_at(0, &mut bytes)? != bytes.len() {
+                return Err(Error::format("WebP", "file truncated"));
             }
-        };
-        let mut raw = MaybeUninit::<sys::WebPDecoderConfig>::zeroed();
-        // SAFETY: `raw` is a writable config; the init function only writes its fields and fails
-        // (returns false) on an ABI mismatch, checked here.
-        if !unsafe { sys::WebPInitDecoderConfig(raw.as_mut_ptr()) } {
-            return Err(Error::unsupported("WebP", "the linked libwebp has another decoder ABI version"));
+            read = bytes;
+            &read
         }
-        // SAFETY: initialised above.
-        let mut config = unsafe { raw.assume_init() };
-        if (sw, sh) != (h.width, h.height) {
-            config.options.use_scaling = 1;
-            config.options.scaled_width = sw as i32;
-            config.options.scaled_height = sh as i32;
-        }
-        config.output.colorspace = sys::WEBP_CSP_MODE::MODE_RGB;
-        config.output.is_external_memory = 1;
-        config.output.u.RGBA = sys::WebPRGBABuffer { rgba: frame.as_mut_ptr(), stride: stride as i32, size: frame.len() };
-        // SAFETY: `data` is valid for its length for the call; the output buffer points into
-        // `frame`, `stride` * `sh` bytes, which libwebp checks against the output size before
-        // writing (an external buffer too small is VP8_STATUS_INVALID_PARAM). With external
-        // memory libwebp allocates no output; WebPFreeDecBuffer frees nothing of ours.
-        let status = unsafe { sys::WebPDecode(data.as_ptr(), data.len(), &mut config) };
-        // SAFETY: the config's output was set up above; freeing an external buffer is a no-op.
-        unsafe { sys::WebPFreeDecBuffer(&mut config.output) };
-        if status != sys::VP8StatusCode::VP8_STATUS_OK {
-            return Err(status_error(status));
-        }
-        if (config.input.width, config.input.height) != (h.width as i32, h.height as i32) || config.input.has_alpha != 0 {
-            return Err(Error::format("WebP", "the chunks disagree about the canvas"));
-        }
-        let held = std::mem::size_of::<LibwebpDecoder>() + frame.len();
-        Ok(LibwebpDecoder { info, frame, rows: RowCounter::new(sh), held })
+    };
+    let mut raw = MaybeUninit::<sys::WebPDecoderConfig>::zeroed();
+    // SAFETY: `raw` is a writable config; the init function only writes its fields and fails
+    // (returns false) on an ABI mismatch, checked here.
+    if !unsafe { sys::WebPInitDecoderConfig(raw.as_mut_ptr()) } {
+        return Err(Error::unsupported("WebP", "the linked libwebp has another decoder ABI version"));
     }
+    // SAFETY: initialised above.
+    let mut config = unsafe { raw.assume_init() };
+    if (sw, sh) != (h.width, h.height) {
+        config.options.use_scaling = 1;
+        config.options.scaled_width = sw as i32;
+        config.options.scaled_height = sh as i32;
+    }
+    config.output.colorspace = sys::WEBP_CSP_MODE::MODE_RGB;
+    config.output.is_external_memory = 1;
+    config.output.u.RGBA = sys::WebPRGBABuffer { rgba: frame.as_mut_ptr(), stride: stride as i32, size: frame.len() };
+    // SAFETY: `data` is valid for its length for the call; the output buffer points into
+    // `frame`, `stride` * `sh` bytes, which libwebp checks against the output size before
+    // writing (an external buffer too small is VP8_STATUS_INVALID_PARAM). With external
+    // memory libwebp allocates no output; WebPFreeDecBuffer frees nothing of ours.
+    let status = unsafe { sys::WebPDecode(data.as_ptr(), data.len(), &mut config) };
+    // SAFETY: the config's output was set up above; freeing an external buffer is a no-op.
+    unsafe { sys::WebPFreeDecBuffer(&mut config.output) };
+    if status != sys::VP8StatusCode::VP8_STATUS_OK {
+        return Err(status_error(status));
+    }
+    if (config.input.width, config.input.height) != (h.width as i32, h.height as i32) || config.input.has_alpha != 0 {
+        return Err(Error::format("WebP", "the chunks disagree about the canvas"));
+    }
+    Ok(WebpDecoder::from_frame(info, frame, "webp decode (libwebp)"))
 }
 
-impl RowSource for LibwebpDecoder {
-    fn info(&self) -> ImageInfo {
-        self.info
-    }
-
-    fn read_row(&mut self, row: &mut [u8]) -> Result<()> {
-        let bytes = self.info.row_bytes();
-        if row.len() != bytes {
-            return Err(Error::parameter(format!("row buffer of {} bytes, rows are {bytes} bytes", row.len())));
-        }
-        let y = self.rows.advance()? as usize;
-        row.copy_from_slice(&self.frame[y * bytes..(y + 1) * bytes]);
-        Ok(())
-    }
-
-    fn buffer_bytes(&self) -> usize {
-        self.held
-    }
-
-    fn name(&self) -> &'static str {
-        "webp decode (libwebp)"
-    }
-}
