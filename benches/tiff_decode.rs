@@ -19,7 +19,9 @@ use stripflow::synth::Synthetic;
 use stripflow::PixelFormat;
 
 fn scratch(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("stripflow-bench-tiff-decode-{name}"))
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("stripflow-fixtures");
+    std::fs::create_dir_all(&dir).expect("create fixture cache");
+    dir.join(format!("bench-tiff-decode-{name}"))
 }
 
 /// LZW + predictor strips from our writer.

@@ -28,7 +28,7 @@ use support::heap::{human, HeapTests};
 const MIB: u64 = 1 << 20;
 
 fn scratch(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("stripflow-heap-tiff-decode-{name}"))
+    support::fixtures::cache_dir().join(format!("heap-tiff-decode-{name}"))
 }
 
 /// A striped TIFF from our writer (rows per strip `rows`, or the writer's choice).

@@ -158,7 +158,9 @@ fn run(cmd: &str, args: &[&str]) -> bool {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("stripflow-tiff-input-{}", std::process::id()));
+    // Under target/ (not /tmp, which nothing cleans): each test writes its own names, and a rerun
+    // overwrites them.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tiff-input");
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
@@ -170,7 +172,10 @@ fn source_png() -> PathBuf {
         let mut png = Vec::new();
         let mut rows = Synthetic::new(300, 200, PixelFormat::RGBA8, 3);
         stripflow::codec::png::encode::PngEncoder::default().encode(&mut rows, &mut png).unwrap();
-        std::fs::write(&path, png).unwrap();
+        // Written under a per-process name and renamed, as tests run on several threads.
+        let partial = path.with_extension(format!("partial{}", std::process::id()));
+        std::fs::write(&partial, png).unwrap();
+        std::fs::rename(&partial, &path).unwrap();
     }
     path
 }
