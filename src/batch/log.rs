@@ -92,6 +92,8 @@ pub struct Summary {
     pub budget: usize,
     /// Bytes jobs could reserve: `budget` less the resident memory at the start.
     pub job_budget: usize,
+    /// The process's peak resident set size when the batch ended (`VmHWM`), when known.
+    pub peak_rss: Option<usize>,
 }
 
 impl Summary {
@@ -103,7 +105,7 @@ impl Summary {
     /// The summary as one line of JSON.
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"summary\":true,\"inputs\":{},\"ok\":{},\"skipped\":{},\"failed\":{},\"seconds\":{:.3},\"peak_reserved\":{},\"budget\":{},\"job_budget\":{}}}",
+            "{{\"summary\":true,\"inputs\":{},\"ok\":{},\"skipped\":{},\"failed\":{},\"seconds\":{:.3},\"peak_reserved\":{},\"budget\":{},\"job_budget\":{},\"peak_rss\":{}}}",
             self.inputs,
             self.ok,
             self.skipped,
@@ -111,7 +113,8 @@ impl Summary {
             self.elapsed.as_secs_f64(),
             self.peak_reserved,
             self.budget,
-            self.job_budget
+            self.job_budget,
+            self.peak_rss.map_or_else(|| "null".to_string(), |b| b.to_string())
         )
     }
 }
@@ -120,7 +123,7 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} inputs: {} written, {} already complete, {} failed in {:.1} s; peak reserved {} of {} for jobs ({} budget)",
+            "{} inputs: {} written, {} already complete, {} failed in {:.1} s; peak reserved {} of {} for jobs; peak RSS {} ({} budget)",
             self.inputs,
             self.ok,
             self.skipped,
@@ -128,6 +131,7 @@ impl std::fmt::Display for Summary {
             self.elapsed.as_secs_f64(),
             crate::plan::human(self.peak_reserved as u64),
             crate::plan::human(self.job_budget as u64),
+            self.peak_rss.map_or_else(|| "unknown".to_string(), |b| crate::plan::human(b as u64)),
             crate::plan::human(self.budget as u64)
         )
     }

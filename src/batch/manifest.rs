@@ -37,7 +37,8 @@ impl BatchJob {
 
 /// An output name pattern, expanded per input and per variant: `{dir}` (the input's folder
 /// relative to the tree's root, empty at the root), `{stem}` (file name without extension),
-/// `{name}` (file name), `{ext}` (the input's extension), `{width}`, `{height}` and `{size}`
+/// `{name}` (file name), `{ext}` (the input's extension, or the output format's when the
+/// recipe sets one), `{width}`, `{height}` and `{size}`
 /// (the variant's box, `WxH`). Example: `{dir}/{stem}-{width}.webp`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputTemplate(String);
@@ -136,7 +137,8 @@ pub fn image_files(root: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// The jobs that mirror the tree at `input_root` into `output_root`: for every image file, one
-/// output per (template, variant), named by the template relative to `output_root`.
+/// output per (template, variant), named by the template relative to `output_root`, in template
+/// order then variant order.
 ///
 /// Refused up front with [`Error::Parameter`]: no template or variant, several variants with a
 /// template that does not name the size, and two outputs (of any inputs) with the same path.
@@ -158,14 +160,16 @@ pub fn jobs_for_files(files: &[PathBuf], input_root: &Path, output_root: &Path, 
     let mut seen = HashSet::new();
     let mut jobs = Vec::with_capacity(files.len());
     for file in files {
-        let relative = file.strip_prefix(input_root).unwrap_or(file);
-        let dir = relative.parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+        // A file outside the root (a manifest's input) lands at the output root: `{dir}` is empty.
+        let dir = file.strip_prefix(input_root).ok().and_then(Path::parent).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
         let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let ext = file.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let input_ext = file.extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let mut outputs = Vec::new();
         for template in templates {
             for variant in variants {
-                let vars = TemplateVars { dir: &dir, stem: &stem, ext: &ext, size: variant.size };
+                // `{ext}` is the output format's usual extension when the recipe sets a format.
+                let ext = variant.recipe.format.map_or(input_ext.as_str(), |f| registry::codec(f).extensions[0]);
+                let vars = TemplateVars { dir: &dir, stem: &stem, ext, size: variant.size };
                 let path = output_root.join(template.expand(&vars)?);
                 if path == *file {
                     return Err(Error::parameter(format!("output {} would overwrite its input", path.display())));

@@ -10,16 +10,15 @@ pub fn resident_bytes() -> Option<usize> {
     Some(pages * usize::try_from(page).ok().filter(|&p| p > 0)?)
 }
 
-/// The process's peak resident set size so far, bytes (`getrusage`).
+/// The process's peak resident set size so far, bytes: `VmHWM` of `/proc/self/status` (Linux).
+///
+/// Not `getrusage`'s `ru_maxrss`: Linux carries that across `exec` from the process that
+/// spawned this one (a test harness, a shell's copy), so it can report the parent's peak.
 pub fn peak_resident_bytes() -> Option<usize> {
-    // SAFETY: a zeroed rusage is a valid value of this plain C struct, filled by getrusage.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid pointer to a local.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return None;
-    }
-    // ru_maxrss is in KiB on Linux.
-    usize::try_from(usage.ru_maxrss).ok().map(|kib| kib * 1024)
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: usize = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Whether the scratch folder (`TMPDIR`) is a tmpfs, whose files take memory rather than disk:

@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::admission::{MemoryGate, Permit};
 use super::log::{OutputRecord, Status, Summary};
 use super::manifest::BatchJob;
-use super::memory::{release_free_heap, resident_bytes, scratch_is_memory};
+use super::memory::{peak_resident_bytes, release_free_heap, resident_bytes, scratch_is_memory};
 use crate::error::{Error, Result};
 use crate::io::Input;
 use crate::plan::Pipeline;
@@ -146,6 +146,7 @@ pub fn run_batch(jobs: impl IntoIterator<Item = BatchJob>, options: &BatchOption
     let mut summary = counts.into_inner().unwrap_or_else(|p| p.into_inner());
     summary.elapsed = started.elapsed();
     summary.peak_reserved = gate.peak_reserved();
+    summary.peak_rss = peak_resident_bytes();
     summary
 }
 
