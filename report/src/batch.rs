@@ -48,9 +48,9 @@ pub enum MixKind {
     Png,
 }
 
-/// The mix, deterministic: 84% small (640x480 to 2048x1536), 12% medium (up to 4096), 3.2%
-/// large (up to 8192), 4 at 16384x16384 (2 baseline, 2 progressive); a third of the JPEGs
-/// progressive; PNGs among the small ones.
+/// The mix, deterministic (a fixed xorshift sequence): about 84% small (longest side 640 to
+/// 2048), 11% medium (up to 4096), 4% large (up to 8192), and 4 at 16384x16384; JPEGs split
+/// between baseline and progressive, PNGs among the small ones (the counts are in `batch.md`).
 pub fn mix() -> Vec<MixImage> {
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = move |n: u32| {
