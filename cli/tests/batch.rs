@@ -225,9 +225,9 @@ fn a_job_larger_than_the_whole_budget_is_refused_alone() {
     jpeg(&input.join("small.jpg"), 320, 240, 2);
     let out = dir.path().join("out");
     let log = dir.path().join("log.jsonl");
-    // 30 MiB: the planner accepts the 52 MiB job? No: the recipe's own limit is the batch's,
-    // so a full-size progressive re-encode is refused by the plan; a 20 MiB WebP encode fits
-    // the recipe's limit but not what the batch leaves after the program's own memory.
+    // 26 MiB: the full-size WebP encode of the 3000x2000 photo plans about 19 MiB, within each
+    // job's limit (the batch's 26 MiB), but it and its overhead do not fit in what the batch
+    // leaves for jobs after the program's own 8 MiB: the gate refuses it; the small one runs.
     let run = stripflow(&["batch", s(&input), "--out-dir", s(&out), "--output", "{stem}.webp", "--max-memory", "26M", "--log", s(&log)]);
     assert_eq!(run.status.code(), Some(1), "{run:?}");
     assert_eq!(image_size(&out.join("small.webp")), (320, 240));
