@@ -6,6 +6,7 @@
 //! each local FILE at the configured memory (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, default 128)
 //! and whether it fits: how to choose the function's memory size before deploying.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use aws_lambda_events::event::s3::S3Event;
@@ -100,7 +101,13 @@ fn plan_files(paths: &[String]) -> Result<(), FunctionError> {
                 }),
                 Err(e) => return Err(e),
             };
-            println!("{line}");
+            if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+                // A reader that stopped early (`| head`) ends the listing quietly.
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Ok(());
+                }
+                return Err(e.into());
+            }
         }
     }
     Ok(())
