@@ -1,5 +1,6 @@
 //! JPEG: a streaming decoder (baseline and progressive) and a streaming baseline encoder.
 
+mod baseline;
 pub mod codec;
 pub mod decode;
 pub mod encode;
