@@ -22,6 +22,8 @@ mod fdct;
 #[cfg(target_arch = "x86_64")]
 mod fdct_avx2;
 mod huffman;
+#[doc(hidden)]
+pub mod kernels;
 mod tables;
 
 use std::io::Write;
@@ -103,7 +105,7 @@ impl Layout {
     fn allocate(&self) -> Buffers {
         Buffers {
             row: vec![0; self.row_bytes()],
-            planes: (0..self.components()).map(|_| vec![0; self.plane_bytes()]).collect(),
+            planes: std::array::from_fn(|c| if c < self.components() { vec![0; self.plane_bytes()] } else { Vec::new() }),
             coded: Vec::with_capacity(BitWriter::CAPACITY),
         }
     }
@@ -112,7 +114,8 @@ impl Layout {
 /// The encoder's buffers, allocated once from a [`Layout`].
 struct Buffers {
     row: Vec<u8>,
-    planes: Vec<Vec<u8>>,
+    /// One plane per component; gray leaves the last two empty.
+    planes: [Vec<u8>; 3],
     coded: Vec<u8>,
 }
 
@@ -161,10 +164,10 @@ pub(crate) fn encode(
         for r in 0..mcu_height {
             if y + r < layout.height {
                 source.read_row(&mut buffers.row)?;
-                convert_row(&buffers.row, &mut buffers.planes, r * stride, layout.width, stride);
+                convert_row(&buffers.row, &mut buffers.planes[..layout.components()], r * stride, layout.width, stride);
             } else {
                 // Below the image: repeat the last row (libjpeg's expand_bottom_edge).
-                for plane in &mut buffers.planes {
+                for plane in &mut buffers.planes[..layout.components()] {
                     plane.copy_within((r - 1) * stride..r * stride, r * stride);
                 }
             }
@@ -254,23 +257,22 @@ fn write_headers(writer: &mut dyn Write, layout: &Layout, quant: &[[u16; 64]; 2]
         segment(writer, 0xDB, &[&body])?;
     }
     let (h, v) = (layout.h as u8, layout.v as u8);
-    let mut sof = vec![8, (layout.height >> 8) as u8, layout.height as u8, (layout.width >> 8) as u8, layout.width as u8];
-    sof.push(layout.components() as u8);
-    sof.extend_from_slice(&[1, (h << 4) | v, 0]);
-    if !layout.gray {
-        sof.extend_from_slice(&[2, 0x11, 1, 3, 0x11, 1]);
-    }
-    segment(writer, 0xC0, &[&sof])?;
+    let (height, width) = (layout.height as u16, layout.width as u16);
+    let [height_high, height_low] = height.to_be_bytes();
+    let [width_high, width_low] = width.to_be_bytes();
+    // Precision, size, then (id, sampling, quantisation table) per component.
+    let sof = [8, height_high, height_low, width_high, width_low, layout.components() as u8, 1, (h << 4) | v, 0, 2, 0x11, 1, 3, 0x11, 1];
+    segment(writer, 0xC0, &[&sof[..6 + 3 * layout.components()]])?;
     for id in 0..tables {
         for ac in [false, true] {
             let (_, counts, symbols) = EncodeTable::annex_k(ac, id);
             segment(writer, 0xC4, &[&[(ac as u8) << 4 | id as u8], counts, symbols])?;
         }
     }
-    let mut sos = vec![layout.components() as u8, 1, 0x00];
-    if !layout.gray {
-        sos.extend_from_slice(&[2, 0x11, 3, 0x11]);
-    }
-    sos.extend_from_slice(&[0, 63, 0]);
-    segment(writer, 0xDA, &[&sos])
+    // Components (id, tables), then spectral selection 0..=63 and no approximation.
+    let components = [1, 0x00, 2, 0x11, 3, 0x11];
+    segment(writer, 0xDA, &[&[layout.components() as u8], &components[..2 * layout.components()], &[0, 63, 0]])
 }
+
+#[cfg(test)]
+mod tests;
