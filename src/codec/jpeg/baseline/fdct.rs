@@ -19,6 +19,10 @@
 //! loops here are the portable version. IEEE arithmetic without fusing, in the same order,
 //! gives the same bits on both.
 
+// The constants are libjpeg's jfdctflt.c literals, kept as written (the same f32 values);
+// the lane loops index several arrays in step.
+#![allow(clippy::excessive_precision, clippy::approx_constant, clippy::needless_range_loop)]
+
 use crate::codec::jpeg::decode::simd::use_avx2;
 
 /// Samples of one 8x8 block, level-shifted to -128..=127.

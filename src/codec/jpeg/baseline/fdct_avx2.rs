@@ -2,6 +2,10 @@
 //! same float operations in the same order as the portable loops (so the same bits), the 8x8
 //! transpose as unpack/shuffle/permute, and the non-zero mask from packed compares.
 
+// The constants are libjpeg's jfdctflt.c literals, kept as written (the same f32 values);
+// the lane loops index several arrays in step.
+#![allow(clippy::excessive_precision, clippy::approx_constant, clippy::needless_range_loop)]
+
 use std::arch::x86_64::*;
 
 use super::fdct::{Coefficients, Divisors, McuRow};
