@@ -1,5 +1,7 @@
 //! JPEG: a streaming decoder (baseline and progressive) and a streaming baseline encoder.
 
+#[doc(hidden)]
+pub mod baseline;
 pub mod codec;
 pub mod decode;
 pub mod encode;

@@ -415,40 +415,12 @@ impl ScanCursor {
         self.pred[si] = self.pred[si].wrapping_add(diff);
         block[0] = self.pred[si] as i16;
         let table = self.ac[si].as_deref().ok_or_else(|| corrupt("scan without AC table"))?;
-        let reader = &mut self.reader;
-        let mut k = 1usize;
-        while k < 64 {
-            reader.ensure(LOOKAHEAD, data);
-            let fast = table.ac_fast(reader);
-            if fast != 0 {
-                reader.consume((fast & 15) as u32);
-                if fast >> 8 == 0 {
-                    break; // end of block
-                }
-                k += ((fast >> 4) & 15) as usize;
-                if STORE {
-                    block[ZIGZAG[k] as usize] = (fast >> 8) as i16;
-                }
-                k += 1;
-                continue;
-            }
-            let rs = table.decode(reader, data)?;
-            let (run, size) = ((rs >> 4) as usize, (rs & 15) as u32);
-            if size == 0 {
-                if run == 15 {
-                    k += 16;
-                    continue;
-                }
-                break;
-            }
-            k += run;
-            let value = reader.receive_extend(size, data);
-            if STORE {
-                block[ZIGZAG[k.min(79)] as usize] = value as i16;
-            }
-            k += 1;
-        }
-        Ok(())
+        // The reader works on a local copy, which the compiler keeps in registers across the
+        // coefficient loop (through `self` it would store the bit buffer after every code).
+        let mut reader = std::mem::take(&mut self.reader);
+        let result = sequential_ac::<STORE>(&mut reader, table, data, block);
+        self.reader = reader;
+        result
     }
 
     fn dc_first(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
@@ -539,4 +511,42 @@ impl ScanCursor {
         }
         Ok(())
     }
+}
+
+/// The AC coefficients of a sequential block (see `ScanCursor::sequential`).
+#[inline(always)]
+fn sequential_ac<const STORE: bool>(reader: &mut BitReader, table: &HuffTable, data: &[u8], block: &mut [i16; 64]) -> Result<()> {
+    let mut k = 1usize;
+    while k < 64 {
+        reader.ensure(LOOKAHEAD, data);
+        let fast = table.ac_fast(reader);
+        if fast != 0 {
+            reader.consume((fast & 15) as u32);
+            if fast >> 8 == 0 {
+                break; // end of block
+            }
+            k += ((fast >> 4) & 15) as usize;
+            if STORE {
+                block[ZIGZAG[k] as usize] = (fast >> 8) as i16;
+            }
+            k += 1;
+            continue;
+        }
+        let rs = table.decode(reader, data)?;
+        let (run, size) = ((rs >> 4) as usize, (rs & 15) as u32);
+        if size == 0 {
+            if run == 15 {
+                k += 16;
+                continue;
+            }
+            break;
+        }
+        k += run;
+        let value = reader.receive_extend(size, data);
+        if STORE {
+            block[ZIGZAG[k.min(79)] as usize] = value as i16;
+        }
+        k += 1;
+    }
+    Ok(())
 }

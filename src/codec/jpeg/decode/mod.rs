@@ -29,8 +29,8 @@ mod huffman;
 mod idct;
 mod markers;
 mod metadata;
-mod simd;
-mod tables;
+pub(crate) mod simd;
+pub(crate) mod tables;
 mod upsample;
 mod walk;
 
