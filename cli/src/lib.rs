@@ -17,6 +17,7 @@ pub mod encode_args;
 pub mod peak_alloc;
 pub mod progress;
 pub mod signals;
+pub mod tiles;
 
 use std::fmt::Display;
 use std::io::Write;
@@ -58,6 +59,11 @@ enum Command {
     /// Example: stripflow thumbnail photo.jpg thumb.jpg --size 256
     #[command(after_help = encode_args::EXAMPLES)]
     Thumbnail(convert::ThumbnailArgs),
+    /// Cut a tile pyramid (Deep Zoom, IIIF, XYZ, Zoomify) in one streaming pass, as vips dzsave.
+    ///
+    /// Example: stripflow tiles scan.jpg out --layout deepzoom
+    #[command(after_help = tiles::EXAMPLES)]
+    Tiles(tiles::TilesArgs),
     /// Run the main job on a built-in 16384x16384 sample: generate, encode, crop, convert, resize,
     /// read back, and print time and peak heap of each step. Needs no input files.
     ///
@@ -104,6 +110,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Info { input, json } => info(&input, json),
         Command::Convert(args) => convert::convert(&args),
         Command::Thumbnail(args) => convert::thumbnail(&args),
+        Command::Tiles(args) => tiles::tiles(&args),
         Command::Demo { size, keep } => demo::run(size, keep.as_deref()),
     }
 }
