@@ -89,7 +89,6 @@ fn html_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tiles::levels::Depth;
 
     #[test]
     fn each_layout_gets_its_viewer() {
