@@ -28,6 +28,7 @@ pub mod plan;
 pub mod prelude;
 pub mod scratch;
 pub mod synth;
+pub mod tiles;
 
 pub use error::{Error, ErrorKind, Result};
 pub use pipeline::{RowSource, StageSpec};

@@ -18,6 +18,7 @@ pub mod encode_args;
 pub mod peak_alloc;
 pub mod progress;
 pub mod signals;
+pub mod tiles;
 
 use std::fmt::Display;
 use std::io::Write;
@@ -59,6 +60,11 @@ pub(crate) enum Command {
     /// Example: stripflow thumbnail photo.jpg thumb.jpg --size 256
     #[command(after_help = encode_args::EXAMPLES)]
     Thumbnail(convert::ThumbnailArgs),
+    /// Cut a tile pyramid (Deep Zoom, IIIF, XYZ, Zoomify) in one streaming pass, as vips dzsave.
+    ///
+    /// Example: stripflow tiles scan.jpg out --layout deepzoom
+    #[command(after_help = tiles::EXAMPLES)]
+    Tiles(tiles::TilesArgs),
     /// Many images under one memory budget: a folder tree or a JSON-lines manifest, several
     /// sizes and formats per input, a JSON-lines log, complete outputs skipped on a rerun.
     ///
@@ -111,6 +117,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Info { input, json } => info(&input, json),
         Command::Convert(args) => convert::convert(&args),
         Command::Thumbnail(args) => convert::thumbnail(&args),
+        Command::Tiles(args) => tiles::tiles(&args),
         Command::Batch(args) => batch::batch(&args),
         Command::Demo { size, keep } => demo::run(size, keep.as_deref()),
     }

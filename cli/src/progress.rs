@@ -94,3 +94,15 @@ impl stripflow::StageSpec for ProgressSpec {
         Ok(Box::new(Progress { source: upstream, bar: Some(self.bar.clone()) }))
     }
 }
+
+/// A bar over the tiles of a pyramid (`stripflow tiles`), drawn in the same style as the rows
+/// bar; the library's tile workers move it.
+pub fn tile_bar(tiles: u64) -> ProgressBar {
+    let bar = ProgressBar::new(tiles);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} tiles ({eta} left)")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
