@@ -8,7 +8,7 @@
 //! work is proportional to the coefficients that are not zero: each run is a `trailing_zeros`.
 //!
 //! The output buffer has a fixed capacity: the caller drains it after each MCU once it holds
-//! [`BitWriter::DRAIN_AT`] bytes, and an MCU (at most six blocks of 64 codes of 27 bits, all
+//! its drain threshold (at most [`BitWriter::DRAIN_AT`] bytes), and an MCU (at most six blocks of 64 codes of 27 bits, all
 //! stuffed) always fits in the margin above that, so the buffer never grows.
 
 use super::fdct::Coefficients;
@@ -76,9 +76,10 @@ impl BitWriter {
     /// The buffer's capacity.
     pub(crate) const CAPACITY: usize = Self::DRAIN_AT + Self::MARGIN;
 
-    /// A writer over `out`, which must have [`Self::CAPACITY`] bytes of capacity.
+    /// A writer over `out`, which must have [`Self::MARGIN`] bytes of capacity above the caller's
+    /// drain threshold.
     pub(crate) fn new(out: Vec<u8>) -> BitWriter {
-        debug_assert!(out.capacity() >= Self::CAPACITY);
+        debug_assert!(out.capacity() >= Self::MARGIN);
         BitWriter { acc: 0, bits: 0, out }
     }
 

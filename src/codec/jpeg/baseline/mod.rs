@@ -97,16 +97,23 @@ impl Layout {
         self.stride() * self.mcu_height()
     }
 
+    /// Coded bytes gathered before they are handed to the writer: one MCU row's worth of pixel
+    /// bytes, between 4 KiB and [`BitWriter::DRAIN_AT`]. A small image (a pyramid tile: a
+    /// 16384-wide pyramid runs over a hundred tile encoders at once) needs no 64 KiB buffer.
+    fn drain_at(&self) -> usize {
+        (self.row_bytes() * self.mcu_height()).clamp(4096, BitWriter::DRAIN_AT)
+    }
+
     /// Heap bytes of [`Buffers`]: the pulled row, the planes, and the coded-byte buffer.
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.row_bytes() + self.components() * self.plane_bytes() + BitWriter::CAPACITY
+        self.row_bytes() + self.components() * self.plane_bytes() + self.drain_at() + BitWriter::MARGIN
     }
 
     fn allocate(&self) -> Buffers {
         Buffers {
             row: vec![0; self.row_bytes()],
             planes: std::array::from_fn(|c| if c < self.components() { vec![0; self.plane_bytes()] } else { Vec::new() }),
-            coded: Vec::with_capacity(BitWriter::CAPACITY),
+            coded: Vec::with_capacity(self.drain_at() + BitWriter::MARGIN),
         }
     }
 }
@@ -158,6 +165,7 @@ pub(crate) fn encode(
     let mut previous_dc = [0i16; 3];
     let (stride, mcu_height) = (layout.stride(), layout.mcu_height());
     let mcus = stride / (8 * layout.h);
+    let drain_at = layout.drain_at();
 
     let mut y = 0;
     while y < layout.height {
@@ -187,7 +195,7 @@ pub(crate) fn encode(
                     bits.block(block, &mut previous_dc[c], &dc_chroma, &ac_chroma);
                 }
             }
-            if bits.out.len() >= BitWriter::DRAIN_AT {
+            if bits.out.len() >= drain_at {
                 writer.write_all(&bits.out)?;
                 bits.out.clear();
             }
