@@ -2,10 +2,13 @@
 //!
 //! The seven passes' filtered rows are one zlib stream, pass after pass, so image row 0 needs
 //! bytes from the start of passes 1, 2, 4 and 6 at once. Other decoders inflate the whole frame
-//! first. Here the stream is inflated once up front (checking every CRC and the Adler-32, so a
-//! corrupt file fails in [`Adam7Rows::new`]) while checkpoints are taken where each pass begins
-//! (the offsets follow from width, height and bits per pixel); then seven cursors resume from
-//! those checkpoints. Image row `y` takes one row from each pass that has a row on `y` (by
+//! first. Here the stream is inflated up front only up to the start of the last pass (half the
+//! data: pass 7 is every odd row), taking checkpoints where each pass begins (the offsets follow
+//! from width, height and bits per pixel); cursors resume from those checkpoints, and the scan's
+//! own inflater reads the last pass on, checking CRCs and, after the last row, the Adler-32 (so
+//! damage in the first half fails in [`Adam7Rows::new`], damage in the last pass when its rows
+//! are read). Each byte of passes 1-6 is inflated twice and each of pass 7 once: 1.5 passes over
+//! the stream, where inflating everything up front took 2. Image row `y` takes one row from each pass that has a row on `y` (by
 //! `y mod 8`), unfilters it against that pass's previous row and scatters its pixels to
 //! `x = start + k * step`. Memory: seven 32 KiB windows and inflater states, two rows per pass,
 //! and, for a file read by position, seven 16 KiB input windows. See `inflate.rs` for the
@@ -86,13 +89,13 @@ pub(crate) struct Adam7Rows {
     expander: Expander,
     /// Bytes per complete pixel for filtering (at least 1).
     filter_bpp: usize,
-    /// Offset of the chunk after the last `IDAT` (for the end-of-file check).
-    after_idat: usize,
+    /// Image height (the stream is finished after the last row).
+    height: u32,
 }
 
 impl Adam7Rows {
-    /// Scans the `IDAT` stream that starts with chunk `first` of `input` and prepares the seven
-    /// cursors. Fails on a corrupt or truncated stream.
+    /// Scans the `IDAT` stream that starts with chunk `first` of `input` up to the last pass and
+    /// prepares the cursors. Fails on a corrupt or truncated stream before the last pass.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         input: &Input,
@@ -120,17 +123,11 @@ impl Adam7Rows {
         if geometry.iter().any(|g| g.3 > row_limit) {
             return Err(Error::limits("PNG row too large for this machine"));
         }
-        let (checkpoints, after_idat) = scan(input, first, &starts, offset)?;
-        let mut checkpoints = checkpoints.into_iter().zip(starts);
+        let mut cursors = scan(input, first, &starts)?.into_iter();
         let passes = geometry
             .into_iter()
             .map(|(pass, w, nonempty, row)| {
-                let cursor = if nonempty {
-                    let (cp, start) = checkpoints.next().expect("one checkpoint per non-empty pass");
-                    Some(Cursor::new(cp, start, input))
-                } else {
-                    None
-                };
+                let cursor = if nonempty { Some(cursors.next().expect("one cursor per non-empty pass")) } else { None };
                 let row = if nonempty { row as usize } else { 0 };
                 PassState { pass, width: w as usize, cursor, current: vec![0; row], previous: vec![0; row] }
             })
@@ -139,13 +136,8 @@ impl Adam7Rows {
             passes,
             expander,
             filter_bpp: bits_per_pixel(color, bits).div_ceil(8),
-            after_idat,
+            height,
         })
-    }
-
-    /// Offset of the chunk after the last `IDAT` chunk.
-    pub fn after_idat(&self) -> usize {
-        self.after_idat
     }
 
     /// Heap bytes held by the cursors and row buffers.
@@ -157,8 +149,10 @@ impl Adam7Rows {
             + 256 * 4
     }
 
-    /// Decodes image row `y` (rows must be asked for in order) into `out`.
-    pub fn read_row(&mut self, input: &Input, y: u32, out: &mut [u8]) -> Result<()> {
+    /// Decodes image row `y` (rows must be asked for in order) into `out`. After the last row,
+    /// finishes the stream (Adler-32, the rest of the `IDAT` chunks) and returns the offset of
+    /// the chunk after the last `IDAT`, for the end-of-file check.
+    pub fn read_row(&mut self, input: &Input, y: u32, out: &mut [u8]) -> Result<Option<usize>> {
         for p in &mut self.passes {
             let Some(cursor) = p.cursor.as_mut() else { continue };
             if !p.pass.has_row(y) {
@@ -170,7 +164,12 @@ impl Adam7Rows {
             std::mem::swap(&mut p.current, &mut p.previous);
             self.expander.expand(&p.previous[1..], out, p.pass.x0 as usize, p.pass.dx as usize, p.width);
         }
-        Ok(())
+        if y + 1 < self.height {
+            return Ok(None);
+        }
+        // The verifying cursor is the last non-empty pass's (see `inflate::scan`).
+        let last = self.passes.iter_mut().rev().find_map(|p| p.cursor.as_mut()).expect("a non-empty pass");
+        last.finish(input).map(Some)
     }
 }
 

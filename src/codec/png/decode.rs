@@ -167,8 +167,9 @@ impl std::fmt::Debug for PngDecoder {
 impl PngDecoder {
     /// Reads the header chunks of `input` and prepares to decode.
     ///
-    /// For an interlaced file this also inflates the image data once (checking every CRC and the
-    /// zlib checksum), so a corrupt interlaced file fails here rather than half-way.
+    /// For an interlaced file this also inflates the image data up to its last pass (checking the
+    /// CRCs on the way), so damage in the first half of an interlaced file fails here; damage in
+    /// the last pass, the Adler-32 and the chunks after the data fail when the rows reach them.
     pub fn new(input: Input) -> Result<PngDecoder> {
         PngDecoder::with_options(input, PngDecodeOptions::default())
     }
@@ -198,7 +199,6 @@ impl PngDecoder {
             let first = first_idat(&input)?;
             let rows =
                 Adam7Rows::new(&input, first, header.width, header.height, color, header.bit_depth, expander)?;
-            check_tail(&input, rows.after_idat())?;
             Inner::Adam7(Box::new(rows))
         };
         Ok(PngDecoder {
@@ -260,7 +260,11 @@ impl PngDecoder {
                     }
                 }
             }
-            Inner::Adam7(rows) => rows.read_row(&self.input, y, row)?,
+            Inner::Adam7(rows) => {
+                if let Some(after_idat) = rows.read_row(&self.input, y, row)? {
+                    check_tail(&self.input, after_idat)?;
+                }
+            }
         }
         Ok(())
     }

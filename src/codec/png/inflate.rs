@@ -1,8 +1,17 @@
 //! Inflating the `IDAT` stream from the input: an input position that walks across `IDAT`
-//! chunks, a scan that validates the whole stream once and takes checkpoints, and cursors that
-//! resume from those checkpoints. Each reads the file through its own bounded [`Window`]
-//! (positioned reads; sub-slices for input held in memory), never the whole file at once; the
-//! scan checks each chunk's CRC-32 over the bytes as it inflates them, so every byte is read once.
+//! chunks, a scan that inflates the stream from its start up to the last offset asked for and
+//! takes checkpoints on the way, and cursors that resume from those checkpoints. Each reads the
+//! file through its own bounded [`Window`] (positioned reads; sub-slices for input held in
+//! memory), never the whole file at once.
+//!
+//! Validation: the scan's own inflater is not thrown away at the last checkpoint; it becomes the
+//! *verifying* cursor (the last pass's), which goes on checking each chunk's CRC-32 over the bytes
+//! it inflates and, in [`Cursor::finish`], the Adler-32 trailer and the chunks up to the last
+//! `IDAT`. So every byte of the stream is inflated once by the scan or the verifying cursor and
+//! once more only if it lies before the last checkpoint (for Adam7, passes 1 to 6: half the
+//! data), where an earlier design inflated the whole stream twice (a scan to the end, then the
+//! cursors). Damage after the last checkpoint is found when the rows reach it, as in any
+//! streaming decoder.
 //!
 //! # Design notes (miniz_oxide's core inflater with a wrapping buffer)
 //!
@@ -35,8 +44,9 @@
 //!   than 32 KiB) bytes up to the pass start, which belong to the previous pass.
 //! * A slice that ends before its chunk does (a window is smaller than the chunk) is passed with
 //!   `TINFL_FLAG_HAS_MORE_INPUT` too: more input follows, exactly as across chunks.
-//! * Resumed cursors pass `TINFL_FLAG_IGNORE_ADLER32`: the scan already verified the checksum,
-//!   and a cursor that starts mid-stream cannot compute it anyway.
+//! * Resumed cursors pass `TINFL_FLAG_IGNORE_ADLER32`: a cursor that starts mid-stream cannot
+//!   compute the checksum; the verifying cursor, which has seen the stream from its start, checks
+//!   it.
 
 use miniz_oxide::inflate::core::inflate_flags::{
     TINFL_FLAG_HAS_MORE_INPUT, TINFL_FLAG_IGNORE_ADLER32, TINFL_FLAG_PARSE_ZLIB_HEADER,
@@ -181,30 +191,37 @@ fn inflate_error(status: TINFLStatus) -> Error {
     Error::format("PNG", what)
 }
 
-/// Inflates the whole `IDAT` stream once, checking chunk CRCs, the zlib header and the Adler-32
-/// trailer, and returns a checkpoint for each offset in `starts` (ascending; a checkpoint's
-/// offset is at most its start and less than 32 KiB before it), plus the offset of the chunk
-/// after the last `IDAT`. `expected` is the number of bytes the image needs; a shorter stream
-/// is an error, extra bytes are ignored. Reads `input` through a window of [`INPUT_WINDOW`].
-pub(crate) fn scan(input: &Input, first: Chunk, starts: &[u64], expected: u64) -> Result<(Vec<Checkpoint>, usize)> {
+/// Inflates the `IDAT` stream from its start, checking chunk CRCs and the zlib header, up to the
+/// last offset in `starts` (ascending, at least one), and returns a cursor for each: cursors
+/// resumed from checkpoints for all but the last (a checkpoint's offset is at most its start and
+/// less than 32 KiB before it), and the scan's own inflater for the last, which verifies the rest
+/// of the stream as it reads (see [`Cursor::finish`]). Reads `input` through windows of
+/// [`INPUT_WINDOW`].
+pub(crate) fn scan(input: &Input, first: Chunk, starts: &[u64]) -> Result<Vec<Cursor>> {
+    let (&last, earlier) = starts.split_last().ok_or_else(|| Error::parameter("no pass to scan for"))?;
     let mut window = Window::new(input, INPUT_WINDOW, first.data.start);
     let mut at = IdatPos::start(input, first, true)?;
     let mut state = Box::<DecompressorOxide>::default();
     let mut ring = vec![0u8; WINDOW].into_boxed_slice();
     let mut ring_pos = 0usize;
     let mut total = 0u64;
-    let mut checkpoints = Vec::with_capacity(starts.len());
+    let mut cursors = Vec::with_capacity(starts.len());
     loop {
+        // The last start is reached when this call may pass it: stop, and hand the inflater on.
+        let room = (WINDOW - ring_pos) as u64;
+        if last <= total + room {
+            break;
+        }
         let (data, more) = at.input(&mut window, input)?;
         // Take every checkpoint whose start this call may pass (or reach exactly).
-        let room = (WINDOW - ring_pos) as u64;
-        while let Some(&start) = starts.get(checkpoints.len()) {
+        while let Some(&start) = earlier.get(cursors.len()) {
             if start > total + room {
                 break;
             }
             let mut resume = at.clone();
             resume.crc = None;
-            checkpoints.push(Checkpoint { state: state.clone(), ring: ring.clone(), ring_pos, offset: total, input: resume });
+            let cp = Checkpoint { state: state.clone(), ring: ring.clone(), ring_pos, offset: total, input: resume };
+            cursors.push(Cursor::new(cp, start, input));
         }
         let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
         let (status, used, produced) = decompress(&mut state, data, &mut ring, ring_pos, flags);
@@ -215,31 +232,29 @@ pub(crate) fn scan(input: &Input, first: Chunk, starts: &[u64], expected: u64) -
             ring_pos = 0;
         }
         match status {
-            TINFLStatus::Done => break,
+            TINFLStatus::Done => {
+                return Err(Error::format(
+                    "PNG",
+                    format!("image data too short: {total} bytes inflated, more than {last} needed"),
+                ))
+            }
             TINFLStatus::HasMoreOutput => {}
             TINFLStatus::NeedsMoreInput if more => {}
             other => return Err(inflate_error(other)),
         }
     }
-    if total < expected {
-        return Err(Error::format(
-            "PNG",
-            format!("image data too short: {total} bytes inflated, {expected} needed"),
-        ));
+    // Checkpoints that start within the final call's reach (they share the last one's window).
+    while let Some(&start) = earlier.get(cursors.len()) {
+        let mut resume = at.clone();
+        resume.crc = None;
+        let cp = Checkpoint { state: state.clone(), ring: ring.clone(), ring_pos, offset: total, input: resume };
+        cursors.push(Cursor::new(cp, start, input));
     }
-    // Skip any remaining (empty or trailing) IDAT bytes and chunks, checking their CRCs.
-    loop {
-        let (data, more) = at.input(&mut window, input)?;
-        let n = data.len();
-        at.consume(data, n);
-        if !more {
-            break;
-        }
-    }
-    at.finish_chunk(input)?;
-    let after = at.after_idat().expect("at last IDAT chunk");
-    debug_assert_eq!(checkpoints.len(), starts.len());
-    Ok((checkpoints, after))
+    let cp = Checkpoint { state, ring, ring_pos, offset: total, input: at };
+    let mut verifying = Cursor::new(cp, last, input);
+    verifying.verifying = true;
+    cursors.push(verifying);
+    Ok(cursors)
 }
 
 /// An inflater resumed from a checkpoint, handing out the decompressed bytes from a given
@@ -252,6 +267,9 @@ pub(crate) struct Cursor {
     skip: u64,
     /// Whether the stream has ended.
     done: bool,
+    /// Whether this is the scan's inflater, which has seen the stream from its start: it checks
+    /// chunk CRCs as it reads and the Adler-32 trailer at the end.
+    verifying: bool,
     /// The compressed bytes (see the module notes).
     window: Window,
 }
@@ -264,7 +282,7 @@ impl Cursor {
         let skip = start - cp.offset;
         let read_pos = cp.ring_pos;
         let window = Window::new(input, INPUT_WINDOW, cp.input.pos);
-        Cursor { cp, read_pos, skip, done: false, window }
+        Cursor { cp, read_pos, skip, done: false, verifying: false, window }
     }
 
     /// Heap bytes held.
@@ -299,7 +317,7 @@ impl Cursor {
             }
             let (data, more) = self.cp.input.input(&mut self.window, input)?;
             let flags = TINFL_FLAG_PARSE_ZLIB_HEADER
-                | TINFL_FLAG_IGNORE_ADLER32
+                | if self.verifying { 0 } else { TINFL_FLAG_IGNORE_ADLER32 }
                 | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
             let (status, used, produced) =
                 decompress(&mut self.cp.state, data, &mut self.cp.ring, self.cp.ring_pos, flags);
@@ -313,6 +331,50 @@ impl Cursor {
                 other => return Err(inflate_error(other)),
             }
         }
+    }
+}
+
+impl Cursor {
+    /// For the verifying cursor (the last one [`scan`] returns), once every wanted byte has been
+    /// read: inflates to the end of the stream (bytes past the image are allowed and ignored),
+    /// checking the Adler-32 trailer, then steps over the rest of the `IDAT` chunks checking their
+    /// CRCs, and returns the offset of the chunk after the last `IDAT`.
+    pub fn finish(&mut self, input: &Input) -> Result<usize> {
+        if !self.verifying {
+            return Err(Error::parameter("only the verifying cursor can finish the stream"));
+        }
+        while !self.done {
+            // The bytes left in the ring are past the image: dropped. The ring only wraps at its
+            // end (back-references are read relative to the write position).
+            if self.cp.ring_pos == WINDOW {
+                self.cp.ring_pos = 0;
+            }
+            self.read_pos = self.cp.ring_pos;
+            let (data, more) = self.cp.input.input(&mut self.window, input)?;
+            let flags = TINFL_FLAG_PARSE_ZLIB_HEADER | if more { TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
+            let (status, used, produced) =
+                decompress(&mut self.cp.state, data, &mut self.cp.ring, self.cp.ring_pos, flags);
+            self.cp.input.consume(data, used);
+            self.cp.ring_pos += produced;
+            self.cp.offset += produced as u64;
+            match status {
+                TINFLStatus::Done => self.done = true,
+                TINFLStatus::HasMoreOutput => {}
+                TINFLStatus::NeedsMoreInput if more => {}
+                other => return Err(inflate_error(other)),
+            }
+        }
+        // Skip any remaining (empty or trailing) IDAT bytes and chunks, checking their CRCs.
+        loop {
+            let (data, more) = self.cp.input.input(&mut self.window, input)?;
+            let n = data.len();
+            self.cp.input.consume(data, n);
+            if !more {
+                break;
+            }
+        }
+        self.cp.input.finish_chunk(input)?;
+        Ok(self.cp.input.after_idat().expect("at the last IDAT chunk"))
     }
 }
 
@@ -357,11 +419,10 @@ mod tests {
             let first = chunk_at(&file, 8).unwrap();
             let starts = [0u64, 1, 32_767, 32_768, 40_000, 123_457, 299_990];
             let input = Input::from_bytes(file.clone());
-            let (checkpoints, after) = scan(&input, first.clone(), &starts, data.len() as u64).unwrap();
-            assert_eq!(&file[after + 4..after + 8], b"IEND");
-            for (cp, &start) in checkpoints.into_iter().zip(&starts) {
-                assert!(cp.offset <= start && start - cp.offset < WINDOW as u64 + 1);
-                let mut cursor = Cursor::new(cp, start, &input);
+            let cursors = scan(&input, first.clone(), &starts).unwrap();
+            assert_eq!(cursors.len(), starts.len());
+            for (mut cursor, &start) in cursors.into_iter().zip(&starts) {
+                assert!(cursor.cp.offset <= start && start - cursor.cp.offset < WINDOW as u64 + 1);
                 let n = (data.len() as u64 - start).min(50_000) as usize;
                 let mut got = vec![0u8; n];
                 // Read in uneven pieces, as rows would be.
@@ -369,22 +430,39 @@ mod tests {
                     cursor.read_exact(&input, piece).unwrap();
                 }
                 assert!(got == data[start as usize..start as usize + n], "size {size} level {level} start {start}");
+                if start == 299_990 {
+                    // The verifying cursor finishes the stream and finds the chunk after it.
+                    let after = cursor.finish(&input).unwrap();
+                    assert_eq!(&file[after + 4..after + 8], b"IEND");
+                } else {
+                    assert!(cursor.finish(&input).is_err(), "only the last cursor verifies");
+                }
             }
             // Asking for more than the stream holds is an error, not a hang.
-            let (mut cps, _) = scan(&input, first, &[299_990], data.len() as u64).unwrap();
-            let mut cursor = Cursor::new(cps.pop().unwrap(), 299_990, &input);
+            let mut cursor = scan(&input, first, &[299_990]).unwrap().pop().unwrap();
             assert!(cursor.read_exact(&input, &mut [0u8; 11]).is_err());
         }
     }
 
+    /// Scans for `starts`, reads the last cursor to `read_to` and finishes the stream.
+    fn scan_and_finish(file: &[u8], starts: &[u64], read_to: u64) -> Result<usize> {
+        let input = Input::from_bytes(file.to_vec());
+        let first = chunk_at(file, 8).unwrap();
+        let mut cursors = scan(&input, first, starts)?;
+        let mut last = cursors.pop().unwrap();
+        let mut rest = vec![0u8; (read_to - starts[starts.len() - 1]) as usize];
+        last.read_exact(&input, &mut rest)?;
+        last.finish(&input)
+    }
+
     #[test]
-    fn scan_rejects_bad_streams() {
+    fn scan_and_the_verifying_cursor_reject_bad_streams() {
         let data = sample(50_000);
         let file = idat_file(&data, 4096, 6);
-        let first = chunk_at(&file, 8).unwrap();
-        // Needs more than the stream holds.
-        let scan = |bytes: &[u8], first: Chunk, starts: &[u64], expected: u64| scan(&Input::from_bytes(bytes.to_vec()), first, starts, expected);
-        assert!(scan(&file, first.clone(), &[0], 50_001).is_err());
+        assert!(scan_and_finish(&file, &[0, 20_000], 50_000).is_ok());
+        // Needs more than the stream holds: in the scan, and in the verifying cursor.
+        assert!(scan(&Input::from_bytes(file.clone()), chunk_at(&file, 8).unwrap(), &[50_001 + WINDOW as u64]).is_err());
+        assert!(scan_and_finish(&file, &[0, 20_000], 50_001).is_err());
         // Adler-32 trailer wrong (CRC fixed so only the checksum can tell).
         let mut bad = file.clone();
         let last_idat_end = file.len() - 12 - 4;
@@ -399,11 +477,16 @@ mod tests {
             }
             pos = c.end();
         }
-        let err = scan(&bad, first.clone(), &[0], 50_000).err().expect("Adler-32 mismatch");
+        let err = scan_and_finish(&bad, &[0, 20_000], 50_000).err().expect("Adler-32 mismatch");
         assert!(err.to_string().contains("Adler-32"), "{err}");
-        // A CRC error in a later chunk.
+        // A CRC error in an early chunk fails the scan; in a late chunk, the verifying cursor.
         let mut bad = file.clone();
         bad[8 + 12 + 4096 + 8 + 10] ^= 1;
-        assert!(scan(&bad, first, &[0], 50_000).is_err());
+        assert!(scan(&Input::from_bytes(bad.clone()), chunk_at(&bad, 8).unwrap(), &[0, 40_000]).is_err());
+        let mut bad = file.clone();
+        let late = file.len() - 12 - 4 - 100;
+        bad[late] ^= 1;
+        assert!(scan(&Input::from_bytes(bad.clone()), chunk_at(&bad, 8).unwrap(), &[0, 1_000]).is_ok());
+        assert!(scan_and_finish(&bad, &[0, 1_000], 50_000).is_err());
     }
 }
