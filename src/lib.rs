@@ -17,6 +17,7 @@
 //! # Ok::<(), stripflow::Error>(())
 //! ```
 
+pub mod batch;
 pub mod codec;
 pub mod error;
 pub mod io;

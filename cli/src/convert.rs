@@ -50,7 +50,7 @@ pub struct JobArgs {
     flatten: bool,
     /// Refuse the job if its planned heap exceeds this: bytes, or with K, M, G (binary) suffix.
     #[arg(long, default_value = "256M")]
-    max_memory: String,
+    pub(crate) max_memory: String,
     /// Refuse inputs with more pixels than this (0: no limit). A bound on time: memory does not
     /// grow with the pixel count.
     #[arg(long, default_value_t = DEFAULT_LIMIT_INPUT_PIXELS)]
@@ -89,13 +89,13 @@ pub struct JobArgs {
     threads: Option<usize>,
     /// Print the plan (stages, shrink- and crop-on-load, predicted heap) and exit without decoding.
     #[arg(long)]
-    plan: bool,
+    pub(crate) plan: bool,
     /// With --plan: print it as JSON.
     #[arg(long, requires = "plan")]
     json: bool,
     /// Print time, rows and peak heap on standard error when done.
     #[arg(long)]
-    stats: bool,
+    pub(crate) stats: bool,
     /// Output format and encoder options.
     #[command(flatten)]
     pub output: crate::encode_args::EncodeArgs,
@@ -191,7 +191,7 @@ pub fn parse_bytes(s: &str) -> Result<usize> {
 }
 
 /// The recipe of the orientation, resampling, encoder and budget flags of `job`.
-fn job_recipe(job: &JobArgs) -> Result<Recipe> {
+pub(crate) fn job_recipe(job: &JobArgs) -> Result<Recipe> {
     let mut r = Recipe::new();
     match job.rotate.as_str() {
         "auto" => r = r.auto_orient(),
@@ -249,6 +249,11 @@ fn job_recipe(job: &JobArgs) -> Result<Recipe> {
 
 /// Runs `convert`.
 pub fn convert(args: &ConvertArgs) -> Result<()> {
+    run(convert_recipe(args)?, &args.input, &args.output, &args.job)
+}
+
+/// The recipe of `convert`'s flags (also a batch manifest's per-job recipe).
+pub(crate) fn convert_recipe(args: &ConvertArgs) -> Result<Recipe> {
     let mut r = job_recipe(&args.job)?;
     if let Some(crop) = &args.crop {
         r = if crop.contains(',') {
@@ -284,24 +289,28 @@ pub fn convert(args: &ConvertArgs) -> Result<()> {
     if let Some(extend) = &args.extend {
         r = r.extend(extend.parse::<Margins>()?);
     }
-    run(r, &args.input, &args.output, &args.job)
+    Ok(r)
 }
 
 /// Runs `thumbnail`.
 pub fn thumbnail(args: &ThumbnailArgs) -> Result<()> {
-    let (w, h) = if args.size.contains(['x', 'X']) {
-        parse_size(&args.size)?
-    } else {
-        let side: u32 = args.size.trim().parse().with_context(|| format!("--size '{}' is not W or WxH", args.size))?;
-        anyhow::ensure!(side > 0, "--size must be at least 1");
-        (side, side)
-    };
-    let r = job_recipe(&args.job)?
-        .resize(w, h)
-        .fit(args.fit.parse::<Fit>()?)
-        .position(args.position.parse::<Gravity>()?)
-        .without_enlargement(!args.enlarge);
+    let r = thumbnail_recipe(job_recipe(&args.job)?, parse_box(&args.size)?, &args.fit, &args.position, args.enlarge)?;
     run(r, &args.input, &args.output, &args.job)
+}
+
+/// `--size` of `thumbnail` (and `batch`): W (a square box) or WxH.
+pub(crate) fn parse_box(size: &str) -> Result<(u32, u32)> {
+    if size.contains(['x', 'X']) {
+        return parse_size(size);
+    }
+    let side: u32 = size.trim().parse().with_context(|| format!("--size '{size}' is not W or WxH"))?;
+    anyhow::ensure!(side > 0, "--size must be at least 1");
+    Ok((side, side))
+}
+
+/// `base` fitted into the box `(w, h)` as `thumbnail` does.
+pub(crate) fn thumbnail_recipe(base: Recipe, (w, h): (u32, u32), fit: &str, position: &str, enlarge: bool) -> Result<Recipe> {
+    Ok(base.resize(w, h).fit(fit.parse::<Fit>()?).position(position.parse::<Gravity>()?).without_enlargement(!enlarge))
 }
 
 /// Plans, then prints the plan or runs the job into OUT (atomically) or standard output.

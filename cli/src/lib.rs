@@ -3,7 +3,7 @@
 //! the dhat heap profiler, used by the report to write dhat-heap.json files).
 //!
 //! Subcommands: `info` (header facts, no pixel decode), `convert` (crop, resize, format change,
-//! streamed), `demo` (the whole job on a built-in 16384x16384 sample, with time and peak heap per
+//! streamed), `thumbnail`, `batch` (many images under one memory budget), `demo` (the whole job on a built-in 16384x16384 sample, with time and peak heap per
 //! step). Errors print one line and exit non-zero.
 //!
 //! Exits: 0 on success; 1 on an error (one line on standard error); 141 (128 + SIGPIPE, what a
@@ -11,6 +11,7 @@
 //! pipe (`stripflow info x.jpg | :`); 128 + the signal on SIGTERM, SIGINT or SIGHUP, after deleting
 //! the temporary files (see [`signals`]).
 
+pub mod batch;
 pub mod convert;
 pub mod demo;
 pub mod encode_args;
@@ -36,7 +37,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub(crate) enum Command {
     /// Print format, size, colour type, bit depth, interlacing and EXIF orientation (header only).
     ///
     /// Example: stripflow info photo.jpg --json
@@ -58,6 +59,12 @@ enum Command {
     /// Example: stripflow thumbnail photo.jpg thumb.jpg --size 256
     #[command(after_help = encode_args::EXAMPLES)]
     Thumbnail(convert::ThumbnailArgs),
+    /// Many images under one memory budget: a folder tree or a JSON-lines manifest, several
+    /// sizes and formats per input, a JSON-lines log, complete outputs skipped on a rerun.
+    ///
+    /// Example: stripflow batch photos/ --out-dir thumbs/ --size 256 --max-memory 512M
+    #[command(after_help = batch::EXAMPLES)]
+    Batch(batch::BatchArgs),
     /// Run the main job on a built-in 16384x16384 sample: generate, encode, crop, convert, resize,
     /// read back, and print time and peak heap of each step. Needs no input files.
     ///
@@ -104,6 +111,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Info { input, json } => info(&input, json),
         Command::Convert(args) => convert::convert(&args),
         Command::Thumbnail(args) => convert::thumbnail(&args),
+        Command::Batch(args) => batch::batch(&args),
         Command::Demo { size, keep } => demo::run(size, keep.as_deref()),
     }
 }

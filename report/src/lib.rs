@@ -19,6 +19,7 @@
 //!
 //! Criterion benches (`cargo bench`) remain the place for micro-benchmarks of single kernels.
 
+pub mod batch;
 pub mod charts;
 pub mod inputs;
 pub mod jobs;
@@ -72,6 +73,10 @@ pub struct ReportArgs {
     /// that job (one long run is already a stable figure); the tables show each cell's run count.
     #[arg(long, default_value_t = 30.0)]
     pub repeat_limit: f64,
+    /// Run only the batch group (an upload mix of 500 images thumbnailed by `stripflow batch`
+    /// against a vipsthumbnail fleet) and write batch.md; see [`batch`].
+    #[arg(long)]
+    pub batch: bool,
     /// Hidden helpers used by the harness itself.
     #[command(subcommand)]
     pub internal: Option<Internal>,
@@ -145,6 +150,9 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     std::fs::create_dir_all(&args.cache).with_context(|| format!("cannot create {}", args.cache.display()))?;
     let out = args.out.canonicalize()?;
     let cache = args.cache.canonicalize()?;
+    if args.batch {
+        return batch::run(&exe, &cache, &out, args.runs.unwrap_or(1));
+    }
 
     let mut tools = peers::detect(&exe, &cache)?;
     if let Some(only) = &args.tools {
