@@ -81,6 +81,12 @@ pub struct JobArgs {
     /// Never use a scratch file (whole-frame turns must then fit the heap budget).
     #[arg(long)]
     no_scratch: bool,
+    /// Threads one job may use (default: the available cores; 1 runs on one thread). With 2 or
+    /// more, the decoder and early stages may run on a second thread, handing strips to the
+    /// encoder through a few buffers counted in the plan; the output bytes are the same.
+    /// Example: --threads 1
+    #[arg(long)]
+    threads: Option<usize>,
     /// Print the plan (stages, shrink- and crop-on-load, predicted heap) and exit without decoding.
     #[arg(long)]
     pub(crate) plan: bool,
@@ -223,6 +229,9 @@ pub(crate) fn job_recipe(job: &JobArgs) -> Result<Recipe> {
         .limit_output_pixels(job.limit_output_pixels)
         .shrink_on_load(!job.no_shrink_on_load)
         .fail_on(job.fail_on.parse::<FailOn>()?);
+    if let Some(threads) = job.threads {
+        r = r.threads(threads);
+    }
     if job.no_scratch {
         r = r.no_scratch();
     }

@@ -16,9 +16,11 @@ use std::ops::Range;
 use crate::error::{Error, Result};
 use crate::pixel::ImageInfo;
 
+mod handoff;
 mod memory;
 mod stage;
 
+pub use handoff::{Detached, Handoff, HandoffLayout, HandoffSpec, HANDOFF_CONTROL_BYTES, HANDOFF_STRIPS, HANDOFF_STRIP_BYTES};
 pub use memory::MemorySource;
 pub use stage::{BoxedSource, StageSpec};
 

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use super::budget::{human, JOB_OVERHEAD};
+use super::cut;
 use super::geometry::{resolve, DecoderReach, Resolved};
 use super::recipe::Recipe;
 use super::{Build, Plan, StagePlan};
@@ -24,7 +25,7 @@ use crate::ops::extract::ExtractSpec;
 use crate::ops::orient::{OrientSpec, Orientation};
 use crate::ops::pad::PadSpec;
 use crate::ops::resize::ResizeSpec;
-use crate::pipeline::StageSpec;
+use crate::pipeline::{HandoffSpec, StageSpec};
 use crate::pixel::ImageInfo;
 use crate::scratch::{ScratchImage, Storage};
 
@@ -70,6 +71,29 @@ impl Stages {
         self.specs.push(spec);
         self.current = output;
         Ok(())
+    }
+}
+
+impl Stages {
+    /// Cuts the chain in two with a [`HandoffSpec`] where [`cut::choose`] puts it, given the
+    /// decoder's and the encoder's estimated work (the stages' own is estimated from their plans).
+    fn hand_off(&mut self, decoder: f64, encoder: f64) {
+        let mut costs = vec![decoder];
+        costs.extend(self.plans.windows(2).map(|w| cut::stage_cost(&w[1].name, w[0].output, w[1].output)));
+        costs.push(encoder);
+        let row_bytes: Vec<usize> = std::iter::once(0).chain(self.plans.iter().map(|p| p.output.row_bytes())).collect();
+        if let Some(c) = cut::choose(&costs, &row_bytes) {
+            let input = self.plans[c - 1].output;
+            let spec = HandoffSpec;
+            self.plans.insert(c, StagePlan {
+                name: spec.name(),
+                output: input,
+                heap_bytes: spec.heap_bytes(input),
+                scratch_bytes: 0,
+                detail: spec.detail(input),
+            });
+            self.specs.insert(c - 1, Arc::new(spec));
+        }
     }
 }
 
@@ -165,6 +189,10 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
     }
     if recipe.flatten && stages.current.format.color.has_alpha() {
         stages.add(Arc::new(ConvertSpec(ConvertTo::Flatten(recipe.encode.background))))?;
+    }
+    if recipe.thread_count() > 1 {
+        let decoder = cut::decoder_cost(input_format, input, g.source_rect, g.shrink);
+        stages.hand_off(decoder, cut::encoder_cost(output_format, stages.current));
     }
 
     // An embedded profile that adds no stage is still read and parsed while planning, and kept

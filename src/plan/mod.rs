@@ -41,6 +41,7 @@
 
 mod budget;
 mod chain;
+mod cut;
 pub(crate) mod display;
 mod geometry;
 mod pipeline;

@@ -55,6 +55,8 @@ pub struct Recipe {
     pub(crate) keep_icc_profile: bool,
     pub(crate) keep_metadata: bool,
     pub(crate) page: u32,
+    /// Threads a job may use (`None`: the available parallelism).
+    pub(crate) threads: Option<usize>,
     /// The first invalid call's message (reported by planning, so the chain stays fluent).
     pub(crate) deferred: Option<String>,
 }
@@ -83,6 +85,7 @@ impl Default for Recipe {
             keep_icc_profile: false,
             keep_metadata: false,
             page: 0,
+            threads: None,
             deferred: None,
         }
     }
@@ -97,6 +100,12 @@ impl Recipe {
     /// The budget this recipe plans against.
     pub fn budget_limits(&self) -> Budget {
         self.budget
+    }
+
+    /// The threads a job of this recipe may use: as set by [`Chain::threads`], else
+    /// [`std::thread::available_parallelism`] (which follows CPU affinity and cgroup quotas).
+    pub fn thread_count(&self) -> usize {
+        self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 }
 
@@ -423,6 +432,17 @@ pub trait Chain: Sized {
     /// [`Error::Unsupported`](crate::Error::Unsupported) at planning.
     fn keep_metadata(mut self) -> Self {
         self.recipe_mut().keep_metadata = true;
+        self
+    }
+
+    /// How many threads one job may use (default: [`std::thread::available_parallelism`]; 0
+    /// also means that). With 2 or more, the planner may cut the chain in two with a
+    /// [`HandoffSpec`](crate::pipeline::HandoffSpec): the decoder and early stages run on a worker
+    /// thread and pass strips to the later stages and the encoder through a few recycled
+    /// buffers, counted in the plan. 1 runs everything on the caller's thread, with no worker.
+    /// The output bytes are the same for any count.
+    fn threads(mut self, threads: usize) -> Self {
+        self.recipe_mut().threads = (threads > 0).then_some(threads);
         self
     }
 
