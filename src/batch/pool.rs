@@ -192,7 +192,7 @@ fn admit(job: BatchJob, options: &BatchOptions, gate: &Arc<MemoryGate>, scratch_
     };
     let mut outputs = Vec::new();
     for out in pending {
-        let pipeline = out.recipe.input(input.clone());
+        let pipeline = one_thread_unless_set(out.recipe).input(input.clone());
         match pipeline.plan_for_path(&out.path) {
             Ok(plan) => {
                 let scratch = if scratch_in_memory { plan.scratch_bytes as usize } else { 0 };
@@ -256,5 +256,28 @@ fn write(pipeline: Pipeline, path: &Path) -> Result<()> {
             let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
             Err(Error::format("image", format!("internal error while processing (please report): {what}")))
         }
+    }
+}
+
+/// A batch's parallelism is its workers: a job whose recipe leaves its thread count unset runs
+/// on its worker alone (no handoff thread, so the workers do not oversubscribe the cores, and
+/// the per-thread heap a worker measures is the job's whole heap); a recipe that sets
+/// [`crate::plan::Chain::threads`] keeps its count.
+fn one_thread_unless_set(mut recipe: crate::plan::Recipe) -> crate::plan::Recipe {
+    if recipe.threads.is_none() {
+        recipe.threads = Some(1);
+    }
+    recipe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_thread_unless_set;
+    use crate::plan::{Chain, Recipe};
+
+    #[test]
+    fn batch_jobs_run_on_one_thread_unless_their_recipe_says_otherwise() {
+        assert_eq!(one_thread_unless_set(Recipe::new()).thread_count(), 1);
+        assert_eq!(one_thread_unless_set(Recipe::new().threads(3)).thread_count(), 3);
     }
 }
