@@ -7,8 +7,10 @@
 //! * XYZ: `NAME/Z/X/Y.SUFFIX` (dzsave's google layout names them `Z/Y/X`; XYZ map viewers such
 //!   as Leaflet and OpenLayers ask for `{z}/{x}/{y}`), plus `NAME/blank.png`;
 //! * IIIF Image API 3 level 0: `NAME/info.json` and
-//!   `NAME/LEFT,TOP,WIDTH,HEIGHT/W,H/0/default.SUFFIX`, the region in full-resolution pixels.
-//!   `scaleFactors` lists every level (dzsave 8.14 lists one fewer).
+//!   `NAME/LEFT,TOP,WIDTH,HEIGHT/W,H/0/default.SUFFIX`, the region in full-resolution pixels, or
+//!   `full` for a tile that covers the whole image (the canonical form, which viewers request;
+//!   dzsave 8.14 writes `0,0,W,H` there). `scaleFactors` lists every level (dzsave 8.14 lists one
+//!   fewer).
 
 use super::levels::{Geometry, Layout};
 
@@ -67,7 +69,14 @@ impl Naming {
                 let height = (t * s).min(full_h as u64 - top);
                 let w = t.min(level.width as u64 - x as u64 * t);
                 let h = t.min(level.height as u64 - y as u64 * t);
-                format!("{name}/{left},{top},{width},{height}/{w},{h}/0/default{suffix}")
+                // The canonical region of a tile that covers the whole image is `full` (Image API
+                // 3, 4.1: clients such as OpenSeadragon ask for that name; dzsave 8.14 writes
+                // `0,0,W,H`, which a level 0 server cannot map to it).
+                if left == 0 && top == 0 && width == full_w as u64 && height == full_h as u64 {
+                    format!("{name}/full/{w},{h}/0/default{suffix}")
+                } else {
+                    format!("{name}/{left},{top},{width},{height}/{w},{h}/0/default{suffix}")
+                }
             }
         }
     }
@@ -175,7 +184,7 @@ mod tests {
         let g = Geometry::new(Layout::Iiif, 1000, 700, 512, 0, Depth::OneTile, false).unwrap();
         let n = Naming::new(&g, "i3", ".jpg");
         assert_eq!(n.tile_path(&g, 0, 1, 1), "i3/512,512,488,188/488,188/0/default.jpg");
-        assert_eq!(n.tile_path(&g, 1, 0, 0), "i3/0,0,1000,700/500,350/0/default.jpg");
+        assert_eq!(n.tile_path(&g, 1, 0, 0), "i3/full/500,350/0/default.jpg");
         let (path, info) = n.description(&g, "https://example.com/iiif");
         assert_eq!(path, "i3/info.json");
         assert!(info.contains("\"id\": \"https://example.com/iiif/i3\""));
