@@ -233,12 +233,15 @@ fn crop_before_resize_is_in_upright_coordinates() {
 
 #[test]
 fn plan_is_printable_and_json() {
+    // One thread: the stage list of the single-threaded plan (tests/threads.rs covers the
+    // handoff line that more threads add after the row source).
     let plan = Pipeline::from_source(Box::new(Synthetic::new(4000, 3000, PixelFormat::RGBA8, 1)))
         .rotate(90)
         .resize(300, 200)
         .fit(Fit::Contain)
         .position(Gravity::Bottom)
         .flatten([255, 255, 255])
+        .threads(1)
         .plan()
         .unwrap();
     let text = plan.to_string();
