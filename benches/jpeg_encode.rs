@@ -85,6 +85,10 @@ impl RowSource for Replay {
     fn buffer_bytes(&self) -> usize {
         self.strip.len()
     }
+
+    fn name(&self) -> &'static str {
+        "replayed strip"
+    }
 }
 
 fn kernels(c: &mut Criterion) {
