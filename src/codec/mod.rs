@@ -28,7 +28,7 @@ pub mod webp;
 pub use fail_on::FailOn;
 pub use options::{EncodeOption, EncodeOptions, TiffCompression};
 pub use registry::Codec;
-pub use spec::{DecodeRequest, DecoderSpec, Embedded, EncoderKind, EncoderSpec, Header, Output, WriteSeek};
+pub use spec::{DecodeRequest, DecoderSpec, Embedded, EncoderKind, EncoderSpec, Header, Output, RowEncoder, WriteSeek};
 
 use crate::error::Result;
 

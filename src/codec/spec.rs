@@ -17,7 +17,7 @@ use crate::error::Result;
 use crate::io::Input;
 use crate::ops::crop::Rect;
 use crate::pipeline::{BoxedSource, RowSource};
-use crate::pixel::ImageInfo;
+use crate::pixel::{ImageInfo, PixelFormat};
 
 /// Facts from an encoded image's header, read once per job without decoding pixels.
 #[derive(Clone)]
@@ -246,6 +246,17 @@ pub enum EncoderKind {
     WholeFrame,
 }
 
+/// An encoder its caller feeds one row at a time ([`EncoderSpec::row_encoder`]): what a sink
+/// that encodes many small images side by side on one thread (a pyramid's tiles) drives, where
+/// a pulling [`EncoderSpec::encode`] would need a thread per image.
+pub trait RowEncoder: Send {
+    /// Encodes the next row, writing the bytes that are ready to `out`.
+    fn push_row(&mut self, row: &[u8], out: &mut dyn Write) -> Result<()>;
+
+    /// Ends the image once every row is pushed, writing the rest of it to `out`.
+    fn finish(self: Box<Self>, out: &mut dyn Write) -> Result<()>;
+}
+
 /// The encoding side of a codec, configured with its options.
 pub trait EncoderSpec: fmt::Debug + Send + Sync {
     /// The format written.
@@ -282,6 +293,20 @@ pub trait EncoderSpec: fmt::Debug + Send + Sync {
     /// default ignores the seeking.
     fn encode_seekable(&self, source: &mut dyn RowSource, writer: &mut dyn WriteSeek) -> Result<()> {
         self.encode(source, writer)
+    }
+
+    /// Whether [`row_encoder`](Self::row_encoder) takes rows of `format`. The default is no:
+    /// the codec's images are encoded by pulling ([`encode`](Self::encode)).
+    fn encodes_pushed_rows(&self, _format: PixelFormat) -> bool {
+        false
+    }
+
+    /// An encoder of one image of `info` fed row by row, its header written to `out`, holding
+    /// at most [`heap_bytes`](Self::heap_bytes). Only where
+    /// [`encodes_pushed_rows`](Self::encodes_pushed_rows) says so; elsewhere an
+    /// [`Error::Unsupported`](crate::Error::Unsupported).
+    fn row_encoder(&self, info: ImageInfo, _out: &mut dyn Write) -> Result<Box<dyn RowEncoder>> {
+        Err(crate::Error::unsupported(super::registry::codec(self.format()).label, format!("{} rows pushed one at a time", info.format)))
     }
 
     /// Heap the encoder holds beyond [`heap_bytes`](Self::heap_bytes) to write the metadata

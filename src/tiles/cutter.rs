@@ -3,22 +3,26 @@
 //! level's 2x reducer, whose rows feed the level below.
 //!
 //! A level holds no band of rows: its tiles are encoded as their rows arrive (see
-//! [`super::worker`]). What it holds is the rows shared by two rows of tiles (Deep Zoom's
+//! [`super::column`]). What it holds is the rows shared by two rows of tiles (Deep Zoom's
 //! overlap: 2 rows for overlap 1), kept until the next row of tiles starts, and its reducer's
-//! row. So the memory of the whole pyramid is a few rows per level plus a few small batches
-//! and one encoder per tile column: `O(width x levels)`, whatever the image's height.
+//! row. So the memory of the whole pyramid is a few rows per level (plus a few small batches
+//! where encoders pull) and one encoder per tile column: `O(width x levels)`, whatever the
+//! image's height.
 
 use std::sync::Arc;
 
 use super::layouts::Naming;
 use super::levels::{Geometry, Level, Span};
 use super::reduce::Reducer;
-use super::worker::{Column, Shared, BATCHES_PER_COLUMN, BATCH_ROWS, DIRECT_BUFFER, SPILL_BYTES};
+use super::column::{Column, Shared, DIRECT_BUFFER};
+use super::tile_buffer::SPILL_BYTES;
+use super::worker::{BATCHES_PER_COLUMN, BATCH_ROWS};
 use crate::codec::spec::EncoderSpec;
 use crate::error::{Error, Result};
 use crate::pixel::{ImageInfo, PixelFormat};
 
-/// Most tile columns (encoder threads) a pyramid may run at once.
+/// Most tile columns (one encoder each, a thread each when the encoder pulls) a pyramid may run
+/// at once.
 pub const MAX_COLUMNS: u64 = 4096;
 
 /// Skipping blank tiles: a tile is blank when every sample is within `threshold` of `ink`.
@@ -44,9 +48,10 @@ pub struct LevelBuffers {
     pub carry: usize,
     /// The reducer feeding the level below (0 for the smallest level).
     pub reducer: usize,
-    /// Tile columns (one encoder thread each).
+    /// Tile columns (one encoder each).
     pub columns: u32,
-    /// Per column: row batches in circulation and the encoded tile held in memory.
+    /// Per column: the tile's file buffer or its encoded bytes held for a ZIP, and the row
+    /// batches in circulation when the encoder has a worker thread.
     pub per_column: usize,
     /// The encoder's own heap while it encodes one tile of this level.
     pub encoder: usize,
@@ -66,7 +71,9 @@ impl LevelBuffers {
             carry: geometry.shared_rows() as usize * level.width as usize * bpp,
             reducer: if index + 1 < geometry.levels.len() { Reducer::heap_bytes(level.width, bpp) } else { 0 },
             columns: level.tiles_across,
-            per_column: BATCHES_PER_COLUMN * BATCH_ROWS as usize * tile_width as usize * bpp + if zip { SPILL_BYTES } else { DIRECT_BUFFER } + 1024,
+            per_column: if encoder.encodes_pushed_rows(format) { 0 } else { BATCHES_PER_COLUMN * BATCH_ROWS as usize * tile_width as usize * bpp }
+                + if zip { SPILL_BYTES } else { DIRECT_BUFFER }
+                + 1024,
             encoder: encoder.heap_bytes(tile),
         }
     }
@@ -126,7 +133,7 @@ impl Cutter {
         let mut levels = Vec::with_capacity(geometry.levels.len());
         for (index, &level) in geometry.levels.iter().enumerate() {
             let buffers = LevelBuffers::of(&geometry, index, format, &*encoder, false);
-            let columns = (0..level.tiles_across).map(|_| Column::spawn(encoder.clone(), shared.clone())).collect::<Result<Vec<_>>>()?;
+            let columns = (0..level.tiles_across).map(|_| Column::new(encoder.clone(), format, shared.clone())).collect::<Result<Vec<_>>>()?;
             levels.push(LevelCutter {
                 index,
                 level,

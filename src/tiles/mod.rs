@@ -5,8 +5,10 @@
 //! (crop, resize, orientation, colour) runs first, then each row of the result is cut into the
 //! full-resolution tiles it belongs to and reduced 2x (a box mean, as libvips) into the level
 //! below, and so on down. No level holds a band of rows: each tile is encoded while its rows
-//! arrive, by one encoder (a worker thread) per tile column, so memory is a few rows and a few
-//! small batches per level, `O(width x levels)`, independent of the image's height. The plan
+//! arrive, by one encoder per tile column (fed on the cutter's thread where the encoder takes
+//! pushed rows, as baseline JPEG does; else a worker thread per column), so memory is a few rows
+//! and one tile encoder per column per level, `O(width x levels)`, independent of the image's
+//! height. The plan
 //! ([`TilePlan`]) prices it from the same layout the cutter allocates, and refuses a job over
 //! the budget before any pixel is decoded.
 //!
@@ -27,16 +29,20 @@
 //! ```
 //!
 //! Files: `levels` (how many levels, their sizes and tile grids), `reduce` (the 2x reducer),
-//! `cutter` (rows into tiles, level by level), `worker` (the tile encoders), `layouts` (names and
+//! `cutter` (rows into tiles, level by level), `column` (a tile column's encoder, fed pushed
+//! rows), `worker` (a column's worker thread, for encoders that pull), `tile_buffer` (a tile
+//! held until stored), `layouts` (names and
 //! description files), `viewer` (the HTML page), `store` (directory or ZIP, all or nothing),
 //! `zip` (the streaming ZIP writer), `plan` (what it costs).
 
+mod column;
 mod cutter;
 pub mod layouts;
 pub mod levels;
 mod plan;
 mod reduce;
 mod store;
+mod tile_buffer;
 mod viewer;
 mod worker;
 pub mod zip;
@@ -48,7 +54,7 @@ use std::time::{Duration, Instant};
 
 pub use levels::{Depth, Geometry, Layout, Level};
 pub use plan::TilePlan;
-pub use worker::ProgressFn;
+pub use column::ProgressFn;
 
 use crate::codec::{registry, EncodeOptions, Format};
 use crate::error::{Error, Result};
@@ -58,7 +64,7 @@ use crate::plan::{Chain, Pipeline};
 use cutter::{BlankTest, Cutter};
 use layouts::Naming;
 use store::{DirStore, TileStore, ZipStore};
-use worker::Shared;
+use column::Shared;
 
 /// A pyramid's options, as dzsave's, and the sink that writes it.
 #[derive(Clone)]
@@ -186,7 +192,8 @@ impl Tiler {
         self
     }
 
-    /// A callback told (tiles done, tiles in the pyramid) after each tile, from worker threads.
+    /// A callback told (tiles done, tiles in the pyramid) after each tile (from worker threads
+    /// when the tile encoder pulls its rows).
     pub fn progress(mut self, progress: Arc<ProgressFn>) -> Tiler {
         self.progress = Some(progress);
         self

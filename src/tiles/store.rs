@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::worker::TileBuffer;
+use super::tile_buffer::TileBuffer;
 use super::zip::ZipWriter;
 use crate::error::{Error, Result};
 use crate::io::AtomicOutput;

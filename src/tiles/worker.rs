@@ -1,24 +1,24 @@
-//! Tile encoders that are fed rows as they arrive.
+//! Tile columns whose encoder only pulls rows: a worker thread each.
 //!
-//! The library's encoders pull their rows ([`EncoderSpec::encode`] drains a [`RowSource`]), but a
-//! pyramid's rows arrive one image row at a time across every tile of a row of tiles. Holding the
-//! whole band of rows one tile tall would cost `width x tile height` per level (12 MiB at 16384
-//! pixels wide, RGB); instead each tile column of each level has a worker thread running the
-//! encoder over a [`ChannelRows`] source, and the cutter hands it small batches of rows
-//! ([`BATCH_ROWS`] rows of the tile's width) through a one-slot channel. Encoding thus also runs
-//! beside decoding, on another core.
+//! An encoder that cannot be fed rows ([`EncoderSpec::encodes_pushed_rows`]: PNG, WebP, whole-
+//! frame files) pulls them ([`EncoderSpec::encode`] drains a [`RowSource`]), but a pyramid's rows
+//! arrive one image row at a time across every tile of a row of tiles. Holding the whole band
+//! of rows one tile tall would cost `width x tile height` per level (12 MiB at 16384 pixels
+//! wide, RGB); instead each tile column of such a level has a worker thread running the encoder
+//! over a [`ChannelRows`] source, and the cutter hands it small batches of rows ([`BATCH_ROWS`]
+//! rows of the tile's width) through a one-slot channel.
 //!
-//! A worker's tile is encoded into a [`TileBuffer`] (memory up to [`SPILL_BYTES`], then an
-//! unnamed temporary file), and once the cutter says whether the tile was blank, stored through
-//! the shared [`super::store::TileStore`] or dropped.
+//! A worker's tile is encoded into a [`TileBuffer`] (or straight into its file), and once the
+//! cutter says whether the tile was blank, stored through the shared
+//! [`super::store::TileStore`] or dropped.
 
-use std::io::{self, BufWriter, Read, Seek, Write};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::io::{BufWriter, Write};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use super::store::TileStore;
+use super::column::{Shared, DIRECT_BUFFER};
+use super::tile_buffer::TileBuffer;
 use crate::codec::spec::EncoderSpec;
 use crate::error::{Error, Result};
 use crate::pipeline::{RowCounter, RowSource};
@@ -27,53 +27,11 @@ use crate::pixel::ImageInfo;
 /// Rows in one batch handed to a tile's encoder.
 pub const BATCH_ROWS: u32 = 4;
 
-/// Bytes of encoded tile kept in memory before it moves to a temporary file.
-pub const SPILL_BYTES: usize = 64 * 1024;
-
-/// Write buffer of a tile encoded straight into its file.
-pub const DIRECT_BUFFER: usize = 4 * 1024;
-
 /// Stack of each worker thread: the encoders keep their buffers on the heap.
 const WORKER_STACK: usize = 64 * 1024;
 
 /// Batches a column may have in circulation: one being filled, one in the channel, one read.
 pub const BATCHES_PER_COLUMN: usize = 3;
-
-/// A callback told the tiles written so far and the tiles in the pyramid.
-pub type ProgressFn = dyn Fn(u64, u64) + Send + Sync;
-
-/// What the workers share: where tiles go, the first error, the count written.
-pub struct Shared {
-    /// Where tiles are stored.
-    pub store: Mutex<Box<dyn TileStore>>,
-    /// The first error a worker met.
-    pub error: Mutex<Option<Error>>,
-    /// Set once any worker failed, so the cutter stops early.
-    pub failed: AtomicBool,
-    /// Tiles stored.
-    pub written: AtomicU64,
-    /// Tiles skipped as blank.
-    pub skipped: AtomicU64,
-    /// Tiles in the pyramid (for progress).
-    pub total: u64,
-    /// Told after every tile.
-    pub progress: Option<Arc<ProgressFn>>,
-}
-
-impl Shared {
-    fn fail(&self, error: Error) {
-        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(error);
-        }
-        self.failed.store(true, Ordering::Release);
-    }
-
-    /// The first worker error, taken.
-    pub fn take_error(&self) -> Option<Error> {
-        self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-}
 
 /// A message to a worker.
 enum Message {
@@ -85,36 +43,30 @@ enum Message {
     End { blank: bool },
 }
 
-/// The main thread's end of one tile column: the channel to its worker and the batch being
-/// filled.
-pub struct Column {
+/// The cutter's end of one tile column: the channel to its worker and the batch being filled.
+pub struct ThreadedColumn {
     sender: Option<SyncSender<Message>>,
     recycled: Receiver<Vec<u8>>,
     thread: Option<JoinHandle<()>>,
     pending: Vec<u8>,
     pending_rows: u32,
-    row_bytes: usize,
-    /// Whether every row of the current tile so far was within the blank threshold.
-    pub blank: bool,
 }
 
-impl Column {
+impl ThreadedColumn {
     /// Starts a worker encoding tiles with `encoder`.
-    pub fn spawn(encoder: Arc<dyn EncoderSpec>, shared: Arc<Shared>) -> Result<Column> {
+    pub fn spawn(encoder: Arc<dyn EncoderSpec>, shared: Arc<Shared>) -> Result<ThreadedColumn> {
         let (sender, receiver) = sync_channel::<Message>(1);
         let (recycle, recycled) = sync_channel::<Vec<u8>>(BATCHES_PER_COLUMN);
         let thread = std::thread::Builder::new()
             .name("stripflow-tile".into())
             .stack_size(WORKER_STACK)
             .spawn(move || work(encoder, shared, receiver, recycle))?;
-        Ok(Column { sender: Some(sender), recycled, thread: Some(thread), pending: Vec::new(), pending_rows: 0, row_bytes: 0, blank: true })
+        Ok(ThreadedColumn { sender: Some(sender), recycled, thread: Some(thread), pending: Vec::new(), pending_rows: 0 })
     }
 
     /// Begins a tile of `info` stored at `path`.
     pub fn start(&mut self, path: String, info: ImageInfo) -> Result<()> {
-        self.row_bytes = info.row_bytes();
         self.pending_rows = 0;
-        self.blank = true;
         self.send(Message::Start { path, info })
     }
 
@@ -161,7 +113,7 @@ impl Column {
     }
 }
 
-impl Drop for Column {
+impl Drop for ThreadedColumn {
     fn drop(&mut self) {
         self.close();
     }
@@ -177,7 +129,7 @@ fn work(encoder: Arc<dyn EncoderSpec>, shared: Arc<Shared>, receiver: Receiver<M
             return;
         };
         source.start(info);
-        let direct = shared.store.lock().unwrap_or_else(|p| p.into_inner()).direct(&path);
+        let direct = shared.store().direct(&path);
         let stored = match direct {
             Ok(Some(file)) => {
                 // A directory: encoded straight into the tile's file through a small buffer.
@@ -185,7 +137,7 @@ fn work(encoder: Arc<dyn EncoderSpec>, shared: Arc<Shared>, receiver: Receiver<M
                 let encoded = encoder.encode(&mut source, &mut writer).and_then(|()| Ok(writer.flush()?));
                 drop(writer);
                 let Some(blank) = source.skip_to_end() else { return };
-                let removed = if blank || encoded.is_err() { shared.store.lock().unwrap_or_else(|p| p.into_inner()).remove(&path) } else { Ok(()) };
+                let removed = if blank || encoded.is_err() { shared.store().remove(&path) } else { Ok(()) };
                 encoded.and(removed).map(|()| blank)
             }
             Ok(None) => {
@@ -195,7 +147,7 @@ fn work(encoder: Arc<dyn EncoderSpec>, shared: Arc<Shared>, receiver: Receiver<M
                 let Some(blank) = source.skip_to_end() else { return };
                 encoded.and_then(|()| {
                     if !blank {
-                        shared.store.lock().unwrap_or_else(|p| p.into_inner()).put(&path, &mut buffer)?;
+                        shared.store().put(&path, &mut buffer)?;
                     }
                     Ok(blank)
                 })
@@ -203,14 +155,7 @@ fn work(encoder: Arc<dyn EncoderSpec>, shared: Arc<Shared>, receiver: Receiver<M
             Err(e) => Err(e),
         };
         match stored {
-            Ok(blank) => {
-                let counter = if blank { &shared.skipped } else { &shared.written };
-                counter.fetch_add(1, Ordering::Relaxed);
-                let done = shared.written.load(Ordering::Relaxed) + shared.skipped.load(Ordering::Relaxed);
-                if let Some(progress) = &shared.progress {
-                    progress(done, shared.total);
-                }
-            }
+            Ok(blank) => shared.tile_done(blank),
             Err(e) => {
                 shared.fail(e);
                 return;
@@ -293,93 +238,3 @@ impl RowSource for ChannelRows {
     }
 }
 
-/// An encoded tile: in memory up to [`SPILL_BYTES`], then in an unnamed temporary file.
-#[derive(Default)]
-pub struct TileBuffer {
-    memory: Vec<u8>,
-    file: Option<std::fs::File>,
-    /// Whether this tile's bytes past `memory` are in `file`.
-    spilled: bool,
-    len: u64,
-}
-
-impl TileBuffer {
-    /// Empties the buffer, keeping its memory and file for the next tile.
-    pub fn clear(&mut self) {
-        self.memory.clear();
-        self.len = 0;
-        self.spilled = false;
-        if let Some(file) = &mut self.file {
-            if file.set_len(0).and_then(|()| file.seek(io::SeekFrom::Start(0)).map(drop)).is_err() {
-                self.file = None;
-            }
-        }
-    }
-
-    /// Copies the whole tile to `out`.
-    pub fn copy_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(&self.memory)?;
-        if let (true, Some(file)) = (self.spilled, &mut self.file) {
-            file.seek(io::SeekFrom::Start(0))?;
-            let mut chunk = [0u8; 8192];
-            loop {
-                let n = file.read(&mut chunk)?;
-                if n == 0 {
-                    break;
-                }
-                out.write_all(&chunk[..n])?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Write for TileBuffer {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        if !self.spilled && self.memory.len() + bytes.len() > SPILL_BYTES {
-            // From here on this tile goes to the file (a file kept from an earlier tile is reused).
-            if self.file.is_none() {
-                self.file = Some(tempfile::tempfile()?);
-            }
-            self.spilled = true;
-        }
-        match &mut self.file {
-            Some(file) if self.spilled => file.write_all(bytes)?,
-            _ => {
-                // Grow by doubling but never past SPILL_BYTES, so the heap bound holds.
-                let needed = self.memory.len() + bytes.len();
-                if needed > self.memory.capacity() {
-                    let target = (self.memory.capacity() * 2).clamp(needed, SPILL_BYTES);
-                    self.memory.reserve_exact(target - self.memory.len());
-                }
-                self.memory.extend_from_slice(bytes)
-            }
-        }
-        self.len += bytes.len() as u64;
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_large_tile_spills_to_a_file_and_reads_back_whole() {
-        let data: Vec<u8> = (0..SPILL_BYTES * 2 + 17).map(|i| (i % 253) as u8).collect();
-        let mut buffer = TileBuffer::default();
-        for chunk in data.chunks(1000) {
-            buffer.write_all(chunk).unwrap();
-        }
-        assert!(buffer.file.is_some());
-        assert!(buffer.memory.len() <= SPILL_BYTES);
-        let mut back = Vec::new();
-        buffer.copy_to(&mut back).unwrap();
-        assert_eq!(back, data);
-        assert_eq!(buffer.len, data.len() as u64);
-    }
-}

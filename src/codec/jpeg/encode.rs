@@ -18,8 +18,8 @@ use std::cell::RefCell;
 use std::io::Write;
 
 use crate::codec::metadata::jpeg::{EXIF_SIGNATURE, XMP_SIGNATURE};
-use crate::codec::spec::{EncoderKind, EncoderSpec, Output};
-use super::baseline::{Layout, ICC_CHUNK};
+use super::baseline::{Layout, RowWriter, ICC_CHUNK};
+use crate::codec::spec::{EncoderKind, EncoderSpec, Output, RowEncoder};
 use crate::codec::Embedded;
 use crate::codec::Format;
 use crate::error::{Error, Result};
@@ -132,7 +132,6 @@ fn check_blocks(blocks: &Embedded) -> Result<()> {
     }
     Ok(())
 }
-
 
 impl JpegEncoder {
     /// Pulls every row of `source` and writes a baseline JPEG to `writer`.
@@ -259,6 +258,18 @@ impl EncoderSpec for JpegEncoder {
 
     fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
         JpegEncoder::encode(self, source, writer)
+    }
+
+    /// Baseline files of RGB8 or gray rows, which the baseline encoder takes as they are.
+    fn encodes_pushed_rows(&self, format: PixelFormat) -> bool {
+        !self.whole_frame() && matches!(format, PixelFormat::RGB8 | PixelFormat::GRAY8)
+    }
+
+    fn row_encoder(&self, info: ImageInfo, out: &mut dyn Write) -> Result<Box<dyn RowEncoder>> {
+        if !self.encodes_pushed_rows(info.format) {
+            return Err(Error::unsupported("JPEG", format!("{} rows pushed one at a time{}", info.format, if self.whole_frame() { " into a whole-frame file" } else { "" })));
+        }
+        Ok(Box::new(RowWriter::new(info, self.quality, self.subsampling, &Embedded::default(), out)?))
     }
 
     /// Baseline: none (the segments are written straight from the blocks). Whole-frame modes:

@@ -27,6 +27,7 @@ pub mod kernels;
 mod tables;
 
 use std::io::Write;
+use std::sync::OnceLock;
 
 use fdct::{transform_mcu, Coefficients, Divisors, McuRow};
 use huffman::BitWriter;
@@ -36,7 +37,7 @@ use crate::codec::metadata::jpeg::{EXIF_SIGNATURE, XMP_SIGNATURE};
 use crate::codec::Embedded;
 use crate::error::{Error, Result};
 use crate::pipeline::RowSource;
-use crate::pixel::{ColorType, PixelFormat};
+use crate::pixel::{ColorType, ImageInfo, PixelFormat};
 
 use super::decode::tables::ZIGZAG;
 use super::encode::Subsampling;
@@ -104,26 +105,146 @@ impl Layout {
         (self.row_bytes() * self.mcu_height()).clamp(4096, BitWriter::DRAIN_AT)
     }
 
-    /// Heap bytes of [`Buffers`]: the pulled row, the planes, and the coded-byte buffer.
+    /// Heap bytes of [`encode`]: the pulled row, and the [`RowWriter`]'s planes and coded-byte
+    /// buffer.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.row_bytes() + self.components() * self.plane_bytes() + self.drain_at() + BitWriter::MARGIN
     }
+}
 
-    fn allocate(&self) -> Buffers {
-        Buffers {
-            row: vec![0; self.row_bytes()],
-            planes: std::array::from_fn(|c| if c < self.components() { vec![0; self.plane_bytes()] } else { Vec::new() }),
-            coded: Vec::with_capacity(self.drain_at() + BitWriter::MARGIN),
+/// The four Annex K Huffman tables (luma DC and AC, chroma DC and AC), built once per process:
+/// they do not depend on the quality, and a pyramid starts thousands of tile encoders.
+fn annex_k_tables() -> &'static [EncodeTable; 4] {
+    static TABLES: OnceLock<[EncodeTable; 4]> = OnceLock::new();
+    TABLES.get_or_init(|| [(false, 0), (true, 0), (false, 1), (true, 1)].map(|(ac, id)| EncodeTable::annex_k(ac, id).0))
+}
+
+/// A baseline JPEG encoded from rows pushed to it one at a time: what [`encode`] drives by
+/// pulling, and what a pyramid's tile columns drive from the cutter's thread
+/// ([`RowEncoder`](crate::codec::spec::RowEncoder)). It holds the [`Layout`]'s planes and
+/// coded-byte buffer; the caller owns the row.
+pub(crate) struct RowWriter {
+    layout: Layout,
+    /// One plane per component; gray leaves the last two empty.
+    planes: [Vec<u8>; 3],
+    bits: BitWriter,
+    divisors: [Divisors; 2],
+    previous_dc: [i16; 3],
+    /// Rows of the current MCU row converted so far.
+    filled: usize,
+    /// Image rows pushed so far.
+    rows: usize,
+}
+
+impl RowWriter {
+    /// Starts a `info`-sized image (RGB8 or GRAY8 rows) at `quality`, writing its headers and
+    /// the metadata `blocks` to `writer`.
+    pub(crate) fn new(info: ImageInfo, quality: u8, subsampling: Subsampling, blocks: &Embedded, writer: &mut dyn Write) -> Result<RowWriter> {
+        let gray = match info.format {
+            PixelFormat::RGB8 => false,
+            PixelFormat::GRAY8 => true,
+            other => return Err(Error::parameter(format!("the baseline JPEG encoder takes RGB8 or GRAY8 rows, not {other}"))),
+        };
+        debug_assert_eq!(info.format.color == ColorType::Gray, gray);
+        if info.width == 0 || info.height == 0 || info.width > 0xFFFF || info.height > 0xFFFF {
+            return Err(Error::parameter(format!("JPEG cannot store a {}x{} image", info.width, info.height)));
         }
+        if !(1..=100).contains(&quality) {
+            return Err(Error::parameter(format!("JPEG quality {quality} is not in 1..=100")));
+        }
+        let layout = Layout::new(info.width, info.height, gray, subsampling);
+        let quant = [quant_table(0, quality), quant_table(1, quality)];
+        write_headers(writer, &layout, &quant, blocks)?;
+        Ok(RowWriter {
+            layout,
+            planes: std::array::from_fn(|c| if c < layout.components() { vec![0; layout.plane_bytes()] } else { Vec::new() }),
+            bits: BitWriter::new(Vec::with_capacity(layout.drain_at() + BitWriter::MARGIN)),
+            divisors: [Divisors::new(&quant[0]), Divisors::new(&quant[1])],
+            previous_dc: [0; 3],
+            filled: 0,
+            rows: 0,
+        })
+    }
+
+    /// Takes the next row; once an MCU row is complete (or the image is), codes it and hands
+    /// the coded bytes to `writer` when they reach the drain threshold.
+    pub(crate) fn push_row(&mut self, row: &[u8], writer: &mut dyn Write) -> Result<()> {
+        let layout = self.layout;
+        if self.rows >= layout.height {
+            return Err(Error::parameter(format!("a {}-row JPEG was given another row", layout.height)));
+        }
+        if row.len() != layout.row_bytes() {
+            return Err(Error::parameter(format!("a JPEG row of {} bytes was given {}", layout.row_bytes(), row.len())));
+        }
+        let stride = layout.stride();
+        convert_row(row, &mut self.planes[..layout.components()], self.filled * stride, layout.width, stride);
+        self.filled += 1;
+        self.rows += 1;
+        if self.filled == layout.mcu_height() || self.rows == layout.height {
+            self.code_mcu_row(writer)?;
+        }
+        Ok(())
+    }
+
+    /// Codes the MCU row in the planes, the rows below the image's last repeating it.
+    fn code_mcu_row(&mut self, writer: &mut dyn Write) -> Result<()> {
+        let layout = self.layout;
+        let (stride, mcu_height, components) = (layout.stride(), layout.mcu_height(), layout.components());
+        for r in self.filled..mcu_height {
+            // Below the image: repeat the last row (libjpeg's expand_bottom_edge).
+            for plane in &mut self.planes[..components] {
+                plane.copy_within((r - 1) * stride..r * stride, r * stride);
+            }
+        }
+        self.filled = 0;
+        let [dc_luma, ac_luma, dc_chroma, ac_chroma] = annex_k_tables();
+        let luma_blocks = layout.h * layout.v;
+        let blocks_per_mcu = luma_blocks + components - 1;
+        let mut coefficients = [Coefficients::default(); 6];
+        let mut planes: [&[u8]; 3] = [&[]; 3];
+        for (slot, plane) in planes.iter_mut().zip(&self.planes) {
+            *slot = plane;
+        }
+        let row = McuRow { planes: &planes[..components], stride, h: layout.h, v: layout.v };
+        let drain_at = layout.drain_at();
+        for mx in 0..stride / (8 * layout.h) {
+            transform_mcu(&row, mx, &self.divisors, &mut coefficients[..blocks_per_mcu]);
+            for (n, block) in coefficients[..blocks_per_mcu].iter().enumerate() {
+                if n < luma_blocks {
+                    self.bits.block(block, &mut self.previous_dc[0], dc_luma, ac_luma);
+                } else {
+                    let c = n - luma_blocks + 1;
+                    self.bits.block(block, &mut self.previous_dc[c], dc_chroma, ac_chroma);
+                }
+            }
+            if self.bits.out.len() >= drain_at {
+                writer.write_all(&self.bits.out)?;
+                self.bits.out.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the image: every row must have been pushed; writes the last coded bytes and EOI.
+    pub(crate) fn finish(mut self, writer: &mut dyn Write) -> Result<()> {
+        if self.rows != self.layout.height {
+            return Err(Error::parameter(format!("a {}-row JPEG ended after {} rows", self.layout.height, self.rows)));
+        }
+        self.bits.finish();
+        self.bits.out.extend_from_slice(&[0xFF, 0xD9]);
+        writer.write_all(&self.bits.out)?;
+        Ok(())
     }
 }
 
-/// The encoder's buffers, allocated once from a [`Layout`].
-struct Buffers {
-    row: Vec<u8>,
-    /// One plane per component; gray leaves the last two empty.
-    planes: [Vec<u8>; 3],
-    coded: Vec<u8>,
+impl crate::codec::spec::RowEncoder for RowWriter {
+    fn push_row(&mut self, row: &[u8], out: &mut dyn Write) -> Result<()> {
+        RowWriter::push_row(self, row, out)
+    }
+
+    fn finish(self: Box<Self>, out: &mut dyn Write) -> Result<()> {
+        RowWriter::finish(*self, out)
+    }
 }
 
 /// Encodes the rows of `source` (RGB8 or GRAY8) as a baseline JPEG at `quality` into `writer`,
@@ -136,76 +257,13 @@ pub(crate) fn encode(
     blocks: &Embedded,
 ) -> Result<()> {
     let info = source.info();
-    let gray = match info.format {
-        PixelFormat::RGB8 => false,
-        PixelFormat::GRAY8 => true,
-        other => return Err(Error::parameter(format!("the baseline JPEG encoder takes RGB8 or GRAY8 rows, not {other}"))),
-    };
-    debug_assert_eq!(info.format.color == ColorType::Gray, gray);
-    if info.width == 0 || info.height == 0 || info.width > 0xFFFF || info.height > 0xFFFF {
-        return Err(Error::parameter(format!("JPEG cannot store a {}x{} image", info.width, info.height)));
+    let mut jpeg = RowWriter::new(info, quality, subsampling, blocks, writer)?;
+    let mut row = vec![0; jpeg.layout.row_bytes()];
+    for _ in 0..info.height {
+        source.read_row(&mut row)?;
+        jpeg.push_row(&row, writer)?;
     }
-    if !(1..=100).contains(&quality) {
-        return Err(Error::parameter(format!("JPEG quality {quality} is not in 1..=100")));
-    }
-    let layout = Layout::new(info.width, info.height, gray, subsampling);
-    let mut buffers = layout.allocate();
-    let quant = [quant_table(0, quality), quant_table(1, quality)];
-    write_headers(writer, &layout, &quant, blocks)?;
-
-    let divisors = [Divisors::new(&quant[0]), Divisors::new(&quant[1])];
-    let (dc_luma, _, _) = EncodeTable::annex_k(false, 0);
-    let (ac_luma, _, _) = EncodeTable::annex_k(true, 0);
-    let (dc_chroma, _, _) = EncodeTable::annex_k(false, 1);
-    let (ac_chroma, _, _) = EncodeTable::annex_k(true, 1);
-    let mut bits = BitWriter::new(std::mem::take(&mut buffers.coded));
-    let luma_blocks = layout.h * layout.v;
-    let blocks_per_mcu = luma_blocks + layout.components() - 1;
-    let mut coefficients = [Coefficients::default(); 6];
-    let mut previous_dc = [0i16; 3];
-    let (stride, mcu_height) = (layout.stride(), layout.mcu_height());
-    let mcus = stride / (8 * layout.h);
-    let drain_at = layout.drain_at();
-
-    let mut y = 0;
-    while y < layout.height {
-        for r in 0..mcu_height {
-            if y + r < layout.height {
-                source.read_row(&mut buffers.row)?;
-                convert_row(&buffers.row, &mut buffers.planes[..layout.components()], r * stride, layout.width, stride);
-            } else {
-                // Below the image: repeat the last row (libjpeg's expand_bottom_edge).
-                for plane in &mut buffers.planes[..layout.components()] {
-                    plane.copy_within((r - 1) * stride..r * stride, r * stride);
-                }
-            }
-        }
-        let mut planes: [&[u8]; 3] = [&[]; 3];
-        for (slot, plane) in planes.iter_mut().zip(&buffers.planes) {
-            *slot = plane;
-        }
-        let row = McuRow { planes: &planes[..layout.components()], stride, h: layout.h, v: layout.v };
-        for mx in 0..mcus {
-            transform_mcu(&row, mx, &divisors, &mut coefficients[..blocks_per_mcu]);
-            for (n, block) in coefficients[..blocks_per_mcu].iter().enumerate() {
-                if n < luma_blocks {
-                    bits.block(block, &mut previous_dc[0], &dc_luma, &ac_luma);
-                } else {
-                    let c = n - luma_blocks + 1;
-                    bits.block(block, &mut previous_dc[c], &dc_chroma, &ac_chroma);
-                }
-            }
-            if bits.out.len() >= drain_at {
-                writer.write_all(&bits.out)?;
-                bits.out.clear();
-            }
-        }
-        y += mcu_height;
-    }
-    bits.finish();
-    bits.out.extend_from_slice(&[0xFF, 0xD9]);
-    writer.write_all(&bits.out)?;
-    Ok(())
+    jpeg.finish(writer)
 }
 
 /// Converts one pulled `row` into the planes at `offset`, and repeats its right edge.

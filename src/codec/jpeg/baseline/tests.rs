@@ -158,3 +158,27 @@ fn file_size_is_within_a_few_percent_of_cjpeg() {
     }
 }
 
+
+#[test]
+fn pushed_rows_give_the_pulled_file_and_a_wrong_row_count_is_an_error() {
+    use super::RowWriter;
+    use crate::pixel::ImageInfo;
+    let (width, height) = (203, 37);
+    for gray in [false, true] {
+        let info = ImageInfo { width, height, format: if gray { PixelFormat::GRAY8 } else { PixelFormat::RGB8 } };
+        let rows = pixels(width, height, gray);
+        let mut pushed = Vec::new();
+        let mut jpeg = RowWriter::new(info, 80, Subsampling::S420, &Embedded::default(), &mut pushed).unwrap();
+        for row in rows.chunks_exact(info.row_bytes()) {
+            jpeg.push_row(row, &mut pushed).unwrap();
+        }
+        jpeg.finish(&mut pushed).unwrap();
+        assert_eq!(pushed, encoded(width, height, gray, 80, Subsampling::S420));
+
+        let mut short = Vec::new();
+        let mut jpeg = RowWriter::new(info, 80, Subsampling::S420, &Embedded::default(), &mut short).unwrap();
+        jpeg.push_row(&rows[..info.row_bytes()], &mut short).unwrap();
+        assert!(jpeg.push_row(&rows[..info.row_bytes() - 1], &mut short).is_err());
+        assert!(jpeg.finish(&mut short).is_err());
+    }
+}
