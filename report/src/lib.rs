@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod markdown;
 pub mod peers;
 pub mod runner;
+pub mod tiles;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -77,6 +78,11 @@ pub struct ReportArgs {
     /// against a vipsthumbnail fleet) and write batch.md; see [`batch`].
     #[arg(long)]
     pub batch: bool,
+    /// Run only the pyramid group (Deep Zoom pyramids of a 16384^2 baseline and progressive
+    /// JPEG and an 8192^2 PNG, `stripflow tiles` against `vips dzsave`, trees compared) and
+    /// write tiles.md; see [`tiles`]. Sizes follow `--quick` / `--medium`.
+    #[arg(long)]
+    pub tiles: bool,
     /// Hidden helpers used by the harness itself.
     #[command(subcommand)]
     pub internal: Option<Internal>,
@@ -152,6 +158,9 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     let cache = args.cache.canonicalize()?;
     if args.batch {
         return batch::run(&exe, &cache, &out, args.runs.unwrap_or(1));
+    }
+    if args.tiles {
+        return tiles::run(&exe, &cache, &out, preset, runs, timeout);
     }
 
     let mut tools = peers::detect(&exe, &cache)?;
