@@ -126,6 +126,21 @@ impl Error {
         }
     }
 
+    /// The same failure again, for a second party that must hear of it (several outputs of one
+    /// shared decode). Not `Clone`: the operating system's errors are not; they are copied as
+    /// their kind and message.
+    pub(crate) fn duplicate(&self) -> Error {
+        let io = |e: &std::io::Error| std::io::Error::new(e.kind(), e.to_string());
+        match self {
+            Error::Io(e) => Error::Io(io(e)),
+            Error::File { path, error } => Error::File { path: path.clone(), error: io(error) },
+            Error::Format { format, detail } => Error::Format { format, detail: detail.clone() },
+            Error::Unsupported { format, feature } => Error::Unsupported { format, feature: feature.clone() },
+            Error::Parameter(m) => Error::Parameter(m.clone()),
+            Error::Limits(m) => Error::Limits(m.clone()),
+        }
+    }
+
     /// The operating system's error, for [`ErrorKind::Io`] errors.
     pub fn io_error(&self) -> Option<&std::io::Error> {
         match self {

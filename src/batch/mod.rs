@@ -14,9 +14,10 @@
 //!   reservations fit in [`BatchOptions::max_memory`] less the program's own resident size, at most
 //!   [`BatchOptions::workers`]; a big job waits for room and nothing overtakes it; a job larger
 //!   than the whole budget is refused alone with [`Error::Limits`](crate::Error::Limits);
-//! * runs each job's outputs one after another on a worker thread, over one opened input: the
-//!   header is parsed per output (a few KiB read) and the pixels are decoded per output, since
-//!   the library has no stage that feeds one decode to several chains yet;
+//! * runs each job's outputs on a worker over one opened input as a [`FanOut`]: outputs whose
+//!   plans ask the decoder for the same rows share one decode (each on a thread of its own,
+//!   reading a [`tee`](crate::pipeline::tee)), the others decode on their own, group after group;
+//!   the job reserves its largest group's heap;
 //! * reports every output ([`OutputRecord`], a JSON line with [`OutputRecord::to_json`]) as it
 //!   ends, failed ones included, and returns a [`Summary`].
 //!
@@ -40,12 +41,14 @@
 //! ```
 
 mod admission;
+mod fanout;
 mod log;
 mod manifest;
 mod memory;
 mod pool;
 
 pub use admission::{MemoryGate, Permit};
+pub use fanout::{FanOut, OutputDone, OutputGroup};
 pub use log::{OutputRecord, Status, Summary};
 pub use manifest::{image_files, jobs_for_files, tree_jobs, BatchJob, BatchOutput, OutputTemplate, TemplateVars, Variant};
 pub use memory::{peak_resident_bytes, release_free_heap, resident_bytes, scratch_is_memory};

@@ -2,19 +2,18 @@
 //! through a [`MemoryGate`] in arrival order, and run on a fixed pool of worker threads; each
 //! output's [`OutputRecord`] goes to the caller's callback as it ends.
 
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::admission::{MemoryGate, Permit};
+use super::fanout::FanOut;
 use super::log::{OutputRecord, Status, Summary};
 use super::manifest::BatchJob;
 use super::memory::{peak_resident_bytes, release_free_heap, resident_bytes, scratch_is_memory};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::io::Input;
-use crate::plan::Pipeline;
 
 /// Measures the peak heap of the calling thread (a counting global allocator that keeps
 /// per-thread counters can; the library cannot see the allocator).
@@ -85,18 +84,11 @@ pub fn is_complete(input: &Path, output: &Path) -> bool {
     }
 }
 
-/// A planned output waiting for its worker.
-struct Planned {
-    path: PathBuf,
-    pipeline: Pipeline,
-    heap: usize,
-    started: Instant,
-}
-
 /// An admitted job.
 struct Work {
     input: PathBuf,
-    outputs: Vec<Planned>,
+    outputs: FanOut,
+    started: Instant,
     permit: Permit,
 }
 
@@ -190,73 +182,57 @@ fn admit(job: BatchJob, options: &BatchOptions, gate: &Arc<MemoryGate>, scratch_
             return None;
         }
     };
-    let mut outputs = Vec::new();
+    let mut outputs = FanOut::new(input);
     for out in pending {
-        let pipeline = one_thread_unless_set(out.recipe).input(input.clone());
-        match pipeline.plan_for_path(&out.path) {
-            Ok(plan) => {
-                let scratch = if scratch_in_memory { plan.scratch_bytes as usize } else { 0 };
-                outputs.push(Planned { path: out.path, pipeline, heap: plan.heap_bytes + scratch, started });
-            }
-            Err(e) => record(failed(&job.input, &out.path, &e, started, None, None)),
+        if let Some(dir) = out.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // A folder that cannot be made fails the output when its file is created.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(e) = outputs.add(one_thread_unless_set(out.recipe), &out.path) {
+            record(failed(&job.input, &out.path, &e, started, None, None));
         }
     }
-    let cost = outputs.iter().map(|o| o.heap).max()? + options.job_overhead;
+    let groups = outputs.groups();
+    let scratch = |g: &super::OutputGroup| if scratch_in_memory { g.scratch_bytes as usize } else { 0 };
+    let cost = groups.iter().map(|g| g.heap_bytes + scratch(g)).max()? + options.job_overhead;
     match gate.admit(cost) {
-        Ok(permit) => Some(Work { input: job.input, outputs, permit }),
+        Ok(permit) => Some(Work { input: job.input, outputs, started, permit }),
         Err(e) => {
-            for out in &outputs {
-                record(failed(&job.input, &out.path, &e, started, Some(out.heap), Some(cost)));
+            for i in 0..outputs.len() {
+                let path = outputs.path(i);
+                record(failed(&job.input, path, &e, started, Some(outputs.plan(i).heap_bytes), Some(cost)));
             }
             None
         }
     }
 }
 
-/// Runs an admitted job's outputs in order on this worker.
-fn run_job(work: Work, meter: Option<&dyn HeapMeter>, record: &dyn Fn(OutputRecord)) {
-    let reserved = work.permit.bytes();
-    for out in work.outputs {
-        let Planned { path, pipeline, heap, started } = out;
-        if let Some(meter) = meter {
-            meter.start();
-        }
-        let result = write(pipeline, &path);
-        let measured = meter.and_then(|m| m.peak());
-        let mut r = match result {
-            Ok(()) => OutputRecord {
-                input: work.input.clone(),
-                output: path,
+/// Runs an admitted job's outputs on this worker (a shared decode's outputs on threads of
+/// their own).
+fn run_job(work: Work, meter: Option<&dyn HeapMeter>, record: &(dyn Fn(OutputRecord) + Sync)) {
+    let Work { input, outputs, started, permit } = work;
+    let reserved = permit.bytes();
+    outputs.run(meter, &|done| {
+        let mut r = match done.result {
+            Ok(_) => OutputRecord {
+                input: input.clone(),
+                output: done.path,
                 status: Status::Ok,
                 error: None,
                 elapsed: started.elapsed(),
-                planned_heap: Some(heap),
+                planned_heap: Some(done.planned_heap),
                 reserved: Some(reserved),
                 measured_heap: None,
             },
-            Err(e) => failed(&work.input, &path, &e, started, Some(heap), Some(reserved)),
+            Err(e) => failed(&input, &done.path, &e, started, Some(done.planned_heap), Some(reserved)),
         };
-        r.measured_heap = measured;
+        r.measured_heap = done.measured_heap;
         record(r);
-    }
+    });
     // Give the job's freed heap back before its reservation is released, so the next admitted
     // job's bytes are not counted twice in the resident set.
     release_free_heap();
-    drop(work.permit);
-}
-
-/// Writes one output (creating its folder), turning a panic into an error so the batch goes on.
-fn write(pipeline: Pipeline, path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
-    }
-    match std::panic::catch_unwind(AssertUnwindSafe(|| pipeline.write_to_path(path))) {
-        Ok(result) => result.map(|_| ()),
-        Err(panic) => {
-            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
-            Err(Error::format("image", format!("internal error while processing (please report): {what}")))
-        }
-    }
+    drop(permit);
 }
 
 /// A batch's parallelism is its workers: a job whose recipe leaves its thread count unset runs

@@ -96,6 +96,13 @@ impl Header {
             }
         }
     }
+
+    /// Drops the decoder prepared while planning, if any (its buffers are heap held until the
+    /// run): for a plan that will not run soon, or whose decode another plan's decoder makes.
+    /// Building the decoder later prepares it again.
+    pub(crate) fn release_prepared(&self) {
+        self.prepared.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
 }
 
 /// How a decoder is asked to decode.

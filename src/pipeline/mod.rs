@@ -19,10 +19,12 @@ use crate::pixel::ImageInfo;
 mod handoff;
 mod memory;
 mod stage;
+mod tee;
 
 pub use handoff::{Detached, Handoff, HandoffLayout, HandoffSpec, HANDOFF_CONTROL_BYTES, HANDOFF_STRIPS, HANDOFF_STRIP_BYTES};
 pub use memory::MemorySource;
 pub use stage::{BoxedSource, StageSpec};
+pub use tee::{tee, tee_bytes, TeeBranch, TEE_ROWS};
 
 /// A producer of image rows, top to bottom.
 pub trait RowSource: Send {

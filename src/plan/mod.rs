@@ -52,6 +52,7 @@ pub use budget::{
     JOB_OVERHEAD,
 };
 pub use pipeline::{Pipeline, RunStats};
+pub(crate) use pipeline::{build_stages, encode_to_path};
 pub use recipe::{Chain, CropRequest, Recipe};
 
 use std::sync::Arc;

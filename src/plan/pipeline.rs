@@ -225,9 +225,24 @@ impl Pipeline {
         Ok((plan, source))
     }
 
+    /// Drops the decoder that planning built and keeps for the run (see `Header::prepare`), so
+    /// that a planned job waiting for its turn holds no pixel buffers; the run builds it again.
+    pub(crate) fn release_prepared_decoder(&self) {
+        if let Some(header) = self.header.get() {
+            header.release_prepared();
+        }
+    }
+
     /// Builds the specifications `plan` priced, over the input.
     fn build(self, plan: &Plan) -> Result<BoxedSource> {
-        let mut source = match self.origin {
+        let source = self.build_source(plan)?;
+        build_stages(plan, source)
+    }
+
+    /// Builds the decoder `plan` priced over the input (or hands back the row source): the first
+    /// half of [`build`](Self::build), for a decode that several chains share.
+    pub(crate) fn build_source(self, plan: &Plan) -> Result<BoxedSource> {
+        Ok(match self.origin {
             Origin::Encoded(input) => {
                 let header = self.header.get().expect("planned before building");
                 let decoder = registry::codec(header.format).decoder.expect("a parsed header has a decoder");
@@ -235,12 +250,7 @@ impl Pipeline {
                 decoder.build(input, header, &request)?
             }
             Origin::Rows(source) => source,
-        };
-        for spec in &plan.build.stages {
-            source = spec.build(source)?;
-        }
-        debug_assert_eq!(source.info(), plan.output);
-        Ok(source)
+        })
     }
 
     fn run(self, plan: Plan, sink: Sink<'_>, started: Instant) -> Result<RunStats> {
@@ -259,6 +269,28 @@ impl Pipeline {
         }
         Ok(RunStats { elapsed: started.elapsed(), rows: plan.output.height, output: plan.output, pipeline_buffer_bytes, plan })
     }
+}
+
+/// Builds the stages after the decoder that `plan` priced, over `source` (the decoder, or a
+/// branch of a shared one).
+pub(crate) fn build_stages(plan: &Plan, mut source: BoxedSource) -> Result<BoxedSource> {
+    for spec in &plan.build.stages {
+        source = spec.build(source)?;
+    }
+    debug_assert_eq!(source.info(), plan.output);
+    Ok(source)
+}
+
+/// Encodes the rows of `source` (built from `plan`) into the file at `path`, atomically: the
+/// last step of [`Pipeline::write_to_path`], for chains built elsewhere.
+pub(crate) fn encode_to_path(plan: Plan, mut source: BoxedSource, path: &Path, started: Instant) -> Result<RunStats> {
+    let pipeline_buffer_bytes = chain_buffer_bytes(&*source);
+    let mut out = AtomicOutput::create(path)?;
+    plan.build.encoder.encode_seekable(&mut *source, &mut out)?;
+    out.flush()?;
+    drop(source);
+    out.commit()?;
+    Ok(RunStats { elapsed: started.elapsed(), rows: plan.output.height, output: plan.output, pipeline_buffer_bytes, plan })
 }
 
 /// Where a run writes.
