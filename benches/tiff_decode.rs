@@ -62,7 +62,7 @@ fn decode_file(path: &Path) {
     let input = Input::open(path).unwrap();
     let header = registry::read_header(&input).unwrap();
     let request =
-        DecodeRequest { shrink: 1, region: None, rows_needed: header.info.height, fail_on: FailOn::Error, cmyk: false };
+        DecodeRequest { shrink: 1, region: None, rows_needed: header.info.height, fail_on: FailOn::Error, cmyk: false, threads: 1 };
     let mut decoder = registry::codec(Format::Tiff).decoder.unwrap().build(input, &header, &request).unwrap();
     drain(&mut *decoder, 16, |_, _| Ok(())).unwrap();
 }

@@ -22,7 +22,7 @@ const W: u32 = 1024;
 const H: u32 = 768;
 
 fn request(shrink: u8) -> DecodeRequest {
-    DecodeRequest { shrink, region: None, rows_needed: u32::MAX, fail_on: FailOn::default(), cmyk: false }
+    DecodeRequest { shrink, region: None, rows_needed: u32::MAX, fail_on: FailOn::default(), cmyk: false, threads: 1 }
 }
 
 /// A lossy 1024x768 WebP of the synthetic pattern (stripflow's libwebp encoder).

@@ -23,11 +23,16 @@ use tiff::tags::Tag;
 
 /// Decodes page `page` of `bytes` with stripflow: the row format and every sample as a number.
 fn ours(bytes: &[u8], page: u32, region: Option<Rect>, cmyk: bool) -> Result<(PixelFormat, u32, u32, Vec<u16>), Error> {
+    ours_on(bytes, page, region, cmyk, 1)
+}
+
+/// As [`ours`], with a decoder that may use `threads` threads.
+fn ours_on(bytes: &[u8], page: u32, region: Option<Rect>, cmyk: bool, threads: usize) -> Result<(PixelFormat, u32, u32, Vec<u16>), Error> {
     let input = Input::from_bytes(bytes.to_vec());
     let header = registry::read_page_header(&input, page)?;
     let decoder = registry::codec(Format::Tiff).decoder.unwrap();
     let rows = region.map_or(header.info.height, |r| r.height);
-    let request = DecodeRequest { shrink: 1, region, rows_needed: rows, fail_on: FailOn::Error, cmyk };
+    let request = DecodeRequest { shrink: 1, region, rows_needed: rows, fail_on: FailOn::Error, cmyk, threads };
     let mut source = decoder.build(input, &header, &request)?;
     let info = source.info();
     let mut data = vec![0u8; info.row_bytes() * info.height as usize];
@@ -449,7 +454,8 @@ fn unsupported_features_are_named() {
 #[test]
 fn a_wide_tiled_file_streamed_per_tile_column_matches_the_tiff_crate() {
     // 16384 wide in 256x256 tiles: a row of tiles would take 12 MiB, so each tile column is
-    // streamed a row at a time instead (see `heap_tiff_decode` for its heap).
+    // streamed a band of rows at a time instead (see `heap_tiff_decode` for its heap), the
+    // columns shared out among the decoder's threads: the same samples on any thread count.
     let (zone, rgb, out) = (scratch("wide-zone.v"), scratch("wide-rgb.v"), scratch("wide.tif"));
     let made = run("vips", &["zone", path(&zone), "16384", "300", "--uchar"])
         && run("vips", &["bandjoin", &format!("{0} {0} {0}", path(&zone)), path(&rgb)])
@@ -461,10 +467,18 @@ fn a_wide_tiled_file_streamed_per_tile_column_matches_the_tiff_crate() {
     let (_, samples) = reference(&file, 0);
     let (_, _, _, got) = ours(&file, 0, None, false).unwrap();
     assert!(got == samples);
-    let region = Rect { x: 1000, y: 200, width: 700, height: 90 };
-    let (_, _, _, cropped) = ours(&file, 0, Some(region), false).unwrap();
-    for y in 0..90usize {
-        let start = ((200 + y) * 16384 + 1000) * 3;
-        assert_eq!(&cropped[y * 2100..(y + 1) * 2100], &got[start..start + 2100], "row {y}");
+    for threads in [2, 3] {
+        assert!(ours_on(&file, 0, None, false, threads).unwrap().3 == samples, "{threads} threads");
+    }
+    // A buffered crop (3 tile columns), and a streamed one (47 columns, 9 MiB a row of tiles)
+    // starting inside a tile, on one thread and on two.
+    for (width, threads) in [(700u32, 1), (12000, 1), (12000, 2)] {
+        let region = Rect { x: 1000, y: 203, width, height: 90 };
+        let (_, _, _, cropped) = ours_on(&file, 0, Some(region), false, threads).unwrap();
+        let row = width as usize * 3;
+        for y in 0..90usize {
+            let start = ((203 + y) * 16384 + 1000) * 3;
+            assert_eq!(&cropped[y * row..(y + 1) * row], &got[start..start + row], "{width} wide on {threads}, row {y}");
+        }
     }
 }

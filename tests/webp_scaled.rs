@@ -19,7 +19,7 @@ fn decode_shrunk(bytes: &[u8], shrink: u8) -> (ImageInfo, Vec<u8>) {
     let header = registry::read_header(&input).unwrap();
     let decoder = registry::codec(header.format).decoder.unwrap();
     assert!(decoder.shrink_factors().contains(&shrink), "shrink {shrink} offered");
-    let request = DecodeRequest { shrink, region: None, rows_needed: u32::MAX, fail_on: FailOn::default(), cmyk: false };
+    let request = DecodeRequest { shrink, region: None, rows_needed: u32::MAX, fail_on: FailOn::default(), cmyk: false, threads: 1 };
     let mut source = decoder.build(input, &header, &request).unwrap();
     let info = source.info();
     assert_eq!((info.width, info.height), decoder.scaled_size(&header, shrink));
@@ -153,13 +153,13 @@ fn the_scaled_plan_prices_the_scaled_frame() {
     let header = registry::read_header(&input).unwrap();
     let decoder = registry::codec(header.format).decoder.unwrap();
     let heap = |shrink| {
-        let request = DecodeRequest { shrink, region: None, rows_needed: u32::MAX, fail_on: FailOn::default(), cmyk: false };
+        let request = DecodeRequest { shrink, region: None, rows_needed: u32::MAX, fail_on: FailOn::default(), cmyk: false, threads: 1 };
         decoder.heap_bytes(&input, &header, &request).unwrap()
     };
     let full_frame = (w * h * 3) as usize;
     assert!(heap(1) >= full_frame && heap(1) < full_frame + full_frame / 8, "1/1 plan {}", heap(1));
     assert!(heap(8) < full_frame / 8, "1/8 plan {} holds no full-size buffer", heap(8));
-    let bad = DecodeRequest { shrink: 3, region: None, rows_needed: h, fail_on: FailOn::default(), cmyk: false };
+    let bad = DecodeRequest { shrink: 3, region: None, rows_needed: h, fail_on: FailOn::default(), cmyk: false, threads: 1 };
     assert!(decoder.heap_bytes(&input, &header, &bad).is_err(), "an unoffered factor is refused");
 }
 
@@ -170,7 +170,7 @@ fn damaged_lossy_files_are_typed_errors_at_every_scale() {
         let input = Input::from_bytes(data.to_vec());
         let header = registry::read_header(&input)?;
         let decoder = registry::codec(header.format).decoder.unwrap();
-        let request = DecodeRequest { shrink, region: None, rows_needed: u32::MAX, fail_on: FailOn::default(), cmyk: false };
+        let request = DecodeRequest { shrink, region: None, rows_needed: u32::MAX, fail_on: FailOn::default(), cmyk: false, threads: 1 };
         let mut source = decoder.build(input, &header, &request)?;
         let mut row = vec![0u8; source.info().row_bytes()];
         for _ in 0..source.info().height {

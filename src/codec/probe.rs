@@ -242,6 +242,7 @@ pub fn open(input: Input) -> Result<BoxedSource> {
         rows_needed: header.info.height,
         fail_on: crate::codec::FailOn::default(),
         cmyk: false,
+        threads: 1,
     };
     decoder.build(input, &header, &request)
 }

@@ -120,6 +120,10 @@ pub struct DecodeRequest {
     /// Emit a CMYK file's rows as 4-channel CMYK ink amounts (typed RGBA8) for a colour stage
     /// with its profile, instead of RGB (decoders without CMYK ignore it).
     pub cmyk: bool,
+    /// Threads the decoder may keep busy at once, its caller's included (1: only the thread
+    /// that reads its rows). Decoders that cannot split their work ignore it; one that can
+    /// (TIFF tile columns) counts what its helpers allocate in its heap.
+    pub threads: usize,
 }
 
 /// The decoding side of a codec.

@@ -152,6 +152,7 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
         rows_needed: if crops_on_load { g.region.height } else { g.region.y + g.region.height },
         fail_on: recipe.fail_on,
         cmyk,
+        threads: recipe.thread_count(),
     };
     let decoded = match region {
         Some(r) => ImageInfo { width: r.width, height: r.height, format: decoded_format },

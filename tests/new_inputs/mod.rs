@@ -14,7 +14,7 @@ use stripflow::{ImageInfo, PixelFormat, Result, RowSource};
 
 /// The request of a whole-image decode.
 pub fn request(height: u32) -> DecodeRequest {
-    DecodeRequest { shrink: 1, region: None, rows_needed: height, fail_on: FailOn::default(), cmyk: false }
+    DecodeRequest { shrink: 1, region: None, rows_needed: height, fail_on: FailOn::default(), cmyk: false, threads: 1 }
 }
 
 /// The planned heap of decoding page `page` of `bytes` (the decoder's `heap_bytes`).

@@ -18,14 +18,30 @@ const END: u16 = 257;
 const FIRST_FREE: u16 = 258;
 const TABLE: usize = 4096;
 
-/// One string of the table: its last byte, its first byte, its length and the code of the
-/// string without its last byte.
+/// One string of the table: its first eight bytes (fewer for a shorter string; byte `i` in bits
+/// `8i..8i+8`), its last byte, its first byte, its length and the code of the string without
+/// its last byte.
+///
+/// Most strings of a photograph's LZW stream are short, and their first eight bytes are all of
+/// them: one unaligned eight-byte store writes such a string, instead of a walk down the prefix
+/// chain (one dependent load per byte). Only the bytes past the eighth of a longer string are
+/// written by the walk.
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
+    head: u64,
     prefix: u16,
     len: u16,
     last: u8,
     first: u8,
+}
+
+impl Entry {
+    /// The entry for the string of `self` followed by `byte`, coded `self_code`.
+    #[inline]
+    fn extended(self, self_code: u16, byte: u8) -> Entry {
+        let head = if self.len < 8 { self.head | (byte as u64) << (8 * self.len as u32) } else { self.head };
+        Entry { head, prefix: self_code, len: self.len + 1, last: byte, first: self.first }
+    }
 }
 
 /// Heap of an [`LzwDecoder`].
@@ -69,7 +85,7 @@ impl LzwDecoder {
         let mut table: Box<[Entry; TABLE]> =
             vec![Entry::default(); TABLE].into_boxed_slice().try_into().expect("TABLE entries");
         for (i, e) in table.iter_mut().enumerate().take(256) {
-            *e = Entry { prefix: 0, len: 1, last: i as u8, first: i as u8 };
+            *e = Entry { head: i as u64, prefix: 0, len: 1, last: i as u8, first: i as u8 };
         }
         LzwDecoder {
             table,
@@ -105,6 +121,20 @@ impl LzwDecoder {
     fn refill(&mut self, feed: &mut Feed) -> Result<()> {
         let room = ((63 - self.bit_count) / 8) as usize;
         let data = feed.buffered()?;
+        if data.len() >= 8 && room > 0 {
+            // Eight bytes at once; the first `room` of them go in.
+            let word = u64::from_be_bytes(data[..8].try_into().expect("eight bytes"));
+            let take = 8 * room as u32;
+            if self.old_style {
+                let low = word.swap_bytes() & (u64::MAX >> (64 - take));
+                self.bits |= low << self.bit_count;
+            } else {
+                self.bits = (self.bits << take) | (word >> (64 - take));
+            }
+            self.bit_count += take;
+            feed.consume(room);
+            return Ok(());
+        }
         let n = room.min(data.len());
         if self.old_style {
             for (i, &b) in data[..n].iter().enumerate() {
@@ -178,8 +208,7 @@ impl LzwDecoder {
                 o += 1;
                 if previous != NONE && (self.next as usize) < TABLE {
                     let pe = table[previous as usize & (TABLE - 1)];
-                    table[self.next as usize & (TABLE - 1)] =
-                        Entry { prefix: previous, len: pe.len + 1, last: code as u8, first: pe.first };
+                    table[self.next as usize & (TABLE - 1)] = pe.extended(previous, code as u8);
                     self.next += 1;
                     self.width = width_for(self.next, early);
                 }
@@ -200,14 +229,24 @@ impl LzwDecoder {
             let len = code_len + extra as usize;
             if previous != NONE && (self.next as usize) < TABLE {
                 let pe = table[previous as usize & (TABLE - 1)];
-                table[self.next as usize & (TABLE - 1)] =
-                    Entry { prefix: previous, len: pe.len + 1, last: se.first, first: pe.first };
+                table[self.next as usize & (TABLE - 1)] = pe.extended(previous, se.first);
                 self.next += 1;
                 self.width = width_for(self.next, early);
             }
             self.previous = code;
             // The string goes straight to `out` when it fits, else through the overflow buffer.
-            if o + len <= out.len() {
+            if o + len.max(8) <= out.len() {
+                // The first eight bytes in one store (bytes past the string's end are written
+                // again by the strings after it: `out` is filled to its end).
+                out[o..o + 8].copy_from_slice(&se.head.to_le_bytes());
+                if code_len > 8 {
+                    Self::write_string(table, string, &mut out[o + 8..o + code_len]);
+                }
+                if extra {
+                    out[o + code_len] = se.first;
+                }
+                o += len;
+            } else if o + len <= out.len() {
                 Self::write_string(table, string, &mut out[o..o + code_len]);
                 if extra {
                     out[o + code_len] = se.first;

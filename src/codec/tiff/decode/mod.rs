@@ -7,7 +7,8 @@
 //! * [`image`]: a directory checked and interpreted as an image.
 //! * [`stream`] and [`lzw`]: one strip or tile decompressed incrementally.
 //! * [`samples`]: the predictor undone and stored samples converted to output pixels.
-//! * [`rows`]: the [`TiffDecoder`] row source and its buffer layout.
+//! * [`rows`]: the [`TiffDecoder`] row source and its buffer layout; [`band`]: wide tiled files
+//!   read a band of rows at a time, tile columns shared out among threads.
 //! * [`spec`]: the decoder in the registry ([`TiffDecoding`]) and the embedded metadata.
 //!
 //! Not read (typed [`crate::Error::Unsupported`] errors that name them): JPEG-in-TIFF
@@ -15,6 +16,7 @@
 //! floating-point and signed samples, the floating-point predictor. No shrink-on-load: a
 //! pyramid's reduced levels are pages of their own (`--page`).
 
+pub(crate) mod band;
 pub(crate) mod directory;
 pub(crate) mod image;
 pub(crate) mod lzw;

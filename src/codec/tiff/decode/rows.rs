@@ -12,7 +12,8 @@
 //!
 //! [`DecoderLayout::new`] buffers a row of tiles up to [`MAX_BUFFERED_TILE_ROW`] (faster), and
 //! above it streams when that costs less: for 256x256 LZW tiles 16384 wide, 64 streams (about
-//! 2.1 MiB) instead of a 12 MiB row of tiles.
+//! 2.1 MiB) instead of a 12 MiB row of tiles. Streamed tile columns are read a band of rows at
+//! a time, the columns shared out among the decoder's threads (see [`super::band`]).
 //!
 //! Crop-on-load: rows above the region are decompressed and dropped only inside the strip that
 //! holds the first wanted row (strips above it, and tiles outside the region's rows and columns,
@@ -21,6 +22,7 @@
 
 use std::sync::Arc;
 
+use super::band::{Band, BAND_ROWS, MAX_HELPERS, SPAWN_BYTES};
 use super::image::TiffImage;
 use super::samples::{undo_predictor, Converter};
 use super::stream::ChunkStream;
@@ -61,11 +63,17 @@ pub(crate) struct DecoderLayout {
     pub streams: usize,
     /// Bytes of each stream's piece buffer.
     pub piece: usize,
+    /// Streamed tile columns: rows each stream gives at a time into the band (0: a row at a
+    /// time, no band; strips and buffered tiles).
+    pub band_rows: u32,
+    /// Threads that fill a band (1 for no band).
+    pub threads: usize,
 }
 
 impl DecoderLayout {
-    /// The layout for decoding `region` (the whole image when `None`) of `image`.
-    pub(crate) fn new(image: &TiffImage, region: Option<Rect>) -> Result<DecoderLayout> {
+    /// The layout for decoding `region` (the whole image when `None`) of `image` on at most
+    /// `threads` threads.
+    pub(crate) fn new(image: &TiffImage, region: Option<Rect>, threads: usize) -> Result<DecoderLayout> {
         let full = Rect { x: 0, y: 0, width: image.width, height: image.height };
         let region = region.unwrap_or(full);
         if region.width == 0
@@ -92,16 +100,25 @@ impl DecoderLayout {
             buffered: false,
             streams: streamed_count,
             piece: ChunkStream::piece_for(image.compression, image.max_chunk_bytes, streamed_count),
+            band_rows: 0,
+            threads: 1,
         };
         if !image.chunks.tiled {
             return Ok(streamed);
         }
+        let streamed = DecoderLayout {
+            band_rows: BAND_ROWS.min(image.chunks.height),
+            threads: threads.clamp(1, streamed_count.min(MAX_HELPERS + 1)),
+            ..streamed
+        };
         let plane_bytes = stride.checked_mul(image.chunks.height as usize).ok_or_else(|| Error::limits("tile row too large"))?;
         let buffered = DecoderLayout {
             plane_bytes,
             buffered: true,
             streams: 1,
             piece: ChunkStream::piece_for(image.compression, image.max_chunk_bytes, 1),
+            band_rows: 0,
+            threads: 1,
             ..streamed
         };
         let cost = buffered.heap_bytes(image);
@@ -110,7 +127,9 @@ impl DecoderLayout {
 
     /// Heap of the decoder with this layout.
     pub(crate) fn heap_bytes(&self, image: &TiffImage) -> usize {
-        self.plane_bytes * self.planes
+        self.band_bytes(image)
+            + (self.threads - 1) * SPAWN_BYTES
+            + self.plane_bytes * self.planes
             + self.streams * ChunkStream::heap_bytes_for(image.compression, self.piece)
             + self.streams * std::mem::size_of::<ChunkStream>()
             + self.planes * std::mem::size_of::<Vec<u8>>()
@@ -118,11 +137,36 @@ impl DecoderLayout {
     }
 }
 
+impl DecoderLayout {
+    /// Bytes of the band: `band_rows` chunk rows of every stream.
+    pub(crate) fn band_bytes(&self, image: &TiffImage) -> usize {
+        self.streams * self.band_rows as usize * image.chunk_row_bytes()
+    }
+}
+
 /// Where a streamed chunk is: its chunk row (strip or row of tiles) and the next row it will give.
 #[derive(Debug, Clone, Copy)]
-struct StripAt {
-    strip: u32,
-    next_row: u32,
+pub(crate) struct StripAt {
+    pub strip: u32,
+    pub next_row: u32,
+}
+
+/// Decompresses the next row of `stream`'s chunk into `out` and undoes the predictor; damaged
+/// data is an error or, when `fail_on` allows, zeros.
+pub(crate) fn read_chunk_row(stream: &mut ChunkStream, image: &TiffImage, fail_on: FailOn, out: &mut [u8]) -> Result<()> {
+    match stream.read(out) {
+        Err(e @ Error::Format { .. }) => {
+            if fail_on.fails_on(stream.truncated()) {
+                return Err(e);
+            }
+            out.fill(0);
+        }
+        other => other?,
+    }
+    if image.predictor {
+        undo_predictor(out, image.plane_samples(), image.bits, image.dir.header.big_endian);
+    }
+    Ok(())
 }
 
 /// The decoder.
@@ -139,6 +183,9 @@ pub struct TiffDecoder {
     strips: Vec<Option<StripAt>>,
     /// Tiles: the row of tiles in the buffers.
     tile_row: Option<u32>,
+    /// Streamed tile columns: a block of band rows per stream, and the rows it holds.
+    band: Vec<u8>,
+    band_rows: std::ops::Range<u32>,
     fail_on: FailOn,
     failed: bool,
     /// Rows of the region that will be read.
@@ -156,8 +203,9 @@ impl TiffDecoder {
         cmyk: bool,
         fail_on: FailOn,
         rows_needed: u32,
+        threads: usize,
     ) -> Result<TiffDecoder> {
-        let layout = DecoderLayout::new(&image, region)?;
+        let layout = DecoderLayout::new(&image, region, threads)?;
         let format = image.output_format(cmyk);
         let info = ImageInfo { width: layout.region.width, height: layout.region.height, format };
         let streams = (0..layout.streams)
@@ -170,6 +218,8 @@ impl TiffDecoder {
             streams,
             strips: vec![None; layout.streams],
             tile_row: None,
+            band: vec![0u8; layout.band_bytes(&image)],
+            band_rows: 0..0,
             input,
             image,
             layout,
@@ -178,21 +228,6 @@ impl TiffDecoder {
             failed: false,
             rows_needed: rows_needed.clamp(1, layout.region.height),
         })
-    }
-
-    /// Fills `out` from the current chunk of stream `s`; damaged data is an error or, when
-    /// `fail_on` allows, zeros.
-    fn chunk_read(&mut self, s: usize, out: &mut [u8]) -> Result<()> {
-        match self.streams[s].read(out) {
-            Err(e @ Error::Format { .. }) => {
-                if self.fail_on.fails_on(self.streams[s].truncated()) {
-                    return Err(e);
-                }
-                out.fill(0);
-                Ok(())
-            }
-            other => other,
-        }
     }
 
     /// Starts chunk `index` on stream `s` (an empty chunk reads as zeros).
@@ -205,13 +240,7 @@ impl TiffDecoder {
     /// and undoes the predictor.
     fn next_chunk_row(&mut self, s: usize, p: usize, at: usize) -> Result<()> {
         let n = self.image.chunk_row_bytes();
-        let mut buf = std::mem::take(&mut self.planes[p]);
-        let result = self.chunk_read(s, &mut buf[at..at + n]);
-        if result.is_ok() && self.image.predictor {
-            undo_predictor(&mut buf[at..at + n], self.image.plane_samples(), self.image.bits, self.image.dir.header.big_endian);
-        }
-        self.planes[p] = buf;
-        result
+        read_chunk_row(&mut self.streams[s], &self.image, self.fail_on, &mut self.planes[p][at..at + n])
     }
 
     /// Streamed chunks: brings every plane's row buffer to image row `y`, each plane and column
@@ -266,10 +295,44 @@ impl TiffDecoder {
         Ok(())
     }
 
+    /// Streamed tile columns: brings every plane's row buffer to image row `y` from the band,
+    /// filling the band first when it does not hold `y`.
+    fn banded_row(&mut self, y: u32) -> Result<()> {
+        if !self.band_rows.contains(&y) {
+            let c = self.image.chunks;
+            let tile_row = y / c.height;
+            let region_end = self.layout.region.y + self.rows_needed.max(self.counter.next());
+            let end = (y + self.layout.band_rows).min((tile_row + 1) * c.height).min(region_end.max(y + 1));
+            let band = Band {
+                image: &self.image,
+                input: &self.input,
+                fail_on: self.fail_on,
+                tile_row,
+                rows: y..end,
+                first_column: self.layout.first_column,
+                columns: self.layout.columns,
+            };
+            self.band_rows = 0..0;
+            band.fill(&mut self.streams, &mut self.strips, &mut self.band, self.layout.threads)?;
+            self.band_rows = y..end;
+        }
+        let n = self.image.chunk_row_bytes();
+        let block = self.layout.band_rows as usize * n;
+        let r = (y - self.band_rows.start) as usize;
+        for (s, source) in self.band.chunks_exact(block).enumerate() {
+            let (p, column) = (s / self.layout.columns, s % self.layout.columns);
+            self.planes[p][column * n..][..n].copy_from_slice(&source[r * n..][..n]);
+        }
+        Ok(())
+    }
+
     fn next_row(&mut self, out: &mut [u8]) -> Result<()> {
         let y = self.layout.region.y + self.counter.advance()?;
         let region = self.layout.region;
-        let (offset, x0) = if self.layout.buffered {
+        let (offset, x0) = if self.layout.band_rows > 0 {
+            self.banded_row(y)?;
+            (0, region.x - self.layout.first_column * self.image.chunks.width)
+        } else if self.layout.buffered {
             let ty = y / self.image.chunks.height;
             if self.tile_row != Some(ty) {
                 self.load_tile_row(ty)?;
@@ -311,6 +374,7 @@ impl RowSource for TiffDecoder {
 
     fn buffer_bytes(&self) -> usize {
         self.planes.iter().map(Vec::capacity).sum::<usize>()
+            + self.band.capacity()
             + self.streams.iter().map(ChunkStream::heap_bytes).sum::<usize>()
             + self.streams.capacity() * std::mem::size_of::<ChunkStream>()
             + self.planes.capacity() * std::mem::size_of::<Vec<u8>>()

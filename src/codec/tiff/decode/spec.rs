@@ -80,7 +80,7 @@ impl DecoderSpec for TiffDecoding {
     fn build(&self, input: Input, header: &Header, request: &DecodeRequest) -> Result<BoxedSource> {
         let image = image(header)?.clone();
         let rows = request.rows_needed;
-        Ok(Box::new(TiffDecoder::new(input, image, request.region, request.cmyk, request.fail_on, rows)?))
+        Ok(Box::new(TiffDecoder::new(input, image, request.region, request.cmyk, request.fail_on, rows, request.threads)?))
     }
 
     fn read_embedded(&self, input: &Input, header: &Header) -> Result<Embedded> {
@@ -99,7 +99,7 @@ impl TiffDecoding {
         if request.shrink != 1 {
             return Err(Error::parameter("the TIFF decoder has no shrink-on-load"));
         }
-        Ok((image, DecoderLayout::new(image, request.region)?))
+        Ok((image, DecoderLayout::new(image, request.region, request.threads)?))
     }
 }
 
