@@ -415,12 +415,10 @@ impl ScanCursor {
         self.pred[si] = self.pred[si].wrapping_add(diff);
         block[0] = self.pred[si] as i16;
         let table = self.ac[si].as_deref().ok_or_else(|| corrupt("scan without AC table"))?;
-        // The reader works on a local copy, which the compiler keeps in registers across the
-        // coefficient loop (through `self` it would store the bit buffer after every code).
-        let mut reader = std::mem::take(&mut self.reader);
-        let result = sequential_ac::<STORE>(&mut reader, table, data, block);
-        self.reader = reader;
-        result
+        // Through `self.reader` directly: a local copy taken and put back per block (meant to
+        // keep the bit buffer in registers) stayed on the stack and cost two 32-byte copies a
+        // block: a 16384^2 baseline JPEG at 1/8 took 0.48 s with it and 0.38 s before it.
+        sequential_ac::<STORE>(&mut self.reader, table, data, block)
     }
 
     fn dc_first(&mut self, data: &[u8], si: usize, block: &mut [i16; 64]) -> Result<()> {
