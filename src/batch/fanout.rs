@@ -231,12 +231,18 @@ fn run_shared(group: Vec<(usize, Member)>, meter: Option<&dyn HeapMeter>, on_out
     if let Some(m) = meter {
         m.start();
     }
-    let mut members = group.into_iter();
-    let (first_index, first) = members.next().expect("a shared group has outputs");
-    let Member { pipeline, path: first_path, plan: first_plan } = first;
-    let mut rest: Vec<(usize, PathBuf, Plan)> = members.map(|(i, m)| (i, m.path, m.plan)).collect();
-    rest.insert(0, (first_index, first_path, first_plan));
-    let source: Result<BoxedSource> = guarded(|| pipeline.build_source(&rest[0].2));
+    // The first output's pipeline builds the shared decoder; the others keep their plans only.
+    let mut pipelines = Vec::with_capacity(group.len());
+    let rest: Vec<(usize, PathBuf, Plan)> = group
+        .into_iter()
+        .map(|(i, m)| {
+            pipelines.push(m.pipeline);
+            (i, m.path, m.plan)
+        })
+        .collect();
+    let first = pipelines.swap_remove(0);
+    drop(pipelines);
+    let source: Result<BoxedSource> = guarded(|| first.build_source(&rest[0].2));
     let source = match source {
         Ok(source) => source,
         Err(e) => {

@@ -135,9 +135,7 @@ impl DecoderLayout {
             + self.planes * std::mem::size_of::<Vec<u8>>()
             + self.streams * std::mem::size_of::<Option<StripAt>>()
     }
-}
 
-impl DecoderLayout {
     /// Bytes of the band: `band_rows` chunk rows of every stream.
     pub(crate) fn band_bytes(&self, image: &TiffImage) -> usize {
         self.streams * self.band_rows as usize * image.chunk_row_bytes()
