@@ -296,6 +296,14 @@ pub trait EncoderSpec: fmt::Debug + Send + Sync {
     /// The options, for plans ("quality 85").
     fn detail(&self) -> String;
 
+    /// A faster configuration of this encoder for `input` that holds up to the returned number
+    /// of bytes beyond [`heap_bytes`](Self::heap_bytes), at most `spare`: the planner offers
+    /// what the budget leaves once everything else is priced, and counts what is taken. `None`
+    /// (the default) when more heap would not make the encoder faster.
+    fn with_spare_heap(&self, _input: ImageInfo, _spare: usize) -> Option<(Arc<dyn EncoderSpec>, usize)> {
+        None
+    }
+
     /// Pulls every row of `source` and writes the encoded image to `writer`.
     fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()>;
 

@@ -236,6 +236,7 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
             budget.limit_output_pixels
         )));
     }
+    let encode_stage = stages.plans.len();
     stages.plans.push(StagePlan {
         name: format!("{} encode", output_format.name()),
         output: out,
@@ -295,6 +296,14 @@ pub(crate) fn plan(recipe: &Recipe, source: Source, format: Option<Format>, to: 
     plan.heap_bytes += decoder_bytes;
     if plan.heap_bytes > budget.max_memory {
         return Err(Error::limits(over_budget(&plan, &*plan.build.encoder)));
+    }
+    // What the budget leaves goes to an encoder that is faster with more heap, and is counted.
+    if let Some((faster, extra)) = plan.build.encoder.with_spare_heap(out, budget.max_memory - plan.heap_bytes) {
+        let stage = &mut plan.stages[encode_stage];
+        stage.heap_bytes += extra;
+        stage.detail = faster.detail();
+        plan.heap_bytes += extra;
+        plan.build.encoder = faster;
     }
     Ok(plan)
 }

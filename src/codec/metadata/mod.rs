@@ -186,6 +186,13 @@ impl EncoderSpec for KeepMetadata {
         format!("{}, keeping {}", self.inner.detail(), self.blocks.names())
     }
 
+    /// The format encoder's faster configuration, still writing the blocks.
+    fn with_spare_heap(&self, input: ImageInfo, spare: usize) -> Option<(Arc<dyn EncoderSpec>, usize)> {
+        let (inner, extra) = self.inner.with_spare_heap(input, spare)?;
+        let faster = KeepMetadata { inner, blocks: Arc::clone(&self.blocks), extra_heap: self.extra_heap };
+        Some((Arc::new(faster), extra))
+    }
+
     fn encode(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
         self.inner
             .encode_with_metadata(source, Output::Stream(writer), &self.blocks)

@@ -10,6 +10,7 @@
 //!   (`super::libwebp`).
 
 use std::io::Write;
+use std::sync::Arc;
 
 use crate::codec::metadata::webp::Vp8xWriter;
 use crate::codec::spec::{EncoderKind, EncoderSpec, Output};
@@ -141,17 +142,30 @@ impl WebpEncoder {
     /// As [`encode`](Self::encode), the file extended (`VP8X`) with the metadata `blocks` in
     /// `ICCP`, `EXIF` and `XMP ` chunks when there are any ([`Vp8xWriter`], on the stream).
     pub fn encode_keeping(&self, source: &mut dyn RowSource, writer: &mut dyn Write, blocks: &Embedded) -> Result<()> {
+        self.encode_keeping_within(source, writer, blocks, None)
+    }
+
+    /// [`encode_keeping`](Self::encode_keeping), libwebp's lossy encoder given `fast_allowance`
+    /// bytes for its fast mode on a large frame (`super::fast_mode`).
+    #[cfg_attr(not(feature = "webp-lossy"), allow(dead_code))]
+    pub(crate) fn encode_keeping_within(
+        &self,
+        source: &mut dyn RowSource,
+        writer: &mut dyn Write,
+        blocks: &Embedded,
+        fast_allowance: Option<usize>,
+    ) -> Result<()> {
         if blocks.is_empty() {
-            return self.encode_frame(source, writer);
+            return self.encode_frame(source, writer, fast_allowance);
         }
         let info = source.info();
         let alpha = Self::frame_format(info.format).color.has_alpha();
         let mut wrapped = Vp8xWriter::new(writer, blocks, info.width.max(1), info.height.max(1), alpha);
-        self.encode_frame(source, &mut wrapped)?;
+        self.encode_frame(source, &mut wrapped, fast_allowance)?;
         wrapped.finish()
     }
 
-    fn encode_frame(&self, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
+    fn encode_frame(&self, source: &mut dyn RowSource, writer: &mut dyn Write, fast_allowance: Option<usize>) -> Result<()> {
         self.validate()?;
         let info = source.info();
         if info.width > WEBP_MAX_SIZE || info.height > WEBP_MAX_SIZE || info.width == 0 || info.height == 0 {
@@ -165,9 +179,12 @@ impl WebpEncoder {
         match self.library {
             WebpLibrary::ImageWebp => super::rust_lossless::encode(&mut converted, writer),
             #[cfg(feature = "webp-lossy")]
-            WebpLibrary::Libwebp => super::libwebp::encode(self, &mut converted, writer),
+            WebpLibrary::Libwebp => super::libwebp::encode(self, &mut converted, writer, fast_allowance).map(|_| ()),
             #[cfg(not(feature = "webp-lossy"))]
-            WebpLibrary::Libwebp => unreachable!("validate refuses libwebp without the webp-lossy feature"),
+            WebpLibrary::Libwebp => {
+                let _ = fast_allowance;
+                unreachable!("validate refuses libwebp without the webp-lossy feature")
+            }
         }
     }
 }
@@ -228,6 +245,20 @@ impl EncoderSpec for WebpEncoder {
             let alpha = if self.alpha_quality < 100 { format!(", alpha quality {}", self.alpha_quality) } else { String::new() };
             let smart = if self.smart_subsample { ", smart subsampling" } else { "" };
             format!("{library}, quality {}, effort {}{alpha}{smart}", self.quality, self.effort)
+        }
+    }
+
+    /// With the `webp-lossy` feature: libwebp's fast mode on a large lossy frame when the spare
+    /// heap gives it room (`super::fast_mode`).
+    fn with_spare_heap(&self, input: ImageInfo, spare: usize) -> Option<(Arc<dyn EncoderSpec>, usize)> {
+        #[cfg(feature = "webp-lossy")]
+        {
+            super::fast_mode::offer(self, input, spare)
+        }
+        #[cfg(not(feature = "webp-lossy"))]
+        {
+            let _ = (input, spare);
+            None
         }
     }
 

@@ -22,6 +22,7 @@ use std::mem::MaybeUninit;
 use libwebp_sys as sys;
 
 use super::encode::{WebpEncoder, STRIP_ROWS};
+use super::fast_mode::{check_heap, HeapGuard};
 use crate::error::{Error, Result};
 use crate::pipeline::RowSource;
 use crate::pixel::PixelFormat;
@@ -74,6 +75,8 @@ impl Drop for Picture {
 struct Sink<'a> {
     writer: &'a mut dyn Write,
     error: Option<std::io::Error>,
+    /// Bytes written so far.
+    written: u64,
 }
 
 /// libwebp's `WebPWriterFunction`: writes `size` bytes at `data` to the picture's [`Sink`].
@@ -85,7 +88,10 @@ unsafe extern "C" fn write_to_sink(data: *const u8, size: usize, picture: *const
     // exclusively) for the whole WebPEncode call; libwebp passes `size` readable bytes at `data`.
     let (sink, bytes) = unsafe { (&mut *((*picture).custom_ptr as *mut Sink), std::slice::from_raw_parts(data, size)) };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.writer.write_all(bytes))) {
-        Ok(Ok(())) => 1,
+        Ok(Ok(())) => {
+            sink.written += size as u64;
+            1
+        }
         Ok(Err(e)) => {
             sink.error = Some(e);
             0
@@ -133,10 +139,30 @@ fn config(options: &WebpEncoder, width: u32, height: u32) -> Result<sys::WebPCon
     Ok(config)
 }
 
-/// Pulls every row of `source` (RGB8 or RGBA8) into a libwebp picture and writes the file.
-pub(crate) fn encode(options: &WebpEncoder, source: &mut dyn RowSource, writer: &mut dyn Write) -> Result<()> {
+/// How libwebp's lossy encoder ran (lossless reports [`LossyMode::Fast`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LossyMode {
+    /// Tokens kept for the whole frame.
+    Fast,
+    /// The low-memory mode, as planned.
+    LowMemory,
+    /// The fast mode under a heap guard that stopped it; encoded again in the low-memory mode.
+    FellBack,
+}
+
+/// Pulls every row of `source` (RGB8 or RGBA8) into a libwebp picture and writes the file. With
+/// `fast_allowance`, a frame the low-memory mode would take is encoded in the fast mode, its
+/// heap growth held within the allowance by a guard (`super::fast_mode`).
+pub(crate) fn encode(
+    options: &WebpEncoder,
+    source: &mut dyn RowSource,
+    writer: &mut dyn Write,
+    fast_allowance: Option<usize>,
+) -> Result<LossyMode> {
     let info = source.info();
-    let config = config(options, info.width, info.height)?;
+    let mut config = config(options, info.width, info.height)?;
+    let planned_low_memory = config.low_memory != 0;
+    let fast_allowance = fast_allowance.filter(|_| planned_low_memory);
     let alpha = info.format == PixelFormat::RGBA8;
     let argb = options.libwebp_takes_argb();
     let mut picture = Picture::new(info.width, info.height, argb, alpha)?;
@@ -146,12 +172,31 @@ pub(crate) fn encode(options: &WebpEncoder, source: &mut dyn RowSource, writer: 
     } else {
         fill_yuv(&mut picture, source, alpha)?;
     }
-    let mut sink = Sink { writer, error: None };
+    let mut sink = Sink { writer, error: None, written: 0 };
     picture.0.writer = Some(write_to_sink);
     picture.0.custom_ptr = &mut sink as *mut Sink as *mut c_void;
-    // SAFETY: `config` is validated, `picture` is allocated and filled, and its writer and
-    // custom_ptr point at `sink`, which outlives the call.
-    let ok = unsafe { sys::WebPEncode(&config, &mut picture.0) };
+    // The guard is made once the frame is filled: it bounds libwebp's growth from here.
+    let mut guard = fast_allowance.and_then(|allowance| HeapGuard::new(allowance, info.width, info.height));
+    let mut mode = if planned_low_memory { LossyMode::LowMemory } else { LossyMode::Fast };
+    if let Some(guard) = guard.as_mut() {
+        config.low_memory = 0;
+        picture.0.progress_hook = Some(check_heap);
+        picture.0.user_data = guard as *mut HeapGuard as *mut c_void;
+        mode = LossyMode::Fast;
+    }
+    // SAFETY: `config` is validated, `picture` is allocated and filled, its writer and
+    // custom_ptr point at `sink`, and its user_data (with a hook) at `guard`; both outlive the
+    // call.
+    let mut ok = unsafe { sys::WebPEncode(&config, &mut picture.0) };
+    picture.0.progress_hook = None;
+    picture.0.user_data = std::ptr::null_mut();
+    if ok == 0 && guard.as_ref().is_some_and(|g| g.tripped) && sink.error.is_none() && sink.written == 0 {
+        config.low_memory = 1;
+        mode = LossyMode::FellBack;
+        // SAFETY: as above, without the hook; the picture's planes are as the first call found
+        // them (a lossy encode without preprocessing only reads them).
+        ok = unsafe { sys::WebPEncode(&config, &mut picture.0) };
+    }
     picture.0.custom_ptr = std::ptr::null_mut();
     if let Some(e) = sink.error {
         return Err(Error::Io(e));
@@ -164,7 +209,7 @@ pub(crate) fn encode(options: &WebpEncoder, source: &mut dyn RowSource, writer: 
             code => Error::parameter(format!("WebP encoder (libwebp): {code:?}")),
         });
     }
-    Ok(())
+    Ok(mode)
 }
 
 /// Fills an ARGB picture row by row.
@@ -253,9 +298,9 @@ const LOSSLESS_SMALL_PER_PIXEL: usize = 26;
 /// The cap of [`LOSSLESS_SMALL_PER_PIXEL`].
 const LOSSLESS_SMALL_CAP: usize = 7 << 20;
 /// The lossy encoder's token buffer (fast mode, effort 3 and up), bytes per pixel at worst.
-const TOKENS_PER_PIXEL: f64 = 16.5;
+pub(crate) const TOKENS_PER_PIXEL: f64 = 16.5;
 /// The lossy encoder beside the planes otherwise (per-macroblock state, the partitions).
-const LOSSY_PER_PIXEL: f64 = 1.5;
+pub(crate) const LOSSY_PER_PIXEL: f64 = 1.5;
 /// Smart subsampling's conversion buffers, bytes per pixel.
 const SHARP_YUV_PER_PIXEL: usize = 7;
 /// Fixed costs (tables, row caches, a strip picture), rounded up.
@@ -350,7 +395,7 @@ mod tests {
             let info = ImageInfo { width: w, height: h, format };
             let mut source = MemorySource::new(info, pixels).unwrap();
             let mut ours = Vec::new();
-            encode(&WebpEncoder::default(), &mut source, &mut ours).unwrap();
+            encode(&WebpEncoder::default(), &mut source, &mut ours, None).unwrap();
             assert_eq!(ours, expected, "{format}");
         }
     }
@@ -367,7 +412,7 @@ mod tests {
             }
         }
         let mut source = Synthetic::new(64, 64, PixelFormat::RGB8, 1);
-        let e = encode(&WebpEncoder::default(), &mut source, &mut Broken).unwrap_err();
+        let e = encode(&WebpEncoder::default(), &mut source, &mut Broken, None).unwrap_err();
         assert!(matches!(e, Error::Io(_)) && e.to_string().contains("disk full"), "{e}");
     }
 

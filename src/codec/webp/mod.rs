@@ -23,6 +23,8 @@ pub mod decode_header;
 pub mod decode_libwebp;
 pub mod encode;
 #[cfg(feature = "webp-lossy")]
+mod fast_mode;
+#[cfg(feature = "webp-lossy")]
 mod libwebp;
 mod rust_lossless;
 
