@@ -1,4 +1,4 @@
-//! Huffman tables (T.81 C, F.2.2.3) with a 9-bit lookahead, and the bit reader of entropy-coded data.
+//! Huffman tables (T.81 C, F.2.2.3) with an 11-bit lookahead, and the bit reader of entropy-coded data.
 //!
 //! Decoding peeks 16 bits: the top [`LOOKAHEAD`] bits index a table that gives symbol and code
 //! length at once for every code of up to 9 bits (nearly all codes of real files); longer codes
@@ -13,7 +13,7 @@
 use crate::error::{Error, Result};
 
 /// Bits resolved by one table access.
-pub(crate) const LOOKAHEAD: u32 = 9;
+pub(crate) const LOOKAHEAD: u32 = 11;
 
 /// A decoding table built from a DHT segment's code counts and symbols.
 #[derive(Clone)]
