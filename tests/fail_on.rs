@@ -49,7 +49,7 @@ fn decode_jpeg(bytes: &[u8], fail_on: FailOn) -> Result<(Image, u32), Error> {
 }
 
 fn decode_png(bytes: &[u8], fail_on: FailOn) -> Result<Image, Error> {
-    let mut decoder = PngDecoder::with_options(Input::from_bytes(bytes.to_vec()), PngDecodeOptions { fail_on })?;
+    let mut decoder = PngDecoder::with_options(Input::from_bytes(bytes.to_vec()), PngDecodeOptions { fail_on, ..Default::default() })?;
     drain_all(&mut decoder)
 }
 

@@ -12,7 +12,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use stripflow::codec::png::{PngDecoder, PngEncoder};
+use stripflow::codec::png::{PngDecodeOptions, PngDecoder, PngEncoder};
 use stripflow::io::Input;
 use stripflow::pipeline::drain;
 use stripflow::{PixelFormat, RowSource};
@@ -64,6 +64,20 @@ fn main() {
     );
     t.check_flat("interlaced decode peak flat in height (1024 -> 16384 rows)", adam7_short, adam7_16k, 64 * 1024);
 
+    // With two threads the last pass is inflated on a worker a few rows ahead (adam7_ahead.rs).
+    let adam7_16k_ahead = t.measure("adam7_16k_decode_two_threads", adam7, |p| {
+        let options = PngDecodeOptions { threads: 2, ..Default::default() };
+        let mut decoder = PngDecoder::with_options(Input::open(&p).unwrap(), options).unwrap();
+        let mut sum = 0u64;
+        drain(&mut decoder, 16, |strip, _| {
+            sum = sum.wrapping_add(strip.iter().step_by(4099).map(|&b| b as u64).sum::<u64>());
+            Ok(())
+        })
+        .unwrap();
+        assert!(sum > 0);
+    });
+    t.check_at_most("16384x16384 interlaced PNG decode, last pass on a worker", adam7_16k_ahead, 4 * MIB);
+
     let plain_16k = t.measure(
         "plain_16k_decode",
         || fixtures::png(16384, 16384, PixelFormat::RGB8, 1),
@@ -73,21 +87,23 @@ fn main() {
 
     // The decoder's own account of its buffers (RowSource::buffer_bytes) against dhat, reading
     // row by row into one row buffer.
-    for (name, interlaced, make) in [
-        ("account_adam7", true, (|| interlaced::interlaced_png(16384, 1024, PixelFormat::RGB8, 1)) as fn() -> PathBuf),
-        ("account_plain", false, || fixtures::png(16384, 1024, PixelFormat::RGB8, 1)),
-        ("account_plain_narrow", false, || fixtures::png(1000, 1024, PixelFormat::RGB8, 1)),
-        ("account_plain_mid", false, || fixtures::png(4000, 1024, PixelFormat::RGB8, 1)),
+    for (name, interlaced, threads, make) in [
+        ("account_adam7", true, 1, (|| interlaced::interlaced_png(16384, 1024, PixelFormat::RGB8, 1)) as fn() -> PathBuf),
+        ("account_adam7_two_threads", true, 2, || interlaced::interlaced_png(16384, 1024, PixelFormat::RGB8, 1)),
+        ("account_plain", false, 1, || fixtures::png(16384, 1024, PixelFormat::RGB8, 1)),
+        ("account_plain_narrow", false, 1, || fixtures::png(1000, 1024, PixelFormat::RGB8, 1)),
+        ("account_plain_mid", false, 1, || fixtures::png(4000, 1024, PixelFormat::RGB8, 1)),
     ] {
+        let options = PngDecodeOptions { threads, ..Default::default() };
         let peak = t.measure(name, make, |p| {
-            let mut decoder = PngDecoder::new(Input::open(&p).unwrap()).unwrap();
+            let mut decoder = PngDecoder::with_options(Input::open(&p).unwrap(), options).unwrap();
             let mut row = vec![0u8; decoder.info().row_bytes()];
             for _ in 0..decoder.info().height {
                 decoder.read_row(&mut row).unwrap();
             }
         });
         if let Some(peak) = peak {
-            let decoder = PngDecoder::new(Input::open(make()).unwrap()).unwrap();
+            let decoder = PngDecoder::with_options(Input::open(make()).unwrap(), options).unwrap();
             assert_eq!(decoder.header().interlaced, interlaced);
             let claimed = (decoder.buffer_bytes() + decoder.info().row_bytes()) as u64;
             t.check(

@@ -14,6 +14,7 @@
 //! and, for a file read by position, seven 16 KiB input windows. See `inflate.rs` for the
 //! checkpoint mechanics.
 
+use super::adam7_ahead::LastPassAhead;
 use super::chunks::Chunk;
 use super::expand::{bits_per_pixel, raw_row_bytes, Expander, PngColor};
 use super::filter::unfilter;
@@ -83,6 +84,18 @@ struct PassState {
     previous: Vec<u8>,
 }
 
+/// The last pass read on a worker thread (`adam7_ahead.rs`): its cursor until the first row is
+/// asked for, then the running worker.
+enum Ahead {
+    Off,
+    Pending { cursor: Cursor, rows: u32, row_bytes: usize },
+    Running(LastPassAhead),
+}
+
+/// A last pass with at least this many bytes is read on a worker thread when the decoder may use
+/// two threads or more (below it the hand-over costs more than it saves).
+const AHEAD_MIN_BYTES: u64 = 1 << 20;
+
 /// Rows of an interlaced PNG, produced top to bottom in O(width) memory.
 pub(crate) struct Adam7Rows {
     passes: Vec<PassState>,
@@ -91,11 +104,18 @@ pub(crate) struct Adam7Rows {
     filter_bpp: usize,
     /// Image height (the stream is finished after the last row).
     height: u32,
+    /// Index in `passes` of the last non-empty pass (whose cursor verifies the stream).
+    last: usize,
+    /// Whether and how the last pass is read ahead.
+    ahead: Ahead,
+    /// Heap of the read-ahead: the worker's cursor, buffers and previous row (0 without one).
+    ahead_heap: usize,
 }
 
 impl Adam7Rows {
     /// Scans the `IDAT` stream that starts with chunk `first` of `input` up to the last pass and
-    /// prepares the cursors. Fails on a corrupt or truncated stream before the last pass.
+    /// prepares the cursors; with `threads` of 2 or more and a large last pass, that pass will be
+    /// read on a worker thread. Fails on a corrupt or truncated stream before the last pass.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         input: &Input,
@@ -105,6 +125,7 @@ impl Adam7Rows {
         color: PngColor,
         bits: u8,
         expander: Expander,
+        threads: usize,
     ) -> Result<Adam7Rows> {
         let mut starts = Vec::with_capacity(7);
         let mut offset = 0u64;
@@ -123,12 +144,25 @@ impl Adam7Rows {
         if geometry.iter().any(|g| g.3 > row_limit) {
             return Err(Error::limits("PNG row too large for this machine"));
         }
+        let last = geometry.iter().rposition(|g| g.2).expect("a PNG image has a pixel, so a non-empty pass");
+        let (last_pass, _, _, last_row) = geometry[last];
+        let last_rows = last_pass.height(height);
+        let read_ahead = threads >= 2 && last_row * last_rows as u64 >= AHEAD_MIN_BYTES;
         let mut cursors = scan(input, first, &starts)?.into_iter();
+        let mut ahead = Ahead::Off;
+        let mut ahead_heap = 0;
         let passes = geometry
             .into_iter()
-            .map(|(pass, w, nonempty, row)| {
-                let cursor = if nonempty { Some(cursors.next().expect("one cursor per non-empty pass")) } else { None };
-                let row = if nonempty { row as usize } else { 0 };
+            .enumerate()
+            .map(|(i, (pass, w, nonempty, row))| {
+                let mut cursor = if nonempty { Some(cursors.next().expect("one cursor per non-empty pass")) } else { None };
+                let mut row = if nonempty { row as usize } else { 0 };
+                if i == last && read_ahead {
+                    let cursor = cursor.take().expect("the last pass is non-empty");
+                    ahead_heap = cursor.heap_bytes() + LastPassAhead::heap_bytes_for(row);
+                    ahead = Ahead::Pending { cursor, rows: last_rows, row_bytes: row };
+                    row = 0;
+                }
                 PassState { pass, width: w as usize, cursor, current: vec![0; row], previous: vec![0; row] }
             })
             .collect();
@@ -137,23 +171,40 @@ impl Adam7Rows {
             expander,
             filter_bpp: bits_per_pixel(color, bits).div_ceil(8),
             height,
+            last,
+            ahead,
+            ahead_heap,
         })
     }
 
-    /// Heap bytes held by the cursors and row buffers.
+    /// Heap bytes held by the cursors and row buffers (and the read-ahead worker's).
     pub fn heap_bytes(&self) -> usize {
         self.passes
             .iter()
             .map(|p| p.current.len() + p.previous.len() + p.cursor.as_ref().map_or(0, Cursor::heap_bytes))
             .sum::<usize>()
             + 256 * 4
+            + self.ahead_heap
     }
 
     /// Decodes image row `y` (rows must be asked for in order) into `out`. After the last row,
     /// finishes the stream (Adler-32, the rest of the `IDAT` chunks) and returns the offset of
     /// the chunk after the last `IDAT`, for the end-of-file check.
     pub fn read_row(&mut self, input: &Input, y: u32, out: &mut [u8]) -> Result<Option<usize>> {
-        for p in &mut self.passes {
+        if matches!(self.ahead, Ahead::Pending { .. }) {
+            let Ahead::Pending { cursor, rows, row_bytes } = std::mem::replace(&mut self.ahead, Ahead::Off) else {
+                unreachable!("matched above")
+            };
+            self.ahead = Ahead::Running(LastPassAhead::start(cursor, input.clone(), rows, row_bytes, self.filter_bpp)?);
+        }
+        for (i, p) in self.passes.iter_mut().enumerate() {
+            if i == self.last && p.pass.has_row(y) {
+                if let Ahead::Running(ahead) = &mut self.ahead {
+                    let (expander, pass, width) = (&mut self.expander, p.pass, p.width);
+                    ahead.next_row(|row| expander.expand(&row[1..], out, pass.x0 as usize, pass.dx as usize, width))?;
+                    continue;
+                }
+            }
             let Some(cursor) = p.cursor.as_mut() else { continue };
             if !p.pass.has_row(y) {
                 continue;
@@ -168,7 +219,10 @@ impl Adam7Rows {
             return Ok(None);
         }
         // The verifying cursor is the last non-empty pass's (see `inflate::scan`).
-        let last = self.passes.iter_mut().rev().find_map(|p| p.cursor.as_mut()).expect("a non-empty pass");
+        if let Ahead::Running(ahead) = &mut self.ahead {
+            return ahead.finish().map(Some);
+        }
+        let last = self.passes[self.last].cursor.as_mut().expect("the last pass's cursor");
         last.finish(input).map(Some)
     }
 }

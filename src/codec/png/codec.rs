@@ -132,7 +132,7 @@ impl DecoderSpec for PngDecoding {
 }
 
 fn options(request: &DecodeRequest) -> PngDecodeOptions {
-    PngDecodeOptions { fail_on: request.fail_on }
+    PngDecodeOptions { fail_on: request.fail_on, threads: request.threads }
 }
 
 impl PngDecoding {

@@ -62,6 +62,9 @@ pub struct PngDecodeOptions {
     /// Which damaged image data fails rather than being rendered (see [`FailOn`]); damaged
     /// header chunks always fail.
     pub fail_on: FailOn,
+    /// Threads the decoder may use (0 and 1: the calling thread only). With two or more, an
+    /// interlaced file's last pass is inflated on a thread of its own.
+    pub threads: usize,
 }
 
 /// Reads the header of the PNG `input`: walks the chunks up to the first `IDAT`, checking
@@ -198,7 +201,7 @@ impl PngDecoder {
             drop(reader);
             let first = first_idat(&input)?;
             let rows =
-                Adam7Rows::new(&input, first, header.width, header.height, color, header.bit_depth, expander)?;
+                Adam7Rows::new(&input, first, header.width, header.height, color, header.bit_depth, expander, options.threads)?;
             Inner::Adam7(Box::new(rows))
         };
         Ok(PngDecoder {

@@ -2,6 +2,7 @@
 //! encoder.
 
 pub mod adam7;
+mod adam7_ahead;
 pub(crate) mod chunks;
 pub mod codec;
 pub mod decode;

@@ -1,7 +1,7 @@
-//! Huffman tables (T.81 C, F.2.2.3) with an 11-bit lookahead, and the bit reader of entropy-coded data.
+//! Huffman tables (T.81 C, F.2.2.3) with a 9-bit lookahead, and the bit reader of entropy-coded data.
 //!
 //! Decoding peeks 16 bits: the top [`LOOKAHEAD`] bits index a table that gives symbol and code
-//! length at once for every code of up to 11 bits (nearly all codes of real files); longer codes
+//! length at once for every code of up to 9 bits (nearly all codes of real files); longer codes
 //! fall back to the canonical `maxcode` walk of T.81 F.2.2.3. For AC tables a second lookahead
 //! also folds in the magnitude bits that follow a short code, so the common small coefficient costs
 //! one table access.
@@ -13,7 +13,7 @@
 use crate::error::{Error, Result};
 
 /// Bits resolved by one table access.
-pub(crate) const LOOKAHEAD: u32 = 11;
+pub(crate) const LOOKAHEAD: u32 = 9;
 
 /// A decoding table built from a DHT segment's code counts and symbols.
 #[derive(Clone)]
