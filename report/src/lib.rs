@@ -83,6 +83,10 @@ pub struct ReportArgs {
     /// write tiles.md; see [`tiles`]. Sizes follow `--quick` / `--medium`.
     #[arg(long)]
     pub tiles: bool,
+    /// Run stripflow with `--threads N` (by default it uses every core): with 1 the report
+    /// measures its single-threaded mode.
+    #[arg(long)]
+    pub stripflow_threads: Option<usize>,
     /// Hidden helpers used by the harness itself.
     #[command(subcommand)]
     pub internal: Option<Internal>,
@@ -142,6 +146,9 @@ pub fn run(args: &ReportArgs) -> Result<()> {
         None => {}
     }
     let started = Instant::now();
+    if let Some(threads) = args.stripflow_threads {
+        peers::set_stripflow_threads(threads);
+    }
     let preset = if args.quick {
         Preset::Quick
     } else if args.medium {

@@ -201,7 +201,11 @@ pub fn write(results: &Results, path: &Path) -> Result<()> {
          JPEG reader names the limit); djpeg decodes only (PPM out, `-scale M/8` DCT scaling, `-crop`), a floor for the JPEG \
          decode part, not the same job; Pillow `bench/pillow_job.py` (`Image.thumbnail`, `ImageOps.fit`, \
          decompression-bomb limit lifted); the image crate decodes the whole frame (`stripflow-report baseline`, \
-         allocation limit lifted). stripflow and libvips use every core (stripflow's default `--threads` is the available parallelism)."
+         allocation limit lifted). {}",
+        match crate::peers::stripflow_threads() {
+            Some(n) => format!("stripflow runs with `--threads {n}` (this run's `--stripflow-threads`); libvips uses every core."),
+            None => "stripflow and libvips use every core (stripflow's default `--threads` is the available parallelism).".to_string(),
+        }
     )?;
     writeln!(
         w,

@@ -7,7 +7,8 @@
 //! is given `--max-memory 4G` for those, so its plan accepts them (the default 256 MiB refuses).
 //!
 //! - stripflow: `stripflow convert IN OUT --width 256`, `--crop WxH --gravity bottom-right`,
-//!   `--resize WxH --fit cover` (single-threaded, streaming, JPEG shrink-on-load by default).
+//!   `--resize WxH --fit cover` (streaming, every core unless `--stripflow-threads` says,
+//!   JPEG shrink-on-load by default).
 //! - libvips: `vips thumbnail` (shrink-on-load, streaming, threaded), `vips crop`, `vips copy`.
 //! - ImageMagick: `convert IN -thumbnail 256x OUT` etc. with the system's default policy.
 //! - djpeg (libjpeg-turbo): JPEG inputs only, and only the decode half of a job: it writes PPM,
@@ -27,6 +28,19 @@ use super::jobs::{Job, Op};
 
 /// The Pillow job script, written next to the cached inputs at run time.
 const PILLOW_SCRIPT: &str = include_str!("../../bench/pillow_job.py");
+
+/// The `--threads` stripflow is run with, when the report was asked for one.
+static STRIPFLOW_THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// Runs stripflow with `--threads threads` in every job of this process (set once, at start).
+pub fn set_stripflow_threads(threads: usize) {
+    let _ = STRIPFLOW_THREADS.set(threads);
+}
+
+/// The `--threads` stripflow runs with, if not its default.
+pub fn stripflow_threads() -> Option<usize> {
+    STRIPFLOW_THREADS.get().copied()
+}
 
 /// A tool of the comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +148,9 @@ impl Tool {
                     a.extend([s("--max-memory"), s("4G")]);
                 }
                 a.extend([s("--limit-input-pixels"), s("0")]);
+                if let Some(threads) = stripflow_threads() {
+                    a.extend([s("--threads"), s(&threads.to_string())]);
+                }
             }
             Tool::Vips => {
                 let out = match ext {
