@@ -56,16 +56,32 @@ impl Window {
     /// as its buffer holds, only when it holds fewer than `want` bytes from `pos`.
     ///
     /// Errors are the input's (a file that shrank: see [`Input::read_at`]).
+    ///
+    /// Inlined: entropy decoders ask once per block or MCU (a progressive JPEG's single-component
+    /// scans, block by block: a call that was 6 % of a 16384^2 progressive thumbnail).
+    #[inline(always)]
     pub(crate) fn get<'a>(&'a mut self, input: &'a Input, pos: usize, want: usize, end: usize) -> Result<&'a [u8]> {
         let end = end.min(input.len());
         if pos >= end {
             return Ok(&[]);
         }
         if let Some(bytes) = input.as_slice() {
-            self.release_behind(input, pos);
+            if pos.saturating_sub(InputReader::KEEP_BEHIND) >= self.released_to + InputReader::RELEASE_STEP || pos < self.released_to {
+                self.release_behind(input, pos);
+            }
             return Ok(&bytes[pos..end.min(pos + want.max(IN_PLACE_STEP))]);
         }
         let need = want.min(end - pos).min(self.buffer.len()).max(1);
+        if pos >= self.start && self.start + self.filled >= pos + need {
+            let stop = self.filled.min(end - self.start);
+            return Ok(&self.buffer[pos - self.start..stop]);
+        }
+        self.refill(input, pos, need, end)
+    }
+
+    /// [`Window::get`] for input read by position when the buffer does not hold `need` bytes
+    /// from `pos`: keeps what it holds from there and reads the rest.
+    fn refill<'a>(&'a mut self, input: &'a Input, pos: usize, need: usize, end: usize) -> Result<&'a [u8]> {
         let holds_pos = pos >= self.start && pos <= self.start + self.filled;
         if !holds_pos || self.start + self.filled < pos + need {
             if holds_pos {
@@ -89,6 +105,7 @@ impl Window {
 
     /// For mapped input: releases the pages more than [`InputReader::KEEP_BEHIND`] bytes behind
     /// `pos`, in steps of [`InputReader::RELEASE_STEP`].
+    #[cold]
     fn release_behind(&mut self, input: &Input, pos: usize) {
         let keep_from = pos.saturating_sub(InputReader::KEEP_BEHIND);
         if keep_from >= self.released_to + InputReader::RELEASE_STEP {
