@@ -316,15 +316,10 @@ avx2_dispatch! {
         let mut tmp = [[0i32; 8]; 4];
         for u in 0..8 {
             let f = |v: usize| (coefs[v * 8 + u] as i32).wrapping_mul(quant[v * 8 + u] as i32);
-            let f = [f(0), f(1), f(2), f(3), f(5), f(6), f(7)];
+            // Frequency 4 meets a zero column of the matrix: not read.
+            let f = [f(0), f(1), f(2), f(3), 0, f(5), f(6), f(7)];
             for y in 0..2 {
-                let w = &m[y];
-                let even = w[0].wrapping_mul(f[0]).wrapping_add(w[2].wrapping_mul(f[2])).wrapping_add(w[6].wrapping_mul(f[5]));
-                let odd = w[1]
-                    .wrapping_mul(f[1])
-                    .wrapping_add(w[3].wrapping_mul(f[3]))
-                    .wrapping_add(w[5].wrapping_mul(f[4]))
-                    .wrapping_add(w[7].wrapping_mul(f[6]));
+                let (even, odd) = (even_part4(&m[y], &f), odd_part(&m[y], &f));
                 tmp[y][u] = even.wrapping_add(odd).wrapping_add(1 << (shift1 - 1)) >> shift1;
                 tmp[3 - y][u] = even.wrapping_sub(odd).wrapping_add(1 << (shift1 - 1)) >> shift1;
             }
@@ -334,13 +329,7 @@ avx2_dispatch! {
         for (y, t) in tmp.iter().enumerate() {
             let line = &mut out[y * stride..y * stride + 4];
             for x in 0..2 {
-                let w = &m[x];
-                let even = w[0].wrapping_mul(t[0]).wrapping_add(w[2].wrapping_mul(t[2])).wrapping_add(w[6].wrapping_mul(t[6]));
-                let odd = w[1]
-                    .wrapping_mul(t[1])
-                    .wrapping_add(w[3].wrapping_mul(t[3]))
-                    .wrapping_add(w[5].wrapping_mul(t[5]))
-                    .wrapping_add(w[7].wrapping_mul(t[7]));
+                let (even, odd) = (even_part4(&m[x], t), odd_part(&m[x], t));
                 line[x] = sample(even.wrapping_add(odd));
                 line[3 - x] = sample(even.wrapping_sub(odd));
             }
@@ -363,28 +352,37 @@ avx2_dispatch! {
         let mut bottom = [0i32; 8];
         for u in 0..8 {
             let f = |v: usize| (coefs[v * 8 + u] as i32).wrapping_mul(quant[v * 8 + u] as i32);
-            let even = w[0].wrapping_mul(f(0));
-            let odd = w[1]
-                .wrapping_mul(f(1))
-                .wrapping_add(w[3].wrapping_mul(f(3)))
-                .wrapping_add(w[5].wrapping_mul(f(5)))
-                .wrapping_add(w[7].wrapping_mul(f(7)));
+            // Even frequencies but 0 meet zero columns of the matrix: not read.
+            let f = [f(0), f(1), 0, f(3), 0, f(5), 0, f(7)];
+            let (even, odd) = (w[0].wrapping_mul(f[0]), odd_part(w, &f));
             top[u] = even.wrapping_add(odd).wrapping_add(1 << (shift1 - 1)) >> shift1;
             bottom[u] = even.wrapping_sub(odd).wrapping_add(1 << (shift1 - 1)) >> shift1;
         }
         let shift2 = CONST_BITS + PASS1_BITS;
         for (y, t) in [top, bottom].iter().enumerate() {
-            let even = w[0].wrapping_mul(t[0]);
-            let odd = w[1]
-                .wrapping_mul(t[1])
-                .wrapping_add(w[3].wrapping_mul(t[3]))
-                .wrapping_add(w[5].wrapping_mul(t[5]))
-                .wrapping_add(w[7].wrapping_mul(t[7]));
+            let (even, odd) = (w[0].wrapping_mul(t[0]), odd_part(w, t));
             let sample = |s: i32| clamp_u8((s.wrapping_add(1 << (shift2 - 1)) >> shift2) + 128);
             out[y * stride] = sample(even.wrapping_add(odd));
             out[y * stride + 1] = sample(even.wrapping_sub(odd));
         }
     }
+}
+
+/// The odd part of a symmetric reduced IDCT's dot product: `w[1] t[1] + w[3] t[3] + w[5] t[5] +
+/// w[7] t[7]`, wrapping.
+#[inline(always)]
+fn odd_part(w: &[i32; 8], t: &[i32; 8]) -> i32 {
+    w[1].wrapping_mul(t[1])
+        .wrapping_add(w[3].wrapping_mul(t[3]))
+        .wrapping_add(w[5].wrapping_mul(t[5]))
+        .wrapping_add(w[7].wrapping_mul(t[7]))
+}
+
+/// The even part of the 4x4 reduced IDCT's dot product (`w[4]` is zero): `w[0] t[0] + w[2] t[2]
+/// + w[6] t[6]`, wrapping.
+#[inline(always)]
+fn even_part4(w: &[i32; 8], t: &[i32; 8]) -> i32 {
+    w[0].wrapping_mul(t[0]).wrapping_add(w[2].wrapping_mul(t[2])).wrapping_add(w[6].wrapping_mul(t[6]))
 }
 
 /// The reduced IDCT as a plain matrix product, `out[y][x] = sum_v sum_u m[y][v] m[x][u]
