@@ -1,11 +1,12 @@
-//! The streaming PNG encoder: rows pulled from a [`RowSource`] in strips, filtered and deflated by
-//! the png crate's `StreamWriter`.
+//! The streaming PNG encoder: rows pulled from a [`RowSource`] in strips, filtered and deflated
+//! by our [`FastIdat`] at the default compression, by the png crate's `StreamWriter` at the others.
 //!
-//! Memory: one strip of rows (plus a big-endian copy of it for 16-bit images), the png crate's
-//! previous row and deflate state, and its output buffer. Nothing grows with the height.
+//! Memory: one strip of rows (plus a big-endian copy of it for 16-bit images), the previous and
+//! filtered rows, the deflate state and one 4 KiB `IDAT` chunk. Nothing grows with the height.
 
 use std::io::Write;
 
+use super::fast_encode::FastIdat;
 use crate::codec::metadata::png::XMP_KEYWORD;
 use crate::codec::spec::{EncoderSpec, Output};
 use crate::codec::Embedded;
@@ -96,30 +97,43 @@ impl PngEncoder {
             let chunk = [XMP_KEYWORD, b"\0\0\0\0\0", xmp].concat();
             png_writer.write_chunk(png::chunk::iTXt, &chunk).map_err(encoding_error)?;
         }
-        let mut stream = png_writer.stream_writer().map_err(encoding_error)?;
         let sixteen = info.format.depth == BitDepth::Sixteen;
         let mut big_endian = Vec::new();
-        let result = crate::pipeline::drain(source, self.strip_height, |strip, _rows| {
-            let bytes = if sixteen {
-                big_endian.clear();
-                big_endian.extend(strip.chunks_exact(2).flat_map(|s| u16::from_ne_bytes([s[0], s[1]]).to_be_bytes()));
-                &big_endian[..]
-            } else {
-                strip
-            };
-            stream.write_all(bytes)?;
-            Ok(())
-        });
-        result?;
-        stream.finish().map_err(encoding_error)?;
+        if self.compression == PngCompression::Fast {
+            let bpp = info.format.bytes_per_pixel();
+            let mut idat = FastIdat::new(&mut png_writer, info.row_bytes(), bpp)?;
+            crate::pipeline::drain(source, self.strip_height, |strip, _rows| {
+                Ok(idat.write_rows(png_order(strip, sixteen, &mut big_endian))?)
+            })?;
+            idat.finish()?;
+        } else {
+            let mut stream = png_writer.stream_writer().map_err(encoding_error)?;
+            crate::pipeline::drain(source, self.strip_height, |strip, _rows| {
+                Ok(stream.write_all(png_order(strip, sixteen, &mut big_endian))?)
+            })?;
+            stream.finish().map_err(encoding_error)?;
+        }
+        png_writer.finish().map_err(encoding_error)?;
         Ok(())
     }
+}
+
+/// `strip` in the PNG's byte order: as it is for 8-bit samples, 16-bit ones swapped to big-endian
+/// into `big_endian`.
+fn png_order<'a>(strip: &'a [u8], sixteen: bool, big_endian: &'a mut Vec<u8>) -> &'a [u8] {
+    if !sixteen {
+        return strip;
+    }
+    big_endian.clear();
+    big_endian.extend(strip.chunks_exact(2).flat_map(|s| u16::from_ne_bytes([s[0], s[1]]).to_be_bytes()));
+    big_endian
 }
 
 /// The zlib-style deflate state of the png crate's compression levels 2..=9, measured with dhat.
 const ZLIB_STATE: usize = 320 * 1024;
 
-/// fdeflate's state at levels 0 and 1, measured with dhat.
+/// Levels 0 and 1: the 4 KiB `IDAT` chunk (ours at level 1, the png crate's at 0) and the few
+/// words of fdeflate's state, measured with dhat.
 const FDEFLATE_STATE: usize = 5 * 1024;
 
 impl EncoderSpec for PngEncoder {
@@ -127,8 +141,8 @@ impl EncoderSpec for PngEncoder {
         Format::Png
     }
 
-    /// Our strip (and its big-endian copy for 16-bit), the png crate's previous, current and
-    /// output rows, and the deflate state (png 0.18, measured with dhat).
+    /// Our strip (and its big-endian copy for 16-bit), the previous, current and output rows (at
+    /// level 1 only two of them exist) and the deflate state (png 0.18, measured with dhat).
     fn heap_bytes(&self, info: ImageInfo) -> usize {
         let row = info.row_bytes();
         let strip_rows = self.strip_height.clamp(1, info.height.max(1)) as usize;

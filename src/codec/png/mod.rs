@@ -8,8 +8,10 @@ pub mod codec;
 pub mod decode;
 pub mod encode;
 mod expand;
+mod fast_encode;
 mod filter;
 pub(crate) mod inflate;
+mod row_filter;
 
 pub use decode::{metadata_heap_bytes, read_header, PngDecodeOptions, PngDecoder, PngHeader};
 pub use encode::{PngCompression, PngEncoder};
