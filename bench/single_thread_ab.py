@@ -2,7 +2,7 @@
 """Single-threaded mode against an earlier build, side by side on this machine.
 
 Runs report jobs with an OLD stripflow binary (as it was, one thread) and a NEW one with
-`--threads 1`, alternating run by run, and prints the median wall time of each and their ratio.
+`--threads 1`, alternating run by run (and which of the two goes first), and prints the median wall and CPU time of each and their ratios.
 Inputs come from the report's cache (run `stripflow-report` once to generate them).
 
     git worktree add /tmp/old <rev> && (cd /tmp/old && cargo build --release -p stripflow-cli)
@@ -10,6 +10,7 @@ Inputs come from the report's cache (run `stripflow-report` once to generate the
         --runs 5 [--only png,pjpeg] [--cache target/report-cache]
 """
 import argparse
+import os
 import statistics
 import subprocess
 import time
@@ -35,9 +36,17 @@ JOBS = [
 
 
 def wall(cmd):
+    """(wall seconds, CPU seconds user + system) of one run.
+
+    CPU time is the steadier figure for a one-thread process on a shared host: time stolen by
+    other guests inflates the wall clock (here by up to 2x in a bad minute) but not the CPU time.
+    """
     start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{cmd[0]} failed: {' '.join(cmd)}")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -55,11 +64,18 @@ def main():
         src = f"{a.cache}/{image}"
         common = args.split() + ["--limit-input-pixels", "0"]
         old, new = [], []
-        for _ in range(a.runs):
-            old.append(wall([a.old, "convert", src, f"/tmp/single-thread-ab-old.{ext}"] + common))
-            new.append(wall([a.new, "convert", src, f"/tmp/single-thread-ab-new.{ext}"] + common + ["--threads", "1"]))
-        mo, mn = statistics.median(old), statistics.median(new)
-        print(f"{name:22s} old {mo * 1000:7.0f} ms   new --threads 1 {mn * 1000:7.0f} ms   {mn / mo:.2f}x", flush=True)
+        run_old = lambda: old.append(wall([a.old, "convert", src, f"/tmp/single-thread-ab-old.{ext}"] + common))
+        run_new = lambda: new.append(
+            wall([a.new, "convert", src, f"/tmp/single-thread-ab-new.{ext}"] + common + ["--threads", "1"]))
+        for i in range(a.runs):
+            # The order alternates too: on this machine whichever binary runs first in a pair was
+            # measurably slower (a fixed old-then-new order showed a 1.10x gap where ABBA shows 1.02x).
+            for run in (run_old, run_new) if i % 2 == 0 else (run_new, run_old):
+                run()
+        mo, mn = (statistics.median(w for w, _ in runs) for runs in (old, new))
+        co, cn = (statistics.median(c for _, c in runs) for runs in (old, new))
+        print(f"{name:22s} wall: old {mo * 1000:6.0f} ms  new --threads 1 {mn * 1000:6.0f} ms  {mn / mo:.2f}x"
+              f"   cpu: {co * 1000:6.0f} vs {cn * 1000:6.0f} ms  {cn / co:.2f}x", flush=True)
 
 
 if __name__ == "__main__":

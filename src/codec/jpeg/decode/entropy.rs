@@ -33,6 +33,7 @@ use std::sync::Arc;
 
 use super::huffman::{BitReader, HuffTable, Restart, LOOKAHEAD};
 use super::markers::Scan;
+use super::nonzero::nonzero_zigzag;
 use super::tables::ZIGZAG;
 use crate::codec::FailOn;
 use crate::error::{Error, Result};
@@ -434,10 +435,18 @@ impl ScanCursor {
             return Ok(());
         }
         let table = self.ac[si].as_deref().ok_or_else(|| corrupt("scan without AC table"))?;
-        let reader = &mut self.reader;
+        // On a local copy, kept in registers (see `sequential_ac`), written back on every exit.
+        let mut local = self.reader;
+        let reader = &mut local;
         let mut k = self.ss;
         while k <= self.se {
-            let rs = table.decode(reader, data)?;
+            let rs = match table.decode(reader, data) {
+                Ok(rs) => rs,
+                Err(e) => {
+                    self.reader = local;
+                    return Err(e);
+                }
+            };
             let (run, size) = ((rs >> 4) as u32, (rs & 15) as u32);
             if size != 0 {
                 k += run as usize;
@@ -451,6 +460,7 @@ impl ScanCursor {
                 break;
             }
         }
+        self.reader = local;
         Ok(())
     }
 
@@ -458,7 +468,9 @@ impl ScanCursor {
         let p1 = 1i32 << self.al;
         let m1 = -1i32 << self.al;
         let table = self.ac[si].as_deref().ok_or_else(|| corrupt("scan without AC table"))?;
-        let reader = &mut self.reader;
+        // On a local copy, kept in registers (see `sequential_ac`), written back on every exit.
+        let mut local = self.reader;
+        let reader = &mut local;
         let se = self.se;
         let mut k = self.ss;
         // Applies a correction bit to an already non-zero coefficient.
@@ -469,7 +481,13 @@ impl ScanCursor {
         };
         if self.eobrun == 0 {
             while k <= se {
-                let rs = table.decode(reader, data)?;
+                let rs = match table.decode(reader, data) {
+                    Ok(rs) => rs,
+                    Err(e) => {
+                        self.reader = local;
+                        return Err(e);
+                    }
+                };
                 let (mut run, size) = ((rs >> 4) as i32, (rs & 15) as u32);
                 let mut value = 0i32;
                 if size != 0 {
@@ -498,22 +516,39 @@ impl ScanCursor {
             }
         }
         if self.eobrun > 0 {
-            while k <= se {
-                let z = ZIGZAG[k] as usize;
-                if block[z] != 0 {
+            // Inside an end-of-band run only the non-zero coefficients of the band take a bit;
+            // visit just those, in zigzag order (refining never makes a coefficient zero).
+            if k <= se {
+                let mut pending = nonzero_zigzag(block) & (u64::MAX << k) & (u64::MAX >> (63 - se.min(63)));
+                while pending != 0 {
+                    let z = ZIGZAG[pending.trailing_zeros() as usize] as usize;
                     refine(reader, &mut block[z]);
+                    pending &= pending - 1;
                 }
-                k += 1;
             }
             self.eobrun -= 1;
         }
+        self.reader = local;
         Ok(())
     }
 }
 
 /// The AC coefficients of a sequential block (see `ScanCursor::sequential`).
+///
+/// The loop runs on a copy of the reader held in a local that never has its address taken
+/// (the slow paths take and return readers by value), so its bit buffer and count live in
+/// registers; through `&mut BitReader` every symbol stored and reloaded them, a store-to-load
+/// chain on the loop's critical path.
 #[inline(always)]
 fn sequential_ac<const STORE: bool>(reader: &mut BitReader, table: &HuffTable, data: &[u8], block: &mut [i16; 64]) -> Result<()> {
+    let mut local = *reader;
+    let result = sequential_ac_on::<STORE>(&mut local, table, data, block);
+    *reader = local;
+    result
+}
+
+#[inline(always)]
+fn sequential_ac_on<const STORE: bool>(reader: &mut BitReader, table: &HuffTable, data: &[u8], block: &mut [i16; 64]) -> Result<()> {
     let mut k = 1usize;
     while k < 64 {
         reader.ensure(LOOKAHEAD, data);

@@ -104,18 +104,22 @@ impl HuffTable {
             reader.consume((entry >> 8) as u32);
             return Ok(entry as u8);
         }
-        self.decode_slow(reader, peek)
+        let (len, symbol) = self.decode_slow(peek)?;
+        reader.consume(len);
+        Ok(symbol)
     }
 
+    /// A code longer than the lookahead: its length and symbol. It takes the peeked bits, not
+    /// the reader, so that a reader the caller keeps in registers never has its address taken.
     #[cold]
-    fn decode_slow(&self, reader: &mut BitReader, peek: u32) -> Result<u8> {
+    #[inline(never)]
+    fn decode_slow(&self, peek: u32) -> Result<(u32, u8)> {
         let mut len = LOOKAHEAD + 1;
         while len <= 16 {
             let code = (peek >> (16 - len)) as i32;
             if code <= self.maxcode[len as usize] {
-                reader.consume(len);
                 let index = (code + self.valoffset[len as usize]) as usize;
-                return Ok(self.values[index & 255]);
+                return Ok((len, self.values[index & 255]));
             }
             len += 1;
         }
@@ -147,7 +151,7 @@ pub(crate) fn extend(bits: u32, size: u32) -> i32 {
 ///
 /// The slice is a window on the scan's data that the caller moves forward (see `entropy.rs`):
 /// between two calls it may hand a slice that starts elsewhere, after rebasing `pos`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct BitReader {
     /// Next byte to read, as an index into the slice passed to each call.
     pub(crate) pos: usize,
@@ -198,13 +202,15 @@ impl BitReader {
                 }
             }
         }
-        self.refill_slow(data);
+        *self = self.refilled_slow(data);
     }
 
-    /// Byte by byte, unstuffing `FF 00` and stopping at markers.
+    /// Byte by byte, unstuffing `FF 00` and stopping at markers. By value in and out, so that
+    /// a reader the caller keeps in registers never has its address taken (see
+    /// `entropy::sequential_ac`).
     #[cold]
     #[inline(never)]
-    fn refill_slow(&mut self, data: &[u8]) {
+    fn refilled_slow(mut self, data: &[u8]) -> BitReader {
         while self.nbits <= 56 {
             let byte = if self.at_marker {
                 self.padded += 8;
@@ -234,6 +240,7 @@ impl BitReader {
             self.bits |= (byte as u64) << (56 - self.nbits);
             self.nbits += 8;
         }
+        self
     }
 
     /// The next `n` (1..=32) bits, without consuming them. Call `ensure` first.

@@ -29,6 +29,7 @@ mod huffman;
 mod idct;
 mod markers;
 mod metadata;
+mod nonzero;
 pub(crate) mod simd;
 pub(crate) mod tables;
 mod upsample;
