@@ -118,7 +118,7 @@ fn unfilter_bytes(filter: u8, row: &mut [u8], prev: &[u8], bpp: usize) {
 /// upper-left `c` is closest to `a + b - c`, ties broken in that order. Written as selects
 /// (no branches), which the compiler turns into conditional moves.
 #[inline(always)]
-fn paeth(a: u8, b: u8, c: u8) -> u8 {
+pub(super) fn paeth(a: u8, b: u8, c: u8) -> u8 {
     let (ia, ib, ic) = (a as i16, b as i16, c as i16);
     let pa = (ib - ic).abs();
     let pb = (ia - ic).abs();

@@ -14,6 +14,8 @@
 //! `min(v, -v)` as unsigned bytes, summed eight at a time by `psadbw`; Paeth is computed in
 //! 16-bit lanes with compare masks. The png crate filters the row four times over and sums each.
 
+use super::filter::paeth;
+
 /// The filter types of the PNG specification, by their byte in the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -53,22 +55,6 @@ pub(crate) fn filter_adaptive(bpp: usize, previous: &[u8], current: &[u8], outpu
 #[inline(always)]
 fn cost(filtered: u8) -> u64 {
     (filtered as i8).unsigned_abs() as u64
-}
-
-/// The Paeth predictor, in the specification's tie order (left, then above, then above left).
-#[inline(always)]
-fn paeth(a: u8, b: u8, c: u8) -> u8 {
-    let (ai, bi, ci) = (a as i16, b as i16, c as i16);
-    let pa = (bi - ci).abs();
-    let pb = (ai - ci).abs();
-    let pc = (ai + bi - 2 * ci).abs();
-    if pa <= pb && pa <= pc {
-        a
-    } else if pb <= pc {
-        b
-    } else {
-        c
-    }
 }
 
 /// The four filtered bytes of `x` given its neighbours: Up, Sub, Average, Paeth.
