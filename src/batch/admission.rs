@@ -132,11 +132,19 @@ mod tests {
         let small = gate.admit(60).unwrap();
         std::thread::scope(|scope| {
             // The big job asks first and must wait for `small`; the later small ones must wait
-            // behind it even though they would fit beside `small`.
-            for (i, bytes) in [(0, 90), (1, 10), (2, 10)] {
+            // behind it even though they would fit beside `small`, and cannot fit beside the big
+            // one (so the big job's entry in `order` is surely first).
+            // Each job is started once the one before it holds its ticket (not after a sleep:
+            // on a loaded machine a thread can start late and take its ticket out of order).
+            let queued = |n: u64| {
+                while gate.lock().next_ticket < n {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            };
+            for (i, bytes) in [(0, 90), (1, 20), (2, 20)] {
+                queued(1 + i as u64);
                 let (gate, order, live) = (&gate, &order, &live);
                 scope.spawn(move || {
-                    std::thread::sleep(Duration::from_millis(20 * i as u64));
                     let permit = gate.admit(bytes).unwrap();
                     let now = live.fetch_add(bytes, Ordering::SeqCst) + bytes;
                     assert!(now <= 100, "{now} bytes admitted at once");
@@ -146,6 +154,7 @@ mod tests {
                     drop(permit);
                 });
             }
+            queued(4);
             std::thread::sleep(Duration::from_millis(100));
             assert!(order.lock().unwrap().is_empty(), "nothing may overtake the waiting big job");
             live.fetch_sub(60, Ordering::SeqCst);
