@@ -23,6 +23,22 @@ use std::process::Command;
 
 const SCENARIO_VAR: &str = "STRIPFLOW_HEAP_SCENARIO";
 
+/// libtest's flags that take a value as the next argument: the value is not a filter.
+const FLAGS_WITH_VALUE: [&str; 6] = ["--test-threads", "--skip", "--color", "--format", "--logfile", "-Z"];
+
+/// The first argument that is neither a flag nor the value of one of [`FLAGS_WITH_VALUE`].
+fn scenario_filter(args: impl IntoIterator<Item = String>) -> Option<String> {
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if FLAGS_WITH_VALUE.contains(&arg.as_str()) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            return Some(arg);
+        }
+    }
+    None
+}
+
 /// Collects measured peaks and checks, and reports them like a test runner.
 pub struct HeapTests {
     passed: usize,
@@ -31,10 +47,10 @@ pub struct HeapTests {
 }
 
 impl HeapTests {
-    /// A new harness; a first command-line argument that is not a flag filters scenario names.
+    /// A new harness; a first command-line argument that is neither a flag nor a flag's value
+    /// filters scenario names (so `cargo test -- --nocapture --test-threads 1` runs them all).
     pub fn new() -> Self {
-        let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-        HeapTests { passed: 0, failed: 0, filter }
+        HeapTests { passed: 0, failed: 0, filter: scenario_filter(std::env::args().skip(1)) }
     }
 
     /// Whether a scenario is selected by the command-line filter.
