@@ -8,13 +8,56 @@
 
 /// Multiplies the colour channels of each pixel by its alpha (the last channel) over `max`.
 pub(crate) fn premultiply(values: &mut [f32], channels: usize, max: f32) {
+    match channels {
+        2 => premultiply_n::<2>(values, max),
+        4 => premultiply_n::<4>(values, max),
+        _ => {
+            let inv = 1.0 / max;
+            for px in values.chunks_exact_mut(channels) {
+                let (colour, alpha) = px.split_at_mut(channels - 1);
+                let a = alpha[0] * inv;
+                for c in colour {
+                    *c *= a;
+                }
+            }
+        }
+    }
+}
+
+/// [`premultiply`] for `N` channels known at compile time (the pixel loop fully unrolled).
+fn premultiply_n<const N: usize>(values: &mut [f32], max: f32) {
     let inv = 1.0 / max;
-    for px in values.chunks_exact_mut(channels) {
-        let (colour, alpha) = px.split_at_mut(channels - 1);
-        let a = alpha[0] * inv;
-        for c in colour {
+    for px in values.chunks_exact_mut(N) {
+        let a = px[N - 1] * inv;
+        for c in &mut px[..N - 1] {
             *c *= a;
         }
+    }
+}
+
+/// Loads 8-bit samples whose last channel is alpha (`channels` 2 or 4) as premultiplied working
+/// values in one pass over the row: the same products, bit for bit, as converting each sample to
+/// `f32` and then calling [`premultiply`] with `max` 255, which takes a second pass over the
+/// values. Returns false (writing nothing) for other channel counts.
+pub(crate) fn load_premultiplied_u8(row: &[u8], out: &mut [f32], channels: usize) -> bool {
+    match channels {
+        2 => load_premultiplied_u8_n::<2>(row, out),
+        4 => load_premultiplied_u8_n::<4>(row, out),
+        _ => return false,
+    }
+    true
+}
+
+/// [`load_premultiplied_u8`] for `N` channels known at compile time.
+fn load_premultiplied_u8_n<const N: usize>(row: &[u8], out: &mut [f32]) {
+    let inv = 1.0 / 255.0f32;
+    for (o, px) in out.chunks_exact_mut(N).zip(row.chunks_exact(N)) {
+        let alpha = px[N - 1] as f32;
+        let a = alpha * inv;
+        for c in 0..N - 1 {
+            o[c] = px[c] as f32 * a;
+        }
+        o[N - 1] = alpha;
     }
 }
 
@@ -36,6 +79,31 @@ pub(crate) fn unpremultiply(values: &mut [f32], channels: usize, max: f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fused_load_gives_the_two_pass_bits() {
+        for channels in [2usize, 3, 4] {
+            let row: Vec<u8> = (0..channels * 700).map(|i| (i * 37 % 256) as u8).collect();
+            let mut two_pass: Vec<f32> = row.iter().map(|&s| s as f32).collect();
+            premultiply(&mut two_pass, channels, 255.0);
+            let mut fused = vec![-1.0f32; row.len()];
+            if load_premultiplied_u8(&row, &mut fused, channels) {
+                let same = fused.iter().zip(&two_pass).all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{channels} channels");
+            } else {
+                assert_eq!(channels, 3);
+                assert!(fused.iter().all(|&v| v == -1.0));
+            }
+            // The generic loop agrees with the unrolled ones.
+            let mut generic: Vec<f32> = row.iter().map(|&s| s as f32).collect();
+            let inv = 1.0 / 255.0f32;
+            for px in generic.chunks_exact_mut(channels) {
+                let a = px[channels - 1] * inv;
+                px[..channels - 1].iter_mut().for_each(|c| *c *= a);
+            }
+            assert!(generic.iter().zip(&two_pass).all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
 
     #[test]
     fn round_trip_and_transparent() {

@@ -38,6 +38,13 @@ impl Conversion {
     /// Converts a row of samples into working values.
     pub fn load(&self, row: &[u8], out: &mut [f32]) {
         let channels = self.format.channels();
+        if self.premultiply
+            && self.gamma.is_none()
+            && self.format.depth == BitDepth::Eight
+            && alpha::load_premultiplied_u8(row, out, channels)
+        {
+            return;
+        }
         match (self.format.depth, &self.gamma) {
             (BitDepth::Eight, None) => {
                 for (o, &s) in out.iter_mut().zip(row) {
