@@ -27,6 +27,7 @@ pub mod pixel;
 pub mod plan;
 pub mod prelude;
 pub mod scratch;
+pub(crate) mod simd;
 pub mod synth;
 pub mod tiles;
 

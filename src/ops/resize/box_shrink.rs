@@ -11,6 +11,7 @@
 //! columns of the summed row are added once per `k` rows.
 
 use super::kernel::Kernel;
+use crate::simd::avx2_dispatch;
 
 /// The box factor for `n_in` pixels onto `n_out` with `kernel`: `floor(n_in / (2 n_out))`, at
 /// least 1. Nearest neighbour never averages.
@@ -32,15 +33,17 @@ pub(crate) fn accumulate(acc: &mut [f32], values: &[f32], first: bool) {
     }
 }
 
-/// Adds (or copies) a row of 8-bit samples into the accumulator, skipping a conversion pass.
-pub(crate) fn accumulate_u8(acc: &mut [f32], row: &[u8], first: bool) {
-    if first {
-        for (a, &v) in acc.iter_mut().zip(row) {
-            *a = v as f32;
-        }
-    } else {
-        for (a, &v) in acc.iter_mut().zip(row) {
-            *a += v as f32;
+avx2_dispatch! {
+    /// Adds (or copies) a row of 8-bit samples into the accumulator, skipping a conversion pass.
+    pub(crate) fn accumulate_u8(acc: &mut [f32], row: &[u8], first: bool) {
+        if first {
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a = v as f32;
+            }
+        } else {
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += v as f32;
+            }
         }
     }
 }
@@ -144,6 +147,24 @@ mod tests {
             sum_columns_any::<3>(&src, &mut b, k, 3);
             assert_eq!(a, b, "k = {k}");
         }
+    }
+
+    #[test]
+    fn row_sums_are_the_same_with_and_without_avx2() {
+        let rows: Vec<Vec<u8>> = (0..16).map(|r| (0..1001).map(|i| ((i * 31 + r * 7) % 256) as u8).collect()).collect();
+        let sum = |portable: bool| {
+            crate::simd::FORCE_PORTABLE.with(|force| force.set(portable));
+            let mut acc = vec![0.0f32; 1001];
+            for (r, row) in rows.iter().enumerate() {
+                accumulate_u8(&mut acc, row, r == 0);
+            }
+            crate::simd::FORCE_PORTABLE.with(|force| force.set(false));
+            acc
+        };
+        let (fast, portable) = (sum(false), sum(true));
+        let expected: Vec<f32> = (0..1001).map(|i| rows.iter().map(|row| row[i] as u32).sum::<u32>() as f32).collect();
+        assert_eq!(fast, expected);
+        assert_eq!(portable, expected);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! instruction) where the CPU has it; the plain per-pixel loop here is the portable version and
 //! does the last few pixels. Both are the same integer arithmetic.
 
-use crate::codec::jpeg::decode::simd::use_avx2;
+use crate::simd::use_avx2;
 
 const HALF: i32 = 1 << 15;
 /// 128 in the 16-bit fixed point, the offset of Cb and Cr.

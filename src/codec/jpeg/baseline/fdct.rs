@@ -23,7 +23,7 @@
 // the lane loops index several arrays in step.
 #![allow(clippy::excessive_precision, clippy::approx_constant, clippy::needless_range_loop)]
 
-use crate::codec::jpeg::decode::simd::use_avx2;
+use crate::simd::use_avx2;
 
 /// Samples of one 8x8 block, level-shifted to -128..=127.
 type Block = [[f32; 8]; 8];

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use super::encode;
-use crate::codec::jpeg::decode::simd::FORCE_PORTABLE;
+use crate::simd::FORCE_PORTABLE;
 use crate::codec::jpeg::Subsampling;
 use crate::codec::Embedded;
 use crate::pipeline::RowSource;

@@ -4,7 +4,7 @@
 //! The loops work on plain slices, one pixel per iteration with no table lookups, so the
 //! compiler can vectorise them.
 
-use super::simd::avx2_dispatch;
+use crate::simd::avx2_dispatch;
 
 const SCALE: u32 = 16;
 const HALF: i32 = 1 << (SCALE - 1);

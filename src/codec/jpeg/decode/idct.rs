@@ -16,7 +16,7 @@
 
 use std::num::Wrapping as W;
 
-use super::simd::avx2_dispatch;
+use crate::simd::avx2_dispatch;
 
 const CONST_BITS: u32 = 13;
 const PASS1_BITS: u32 = 2;

@@ -30,7 +30,6 @@ mod idct;
 mod markers;
 mod metadata;
 mod nonzero;
-pub(crate) mod simd;
 pub(crate) mod tables;
 mod upsample;
 mod walk;

@@ -12,7 +12,7 @@
 //! first and last columns compute, and what its context rows hold above the first and below the
 //! last row. Only output columns `x0..x1` are computed, for crop-on-load; buffers may be wider.
 
-use super::simd::avx2_dispatch;
+use crate::simd::avx2_dispatch;
 
 /// How one component gets from its decoded size to the output size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Compile a hot loop twice, portable and for AVX2, and pick at run time.
 //!
-//! The kernels (IDCT, upsampling, colour conversion) are written as plain loops over lanes that
+//! The kernels (the JPEG decoder's IDCT, upsampling and colour conversion, the resize box
+//! shrink's row sums) are plain loops over lanes that
 //! the compiler vectorises. The x86-64 baseline (SSE2) lacks a 32-bit lane multiply and 256-bit
 //! registers, so [`avx2_dispatch!`] also compiles each kernel with AVX2 enabled and calls that
 //! version when the CPU has it (checked by `is_x86_feature_detected!`, which caches its answer).
@@ -16,7 +17,7 @@ macro_rules! avx2_dispatch {
             #[inline(always)]
             fn portable($($arg: $ty),*) $body
             #[cfg(all(target_arch = "x86_64", test))]
-            if $crate::codec::jpeg::decode::simd::FORCE_PORTABLE.with(|force| force.get()) {
+            if $crate::simd::FORCE_PORTABLE.with(|force| force.get()) {
                 return portable($($arg),*);
             }
             #[cfg(target_arch = "x86_64")]
