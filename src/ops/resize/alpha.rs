@@ -7,20 +7,13 @@
 //! colour is divided by the clamped alpha, and clamped by the store.
 
 /// Multiplies the colour channels of each pixel by its alpha (the last channel) over `max`.
+/// Formats with alpha have 2 (gray + alpha) or 4 (RGBA) channels.
 pub(crate) fn premultiply(values: &mut [f32], channels: usize, max: f32) {
-    match channels {
-        2 => premultiply_n::<2>(values, max),
-        4 => premultiply_n::<4>(values, max),
-        _ => {
-            let inv = 1.0 / max;
-            for px in values.chunks_exact_mut(channels) {
-                let (colour, alpha) = px.split_at_mut(channels - 1);
-                let a = alpha[0] * inv;
-                for c in colour {
-                    *c *= a;
-                }
-            }
-        }
+    debug_assert!(channels == 2 || channels == 4, "{channels} channels with alpha");
+    if channels == 2 {
+        premultiply_n::<2>(values, max)
+    } else {
+        premultiply_n::<4>(values, max)
     }
 }
 
@@ -37,15 +30,14 @@ fn premultiply_n<const N: usize>(values: &mut [f32], max: f32) {
 
 /// Loads 8-bit samples whose last channel is alpha (`channels` 2 or 4) as premultiplied working
 /// values in one pass over the row: the same products, bit for bit, as converting each sample to
-/// `f32` and then calling [`premultiply`] with `max` 255, which takes a second pass over the
-/// values. Returns false (writing nothing) for other channel counts.
-pub(crate) fn load_premultiplied_u8(row: &[u8], out: &mut [f32], channels: usize) -> bool {
-    match channels {
-        2 => load_premultiplied_u8_n::<2>(row, out),
-        4 => load_premultiplied_u8_n::<4>(row, out),
-        _ => return false,
+/// `f32` and then calling [`premultiply`] with `max` 255, which takes a second pass.
+pub(crate) fn load_premultiplied_u8(row: &[u8], out: &mut [f32], channels: usize) {
+    debug_assert!(channels == 2 || channels == 4, "{channels} channels with alpha");
+    if channels == 2 {
+        load_premultiplied_u8_n::<2>(row, out)
+    } else {
+        load_premultiplied_u8_n::<4>(row, out)
     }
-    true
 }
 
 /// [`load_premultiplied_u8`] for `N` channels known at compile time.
@@ -82,26 +74,22 @@ mod tests {
 
     #[test]
     fn fused_load_gives_the_two_pass_bits() {
-        for channels in [2usize, 3, 4] {
+        for channels in [2usize, 4] {
             let row: Vec<u8> = (0..channels * 700).map(|i| (i * 37 % 256) as u8).collect();
             let mut two_pass: Vec<f32> = row.iter().map(|&s| s as f32).collect();
             premultiply(&mut two_pass, channels, 255.0);
             let mut fused = vec![-1.0f32; row.len()];
-            if load_premultiplied_u8(&row, &mut fused, channels) {
-                let same = fused.iter().zip(&two_pass).all(|(a, b)| a.to_bits() == b.to_bits());
-                assert!(same, "{channels} channels");
-            } else {
-                assert_eq!(channels, 3);
-                assert!(fused.iter().all(|&v| v == -1.0));
-            }
-            // The generic loop agrees with the unrolled ones.
-            let mut generic: Vec<f32> = row.iter().map(|&s| s as f32).collect();
+            load_premultiplied_u8(&row, &mut fused, channels);
+            let same = fused.iter().zip(&two_pass).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{channels} channels");
+            // The unrolled loop agrees with the definition, written per pixel.
+            let mut reference: Vec<f32> = row.iter().map(|&s| s as f32).collect();
             let inv = 1.0 / 255.0f32;
-            for px in generic.chunks_exact_mut(channels) {
+            for px in reference.chunks_exact_mut(channels) {
                 let a = px[channels - 1] * inv;
                 px[..channels - 1].iter_mut().for_each(|c| *c *= a);
             }
-            assert!(generic.iter().zip(&two_pass).all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert!(reference.iter().zip(&two_pass).all(|(a, b)| a.to_bits() == b.to_bits()));
         }
     }
 

@@ -38,14 +38,9 @@ impl Conversion {
     /// Converts a row of samples into working values.
     pub fn load(&self, row: &[u8], out: &mut [f32]) {
         let channels = self.format.channels();
-        if self.premultiply
-            && self.gamma.is_none()
-            && self.format.depth == BitDepth::Eight
-            && alpha::load_premultiplied_u8(row, out, channels)
-        {
-            return;
-        }
         match (self.format.depth, &self.gamma) {
+            // One pass instead of two: the premultiply below, fused into the conversion.
+            (BitDepth::Eight, None) if self.premultiply => return alpha::load_premultiplied_u8(row, out, channels),
             (BitDepth::Eight, None) => {
                 for (o, &s) in out.iter_mut().zip(row) {
                     *o = s as f32;
